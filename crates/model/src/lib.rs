@@ -1,0 +1,254 @@
+//! The nouns every stage of the pipeline passes along.
+//!
+//! `fetch`, `extract`, `normalize` and `store` all speak in these types, so they live in a
+//! crate of their own with no I/O: a feed as configured ([`FeedSpec`]), a topic and its
+//! rules ([`TopicSpec`]), an item as a feed gave it ([`RawItem`]) and as the normalizer
+//! made it ([`Item`]), and the provenance values that the store records (which rule gave
+//! an item its identity, what dated it, why it joined a topic).
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use std::fmt;
+
+/// How a source is read: a syndication feed, or a web page picked apart with selectors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FeedKind {
+    #[default]
+    Feed,
+    Web,
+}
+
+impl FeedKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FeedKind::Feed => "feed",
+            FeedKind::Web => "web",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<FeedKind> {
+        match s {
+            "feed" => Some(FeedKind::Feed),
+            "web" => Some(FeedKind::Web),
+            _ => None,
+        }
+    }
+}
+
+/// CSS selectors of a `kind = "web"` source (`[feed.select]`). Each may end in `@attr`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Selectors {
+    pub item: String,
+    pub title: String,
+    pub link: String,
+    pub date: Option<String>,
+    pub summary: Option<String>,
+}
+
+/// One source as the operator configured it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedSpec {
+    /// Stable identity in the store: the name of a `[[feed]]`, or `reactive:<slug> <url>`
+    /// for a topic's own feed (a topic may have several feeds under one label).
+    pub key: String,
+    /// What `--feed NAME` selects and `feeds` shows: the name, or the label of a topic feed.
+    pub name: String,
+    /// What a rendered source shows after the dash: the name, or `reactive:<slug>`.
+    pub label: String,
+    pub url: String,
+    pub kind: FeedKind,
+    pub interval_mins: u32,
+    /// Topics that take every item of this feed (`topics = [...]`).
+    pub topics: Vec<String>,
+    /// The topic whose own (reactive) feed this is.
+    pub owner_topic: Option<String>,
+    pub select: Option<Selectors>,
+}
+
+impl FeedSpec {
+    /// The host (and port) whose politeness limits this feed's requests share.
+    pub fn host_key(&self) -> String {
+        host_key(&self.url)
+    }
+}
+
+/// `host:port` of a URL, lowercase; the unit of per-host politeness.
+pub fn host_key(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(u) => format!(
+            "{}:{}",
+            u.host_str().unwrap_or("").to_ascii_lowercase(),
+            u.port_or_known_default().unwrap_or(0)
+        ),
+        Err(_) => url.to_string(),
+    }
+}
+
+/// A topic and its keyword rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicSpec {
+    pub slug: String,
+    pub title: String,
+    pub match_any: Vec<String>,
+    pub match_none: Vec<String>,
+}
+
+/// An item as one feed document gave it, already reduced to plain text.
+///
+/// Where each field comes from:
+/// - `guid`: RSS `<guid>`, Atom `<id>`, JSON Feed `id`; `None` when the feed has none
+///   (never a generated id).
+/// - `link`: RSS `<link>`, Atom `<link rel="alternate">` (or the first link), JSON Feed
+///   `url`; resolved against `xml:base` / the feed URL.
+/// - `title`: RSS/Atom `<title>`, JSON Feed `title`; plain text.
+/// - `summary`: RSS `<description>`, Atom `<summary>` (else `<content>`), JSON Feed
+///   `summary` (else `content_text`, else `content_html`); plain text.
+/// - `published`: RSS `<pubDate>` / `dc:date`, Atom `<published>` (`<issued>` in 0.3),
+///   JSON Feed `date_published`; `updated`: Atom `<updated>`, JSON Feed `date_modified`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RawItem {
+    pub guid: Option<String>,
+    pub link: Option<String>,
+    pub title: Option<String>,
+    pub summary: Option<String>,
+    pub author: Option<String>,
+    pub published: Option<DateTime<Utc>>,
+    pub updated: Option<DateTime<Utc>>,
+}
+
+/// What gave a stored item its publication date (`date_source` in every JSON shape).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateSource {
+    /// The feed's own date field.
+    Feed,
+    /// The article's page: meta tags, JSON-LD, `<time>`.
+    Page,
+    /// A full date in the link's path.
+    Url,
+    /// Nothing dated it; `published_at` is null.
+    FirstSeen,
+}
+
+impl DateSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DateSource::Feed => "feed",
+            DateSource::Page => "page",
+            DateSource::Url => "url",
+            DateSource::FirstSeen => "first_seen",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DateSource> {
+        Some(match s {
+            "feed" => DateSource::Feed,
+            "page" => DateSource::Page,
+            "url" => DateSource::Url,
+            "first_seen" => DateSource::FirstSeen,
+            _ => return None,
+        })
+    }
+}
+
+/// Which rule of the identity ladder identifies an item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdentityRule {
+    /// The feed's guid/id, scoped to the feed.
+    Guid,
+    /// The canonical link, across all feeds.
+    Link,
+    /// A hash of title + date (or title + text), scoped to the feed.
+    Hash,
+}
+
+impl IdentityRule {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdentityRule::Guid => "guid",
+            IdentityRule::Link => "link",
+            IdentityRule::Hash => "hash",
+        }
+    }
+}
+
+/// Why an item joined a topic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TopicReason {
+    /// It came from the topic's own feed.
+    TopicFeed,
+    /// Its feed lists the topic in `topics`.
+    FeedTopics,
+    /// It matched this keyword of the topic's `match_any`.
+    Keyword(String),
+}
+
+impl TopicReason {
+    /// The reason as stored: `topic_feed`, `feed_topics` or `keyword`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            TopicReason::TopicFeed => "topic_feed",
+            TopicReason::FeedTopics => "feed_topics",
+            TopicReason::Keyword(_) => "keyword",
+        }
+    }
+
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            TopicReason::Keyword(k) => Some(k),
+            _ => None,
+        }
+    }
+}
+
+/// An item after normalization, ready for the store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    pub guid: Option<String>,
+    /// Canonical URL: tracking parameters, fragments and wrappers removed.
+    pub url: Option<String>,
+    /// The link exactly as the feed gave it.
+    pub original_url: Option<String>,
+    pub title: String,
+    pub summary: Option<String>,
+    pub author: Option<String>,
+    pub published_at: Option<DateTime<Utc>>,
+    pub date_source: DateSource,
+    pub identity: IdentityRule,
+    /// Keys under which the store finds this story again, strongest first
+    /// (`guid:`, `url:`, `hash:` prefixes). Any shared key means the same story.
+    pub keys: Vec<String>,
+    pub topics: Vec<(String, TopicReason)>,
+}
+
+/// RFC 3339 in UTC with a `Z` and whole seconds: the one timestamp format the store and
+/// every JSON shape use, so that text order is time order.
+pub fn fmt_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// Parses a timestamp written by [`fmt_time`] (or any RFC 3339 value).
+pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc))
+}
+
+impl fmt::Display for FeedKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_round_trips_in_utc_seconds() {
+        let t = parse_time("2026-05-22T12:15:00+02:00").unwrap();
+        assert_eq!(fmt_time(t), "2026-05-22T10:15:00Z");
+    }
+
+    #[test]
+    fn host_key_includes_default_port() {
+        assert_eq!(host_key("https://Example.org/a"), "example.org:443");
+        assert_eq!(host_key("http://127.0.0.1:8080/x"), "127.0.0.1:8080");
+    }
+}

@@ -1,0 +1,274 @@
+//! The normalizer: raw items in, items the store can keep and a writer can cite out.
+//!
+//! Pure and synchronous (no I/O, no clock of its own: the caller passes `now`), so every
+//! rule is a unit test. It decides an item's canonical URL, its identity keys (the
+//! identity ladder: guid per feed, else canonical link, else a content hash), its date
+//! and where the date came from, and which topics it joins and why.
+
+pub mod topics;
+pub mod url;
+
+use chrono::{DateTime, Duration, Utc};
+use dossier_model::{DateSource, FeedSpec, IdentityRule, Item, RawItem, TopicReason};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+
+pub use crate::topics::TopicMatcher;
+pub use crate::url::{canonical_url, dedup_key};
+
+/// Normalizes every item of one fetched document of `feed`.
+///
+/// Items with nothing to cite (no title, no text and no link) are dropped. A link shared
+/// by several different items of one document (a feed that points every item at its home
+/// page) is not used as an identity key for them, so they are not merged into one.
+pub fn normalize_document(
+    raw: Vec<RawItem>,
+    feed: &FeedSpec,
+    matcher: &TopicMatcher,
+    now: DateTime<Utc>,
+) -> Vec<Item> {
+    let canon: Vec<Option<::url::Url>> = raw
+        .iter()
+        .map(|r| r.link.as_deref().and_then(canonical_url))
+        .collect();
+    let keys: Vec<Option<String>> = canon.iter().map(|u| u.as_ref().map(dedup_key)).collect();
+    let mut per_key: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, k) in keys.iter().enumerate() {
+        if let Some(k) = k {
+            per_key.entry(k.as_str()).or_default().push(i);
+        }
+    }
+    let shared_link = |i: usize| -> bool {
+        let Some(k) = keys[i].as_deref() else { return false };
+        let group = &per_key[k];
+        group.len() > 1
+            && group
+                .iter()
+                .any(|&j| raw[j].guid != raw[i].guid || raw[j].title != raw[i].title)
+    };
+    let shared: Vec<bool> = (0..raw.len()).map(shared_link).collect();
+
+    raw.into_iter()
+        .zip(canon)
+        .zip(keys)
+        .zip(shared)
+        .filter_map(|(((r, url), key), shared)| {
+            normalize_item(r, url, if shared { None } else { key }, feed, matcher, now)
+        })
+        .collect()
+}
+
+fn normalize_item(
+    raw: RawItem,
+    url: Option<::url::Url>,
+    url_key: Option<String>,
+    feed: &FeedSpec,
+    matcher: &TopicMatcher,
+    now: DateTime<Utc>,
+) -> Option<Item> {
+    let summary = raw.summary.filter(|s| !s.is_empty());
+    let title = match raw.title.filter(|t| !t.is_empty()) {
+        Some(t) => t,
+        None => match (&summary, &url) {
+            (Some(s), _) => s.clone(),
+            (None, Some(u)) => u.to_string(),
+            (None, None) => return None,
+        },
+    };
+    let guid = raw.guid.map(|g| g.trim().to_string()).filter(|g| !g.is_empty());
+    // A date more than a day ahead is a feed's mistake (a wrong zone, a scheduled post):
+    // trusting it would pin the item to the top of every list, so it dates nothing.
+    let published_at = raw.published.or(raw.updated).filter(|d| *d <= now + Duration::days(1));
+    let date_source = if published_at.is_some() { DateSource::Feed } else { DateSource::FirstSeen };
+
+    let mut keys = Vec::with_capacity(2);
+    if let Some(g) = &guid {
+        keys.push(format!("guid:{}\u{1f}{}", feed.key, g));
+    }
+    if let Some(k) = &url_key {
+        keys.push(format!("url:{k}"));
+    }
+    let identity = if guid.is_some() {
+        IdentityRule::Guid
+    } else if url_key.is_some() {
+        IdentityRule::Link
+    } else {
+        IdentityRule::Hash
+    };
+    if identity == IdentityRule::Hash {
+        let mut h = Sha256::new();
+        h.update(title.as_bytes());
+        h.update([0x1f]);
+        match published_at {
+            Some(d) => h.update(dossier_model::fmt_time(d).as_bytes()),
+            None => h.update(summary.as_deref().unwrap_or("").as_bytes()),
+        }
+        let digest = h.finalize();
+        let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+        keys.push(format!("hash:{}\u{1f}{}", feed.key, hex));
+    }
+
+    let mut topics: Vec<(String, TopicReason)> = Vec::new();
+    if let Some(owner) = &feed.owner_topic {
+        topics.push((owner.clone(), TopicReason::TopicFeed));
+    }
+    for t in &feed.topics {
+        if !topics.iter().any(|(s, _)| s == t) {
+            topics.push((t.clone(), TopicReason::FeedTopics));
+        }
+    }
+    for (slug, keyword) in matcher.matches(&title, summary.as_deref()) {
+        if !topics.iter().any(|(s, _)| *s == slug) {
+            topics.push((slug, TopicReason::Keyword(keyword)));
+        }
+    }
+
+    Some(Item {
+        guid,
+        url: url.map(|u| u.to_string()),
+        original_url: raw.link,
+        title,
+        summary,
+        author: raw.author.filter(|a| !a.is_empty()),
+        published_at,
+        date_source,
+        identity,
+        keys,
+        topics,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dossier_model::{FeedKind, TopicSpec};
+
+    fn feed(owner: Option<&str>, topics: &[&str]) -> FeedSpec {
+        FeedSpec {
+            key: "Feed A".into(),
+            name: "Feed A".into(),
+            label: "Feed A".into(),
+            url: "https://a.example/rss".into(),
+            kind: FeedKind::Feed,
+            interval_mins: 30,
+            topics: topics.iter().map(|s| s.to_string()).collect(),
+            owner_topic: owner.map(str::to_string),
+            select: None,
+        }
+    }
+
+    fn raw(guid: Option<&str>, link: Option<&str>, title: Option<&str>) -> RawItem {
+        RawItem {
+            guid: guid.map(str::to_string),
+            link: link.map(str::to_string),
+            title: title.map(str::to_string),
+            ..RawItem::default()
+        }
+    }
+
+    fn now() -> DateTime<Utc> {
+        dossier_model::parse_time("2026-05-22T12:00:00Z").unwrap()
+    }
+
+    #[test]
+    fn identity_ladder_prefers_guid_then_link_then_hash() {
+        let m = TopicMatcher::default();
+        let items = normalize_document(
+            vec![
+                raw(Some("g1"), Some("https://x.example/1?utm_source=a"), Some("One")),
+                raw(None, Some("https://x.example/2"), Some("Two")),
+                raw(None, None, Some("Three")),
+            ],
+            &feed(None, &[]),
+            &m,
+            now(),
+        );
+        assert_eq!(items[0].identity, IdentityRule::Guid);
+        assert_eq!(items[0].keys, vec!["guid:Feed A\u{1f}g1".to_string(), "url:x.example/1".to_string()]);
+        assert_eq!(items[0].url.as_deref(), Some("https://x.example/1"));
+        assert_eq!(items[0].original_url.as_deref(), Some("https://x.example/1?utm_source=a"));
+        assert_eq!(items[1].identity, IdentityRule::Link);
+        assert_eq!(items[2].identity, IdentityRule::Hash);
+        assert!(items[2].keys[0].starts_with("hash:Feed A\u{1f}"));
+    }
+
+    #[test]
+    fn hash_identity_is_deterministic() {
+        let m = TopicMatcher::default();
+        let a = normalize_document(vec![raw(None, None, Some("Same"))], &feed(None, &[]), &m, now());
+        let b = normalize_document(vec![raw(None, None, Some("Same"))], &feed(None, &[]), &m, now());
+        assert_eq!(a[0].keys, b[0].keys);
+    }
+
+    #[test]
+    fn a_link_shared_by_different_items_is_not_an_identity() {
+        let m = TopicMatcher::default();
+        let items = normalize_document(
+            vec![
+                raw(Some("a"), Some("https://x.example/"), Some("One")),
+                raw(Some("b"), Some("https://x.example/"), Some("Two")),
+            ],
+            &feed(None, &[]),
+            &m,
+            now(),
+        );
+        assert_eq!(items[0].keys.len(), 1);
+        assert_ne!(items[0].keys, items[1].keys);
+    }
+
+    #[test]
+    fn post_without_title_takes_its_text() {
+        let m = TopicMatcher::default();
+        let mut r = raw(Some("t1"), None, None);
+        r.summary = Some("Just a post.".into());
+        let items = normalize_document(vec![r], &feed(None, &[]), &m, now());
+        assert_eq!(items[0].title, "Just a post.");
+        assert!(normalize_document(vec![raw(None, None, None)], &feed(None, &[]), &m, now()).is_empty());
+    }
+
+    #[test]
+    fn topics_by_owner_feed_list_and_keyword_with_reasons() {
+        let m = TopicMatcher::new(&[TopicSpec {
+            slug: "ai".into(),
+            title: "AI".into(),
+            match_any: vec!["DeepSeek".into()],
+            match_none: vec![],
+        }]);
+        let items = normalize_document(
+            vec![raw(Some("1"), None, Some("DeepSeek ships"))],
+            &feed(Some("chips"), &["world"]),
+            &m,
+            now(),
+        );
+        assert_eq!(
+            items[0].topics,
+            vec![
+                ("chips".to_string(), TopicReason::TopicFeed),
+                ("world".to_string(), TopicReason::FeedTopics),
+                ("ai".to_string(), TopicReason::Keyword("DeepSeek".into())),
+            ]
+        );
+    }
+
+    #[test]
+    fn dates_come_from_the_feed_or_nowhere() {
+        let m = TopicMatcher::default();
+        let mut r = raw(Some("1"), None, Some("x"));
+        r.updated = Some(now());
+        let items = normalize_document(vec![r, raw(Some("2"), None, Some("y"))], &feed(None, &[]), &m, now());
+        assert_eq!(items[0].published_at, Some(now()));
+        assert_eq!(items[0].date_source, DateSource::Feed);
+        assert_eq!(items[1].published_at, None);
+        assert_eq!(items[1].date_source, DateSource::FirstSeen);
+    }
+
+    #[test]
+    fn a_date_far_in_the_future_dates_nothing() {
+        let m = TopicMatcher::default();
+        let mut r = raw(Some("1"), None, Some("x"));
+        r.published = Some(now() + Duration::days(30));
+        let items = normalize_document(vec![r], &feed(None, &[]), &m, now());
+        assert_eq!(items[0].published_at, None);
+        assert_eq!(items[0].date_source, DateSource::FirstSeen);
+    }
+}
