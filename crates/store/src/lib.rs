@@ -1,1 +1,140 @@
-//! stub
+//! The store: one SQLite file that keeps every item with its provenance.
+//!
+//! Shape: a single writer ([`Store`] owns its connection; the pipeline feeds it through a
+//! bounded channel) and one transaction per fetched feed, so a crash or a failure leaves
+//! whole feeds or nothing. Readers open their own connections and, under WAL, see a
+//! consistent snapshot while a run writes. Migrations are append-only SQL files embedded
+//! in the binary and tracked by `PRAGMA user_version`; a store written by a newer dossier
+//! is refused rather than misread. Dossier versions are immutable (triggers refuse any
+//! change) and keep each item's source number across versions.
+
+mod ingest;
+mod query;
+mod versions;
+
+use rusqlite::{Connection, OpenFlags};
+use std::path::Path;
+use std::time::Duration;
+
+pub use crate::ingest::{FeedState, FeedUpdate, IngestCounts, RunStats};
+pub use crate::query::{FeedRow, ItemQuery, ItemRow};
+pub use crate::versions::{Source, Version, VersionSummary};
+
+/// The schema, one entry per version; append only.
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_initial.sql")];
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error(
+        "store {path} has schema version {found}, newer than this dossier supports ({supported}); \
+         upgrade dossier to read it"
+    )]
+    NewerSchema { path: String, found: i64, supported: i64 },
+    #[error("unknown topic `{0}`")]
+    UnknownTopic(String),
+    #[error("unknown feed `{0}`")]
+    UnknownFeed(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The latest schema version this code knows.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+pub struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Store> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        Store::init(conn, &path.display().to_string())
+    }
+
+    /// A private in-memory store, for tests.
+    pub fn open_in_memory() -> Result<Store> {
+        Store::init(Connection::open_in_memory()?, ":memory:")
+    }
+
+    fn init(conn: Connection, name: &str) -> Result<Store> {
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let mut store = Store { conn };
+        store.migrate(name)?;
+        Ok(store)
+    }
+
+    fn migrate(&mut self, name: &str) -> Result<()> {
+        let found: i64 = self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::NewerSchema { path: name.to_string(), found, supported: SCHEMA_VERSION });
+        }
+        if found == SCHEMA_VERSION {
+            return Ok(());
+        }
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        // Re-read inside the write lock: another process may have migrated meanwhile.
+        let found: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        for sql in &MIGRATIONS[found.clamp(0, SCHEMA_VERSION) as usize..] {
+            tx.execute_batch(sql)?;
+        }
+        tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The underlying connection, for tests and ad-hoc inspection.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fresh_store_is_at_the_latest_schema() {
+        let store = Store::open_in_memory().unwrap();
+        let v: i64 = store.conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!(v, SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn a_newer_store_is_refused() {
+        let dir = std::env::temp_dir().join(format!("dossier-newer-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("s.sqlite");
+        let _ = std::fs::remove_file(&path);
+        drop(Store::open(&path).unwrap());
+        Connection::open(&path).unwrap().pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
+        let err = Store::open(&path).err().expect("newer schema must be refused");
+        assert!(matches!(err, StoreError::NewerSchema { .. }), "{err}");
+        assert!(err.to_string().contains("newer than this dossier supports"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn reopening_keeps_data_and_schema() {
+        let dir = std::env::temp_dir().join(format!("dossier-reopen-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("s.sqlite");
+        let _ = std::fs::remove_file(&path);
+        {
+            let s = Store::open(&path).unwrap();
+            s.conn.execute("INSERT INTO topics(slug, title) VALUES ('a', 'A')", []).unwrap();
+        }
+        let s = Store::open(&path).unwrap();
+        let n: i64 = s.conn.query_row("SELECT count(*) FROM topics", [], |r| r.get(0)).unwrap();
+        assert_eq!(n, 1);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,302 @@
+//! The write side of a run: config sync, feed state, and one transaction per fetched feed.
+
+use crate::{Result, Store, StoreError};
+use chrono::{DateTime, Utc};
+use dossier_model::{FeedSpec, Item, TopicSpec, fmt_time, parse_time};
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// What the scheduler and the conditional GET need to know of a feed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedState {
+    pub key: String,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub next_due_at: Option<DateTime<Utc>>,
+    pub consecutive_failures: u32,
+}
+
+/// The outcome of one fetch, as recorded on the feed's row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedUpdate {
+    pub fetched_at: DateTime<Utc>,
+    /// HTTP status or outcome: `200`, `not_modified`, `timeout`, ...
+    pub status: String,
+    pub error_class: Option<String>,
+    pub error: Option<String>,
+    /// New validators when the server sent a fresh body; `None` keeps the stored ones.
+    pub validators: Option<(Option<String>, Option<String>)>,
+    pub next_due_at: DateTime<Utc>,
+    pub moved_to: Option<String>,
+}
+
+impl FeedUpdate {
+    pub fn failed(&self) -> bool {
+        self.error_class.is_some()
+    }
+}
+
+/// What storing one feed's items did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IngestCounts {
+    /// Stories the store had not seen.
+    pub new: u64,
+    /// Stories the store knew from another feed (or under another key): a new sighting.
+    pub duplicate: u64,
+}
+
+/// The counts of one `run`, as `run --json` prints them (without `seconds`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct RunStats {
+    pub feeds: u64,
+    pub fetched: u64,
+    pub not_modified: u64,
+    pub failed: u64,
+    pub items_new: u64,
+    pub items_duplicate: u64,
+    pub dated_from_pages: u64,
+}
+
+impl Store {
+    /// Makes the store's feeds and topics match the config: new ones are added, changed
+    /// ones updated, and ones no longer configured marked inactive (never deleted: their
+    /// items keep their provenance).
+    pub fn sync_config(&mut self, feeds: &[FeedSpec], topics: &[TopicSpec]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute("UPDATE topics SET active = 0", [])?;
+        for t in topics {
+            tx.execute(
+                "INSERT INTO topics(slug, title, active) VALUES (?1, ?2, 1)
+                 ON CONFLICT(slug) DO UPDATE SET title = excluded.title, active = 1",
+                params![t.slug, t.title],
+            )?;
+        }
+        tx.execute("UPDATE feeds SET active = 0", [])?;
+        for f in feeds {
+            let topics = match &f.owner_topic {
+                Some(owner) => vec![owner.clone()],
+                None => f.topics.clone(),
+            };
+            tx.execute(
+                "INSERT INTO feeds(key, name, label, url, kind, topics, active)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1)
+                 ON CONFLICT(key) DO UPDATE SET name = excluded.name, label = excluded.label,
+                    url = excluded.url, kind = excluded.kind, topics = excluded.topics, active = 1,
+                    -- a new URL is a new resource: its old validators mean nothing
+                    etag = CASE WHEN feeds.url = excluded.url THEN feeds.etag END,
+                    last_modified = CASE WHEN feeds.url = excluded.url THEN feeds.last_modified END,
+                    next_due_at = CASE WHEN feeds.url = excluded.url THEN feeds.next_due_at END",
+                params![
+                    f.key,
+                    f.name,
+                    f.label,
+                    f.url,
+                    f.kind.as_str(),
+                    serde_json::to_string(&topics).unwrap_or_else(|_| "[]".into())
+                ],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The state of every active feed, by key.
+    pub fn feed_states(&self) -> Result<HashMap<String, FeedState>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT key, etag, last_modified, next_due_at, consecutive_failures FROM feeds WHERE active = 1",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(FeedState {
+                key: r.get(0)?,
+                etag: r.get(1)?,
+                last_modified: r.get(2)?,
+                next_due_at: r.get::<_, Option<String>>(3)?.as_deref().and_then(parse_time),
+                consecutive_failures: r.get(4)?,
+            })
+        })?;
+        let mut out = HashMap::new();
+        for row in rows {
+            let state = row?;
+            out.insert(state.key.clone(), state);
+        }
+        Ok(out)
+    }
+
+    pub fn begin_run(&self, now: DateTime<Utc>) -> Result<i64> {
+        self.conn
+            .execute("INSERT INTO runs(started_at, status) VALUES (?1, 'running')", [fmt_time(now)])?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    pub fn finish_run(&self, run: i64, stats: &RunStats, status: &str, now: DateTime<Utc>) -> Result<()> {
+        self.conn.execute(
+            "UPDATE runs SET finished_at = ?2, status = ?3, feeds = ?4, fetched = ?5, not_modified = ?6,
+                failed = ?7, items_new = ?8, items_duplicate = ?9, dated_from_pages = ?10 WHERE id = ?1",
+            params![
+                run,
+                fmt_time(now),
+                status,
+                stats.feeds as i64,
+                stats.fetched as i64,
+                stats.not_modified as i64,
+                stats.failed as i64,
+                stats.items_new as i64,
+                stats.items_duplicate as i64,
+                stats.dated_from_pages as i64
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Records one fetch of `feed_key`: its new state and every item it yielded, with
+    /// sightings and topic links, in one transaction.
+    pub fn record_fetch(&mut self, feed_key: &str, update: &FeedUpdate, items: &[Item]) -> Result<IngestCounts> {
+        let tx = self.conn.transaction()?;
+        let feed_id: i64 = tx
+            .query_row("SELECT id FROM feeds WHERE key = ?1", [feed_key], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| StoreError::UnknownFeed(feed_key.to_string()))?;
+        let now = fmt_time(update.fetched_at);
+
+        let failures_sql = if update.failed() { "consecutive_failures + 1" } else { "0" };
+        tx.execute(
+            &format!(
+                "UPDATE feeds SET last_fetch_at = ?2, last_status = ?3, error_class = ?4, last_error = ?5,
+                    consecutive_failures = {failures_sql}, next_due_at = ?6,
+                    moved_to = COALESCE(?7, moved_to) WHERE id = ?1"
+            ),
+            params![
+                feed_id,
+                now,
+                update.status,
+                update.error_class,
+                update.error,
+                fmt_time(update.next_due_at),
+                update.moved_to
+            ],
+        )?;
+        if let Some((etag, last_modified)) = &update.validators {
+            tx.execute(
+                "UPDATE feeds SET etag = ?2, last_modified = ?3 WHERE id = ?1",
+                params![feed_id, etag, last_modified],
+            )?;
+        }
+
+        let topic_ids: HashMap<String, i64> = {
+            let mut stmt = tx.prepare_cached("SELECT slug, id FROM topics")?;
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?
+        };
+        let mut counts = IngestCounts::default();
+        for item in items {
+            let existing = find_item(&tx, &item.keys)?;
+            let item_id = match existing {
+                None => {
+                    counts.new += 1;
+                    insert_item(&tx, feed_id, item, &now)?
+                }
+                Some((id, origin_feed)) => {
+                    if origin_feed == feed_id {
+                        refresh_item(&tx, id, item, &now)?;
+                    }
+                    id
+                }
+            };
+            for key in &item.keys {
+                tx.prepare_cached("INSERT OR IGNORE INTO item_keys(key, item_id) VALUES (?1, ?2)")?
+                    .execute(params![key, item_id])?;
+            }
+            let seen_here = tx
+                .prepare_cached("SELECT 1 FROM sightings WHERE item_id = ?1 AND feed_id = ?2")?
+                .exists(params![item_id, feed_id])?;
+            if seen_here {
+                tx.prepare_cached("UPDATE sightings SET last_seen_at = ?3 WHERE item_id = ?1 AND feed_id = ?2")?
+                    .execute(params![item_id, feed_id, now])?;
+            } else {
+                tx.prepare_cached(
+                    "INSERT INTO sightings(item_id, feed_id, original_url, first_seen_at, last_seen_at)
+                     VALUES (?1, ?2, ?3, ?4, ?4)",
+                )?
+                .execute(params![item_id, feed_id, item.original_url, now])?;
+            }
+            let new_sighting = !seen_here;
+            if new_sighting {
+                tx.prepare_cached("UPDATE feeds SET items = items + 1 WHERE id = ?1")?.execute([feed_id])?;
+                if existing.is_some() {
+                    counts.duplicate += 1;
+                }
+            }
+            for (slug, reason) in &item.topics {
+                let Some(topic_id) = topic_ids.get(slug) else { continue };
+                tx.prepare_cached(
+                    "INSERT OR IGNORE INTO item_topics(topic_id, item_id, reason, detail, via_feed_id, attached_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )?
+                .execute(params![topic_id, item_id, reason.kind(), reason.detail(), feed_id, now])?;
+            }
+        }
+        tx.commit()?;
+        Ok(counts)
+    }
+}
+
+/// The item that any of `keys` already names, with the feed that first brought it.
+fn find_item(tx: &rusqlite::Transaction, keys: &[String]) -> Result<Option<(i64, i64)>> {
+    for key in keys {
+        let found = tx
+            .prepare_cached(
+                "SELECT i.id, i.feed_id FROM item_keys k JOIN items i ON i.id = k.item_id WHERE k.key = ?1",
+            )?
+            .query_row([key], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+    Ok(None)
+}
+
+fn insert_item(tx: &rusqlite::Transaction, feed_id: i64, item: &Item, now: &str) -> Result<i64> {
+    let published = item.published_at.map(fmt_time);
+    let sort_at = published.clone().unwrap_or_else(|| now.to_string());
+    let id = tx
+        .prepare_cached(
+            "INSERT INTO items(feed_id, guid, url, original_url, title, summary, author, published_at,
+                date_source, first_seen_at, sort_at, identity)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) RETURNING id",
+        )?
+        .query_row(
+            params![
+                feed_id,
+                item.guid,
+                item.url,
+                item.original_url,
+                item.title,
+                item.summary,
+                item.author,
+                published,
+                item.date_source.as_str(),
+                now,
+                sort_at,
+                item.identity.as_str()
+            ],
+            |r| r.get(0),
+        )?;
+    Ok(id)
+}
+
+/// The feed that first brought an item may correct it (an edited headline, a fixed date);
+/// other feeds never overwrite it. Dossier versions already cut keep what they froze.
+fn refresh_item(tx: &rusqlite::Transaction, id: i64, item: &Item, now: &str) -> Result<()> {
+    let published = item.published_at.map(fmt_time);
+    tx.prepare_cached(
+        "UPDATE items SET title = ?2, summary = ?3, author = ?4,
+            published_at = COALESCE(?5, published_at),
+            date_source = CASE WHEN ?5 IS NULL THEN date_source ELSE ?6 END,
+            sort_at = COALESCE(?5, sort_at), updated_at = ?7
+         WHERE id = ?1 AND (title IS NOT ?2 OR summary IS NOT ?3 OR author IS NOT ?4
+            OR (?5 IS NOT NULL AND published_at IS NOT ?5))",
+    )?
+    .execute(params![id, item.title, item.summary, item.author, published, item.date_source.as_str(), now])?;
+    Ok(())
+}

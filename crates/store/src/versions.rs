@@ -1,0 +1,272 @@
+//! Dossier versions: a topic's items frozen into a numbered, citable source list.
+//!
+//! Numbers are stable within a topic (`source_numbers`): an item keeps its `[n]` in every
+//! later version, and items new to a version take the next numbers, oldest first
+//! (undated last, then by id). What a version says of a source is copied when it is cut,
+//! so a feed that later edits an item never changes a published list.
+
+use crate::{Result, Store, StoreError};
+use chrono::{DateTime, Utc};
+use dossier_model::fmt_time;
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+/// Titles longer than this many characters are cut in the rendering.
+pub const RENDER_TITLE_CHARS: usize = 120;
+
+/// One numbered source of a version, as frozen.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Source {
+    pub n: i64,
+    pub item_id: i64,
+    pub title: String,
+    pub url: Option<String>,
+    pub label: String,
+    pub published_at: Option<String>,
+    pub date_source: String,
+}
+
+/// A whole version, as `version show --json` prints it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Version {
+    pub topic: String,
+    pub title: String,
+    pub version: i64,
+    pub created_at: String,
+    pub item_count: i64,
+    pub new_items: i64,
+    pub sources: Vec<Source>,
+}
+
+/// One line of `version list`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VersionSummary {
+    pub topic: String,
+    pub version: i64,
+    pub created_at: String,
+    pub item_count: i64,
+    pub new_items: i64,
+}
+
+impl Version {
+    /// The contract's rendering: a heading, then `[n] TITLE — LABEL (YYYY-MM-DD)` per source.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let when = dossier_model::parse_time(&self.created_at)
+            .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+            .unwrap_or_else(|| self.created_at.clone());
+        let _ = writeln!(out, "{}", self.title);
+        let _ = writeln!(out, "Version {} · {} · {} items", self.version, when, self.item_count);
+        let _ = writeln!(out);
+        let _ = writeln!(out, "Sources");
+        for s in &self.sources {
+            let _ = write!(out, "[{}] {} — {}", s.n, cut_title(&s.title), s.label);
+            if let Some(day) = s.published_at.as_deref().and_then(|p| p.get(..10)) {
+                let _ = write!(out, " ({day})");
+            }
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// A title cut to its first 120 characters (Unicode scalar values) followed by `...`.
+pub fn cut_title(title: &str) -> String {
+    match title.char_indices().nth(RENDER_TITLE_CHARS) {
+        None => title.to_string(),
+        Some((at, _)) => format!("{}...", &title[..at]),
+    }
+}
+
+impl Store {
+    /// Freezes the topic's next version: every attached item except duplicates of another
+    /// item in it, old sources under their old numbers, new ones numbered after them.
+    pub fn cut_version(&mut self, slug: &str, now: DateTime<Utc>) -> Result<Version> {
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let (topic_id, title): (i64, String) = tx
+            .query_row("SELECT id, title FROM topics WHERE slug = ?1", [slug], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?
+            .ok_or_else(|| StoreError::UnknownTopic(slug.to_string()))?;
+        let number: i64 = tx.query_row(
+            "SELECT COALESCE(MAX(number), 0) + 1 FROM versions WHERE topic_id = ?1",
+            [topic_id],
+            |r| r.get(0),
+        )?;
+
+        struct Candidate {
+            item_id: i64,
+            title: String,
+            url: Option<String>,
+            label: String,
+            published_at: Option<String>,
+            date_source: String,
+        }
+        let candidates: Vec<Candidate> = {
+            let mut stmt = tx.prepare(
+                "SELECT i.id, i.title, COALESCE(i.url, i.original_url), f.label, i.published_at, i.date_source
+                 FROM item_topics it
+                 JOIN items i ON i.id = it.item_id
+                 JOIN feeds f ON f.id = i.feed_id
+                 WHERE it.topic_id = ?1
+                   AND (i.duplicate_of IS NULL OR NOT EXISTS (
+                        SELECT 1 FROM item_topics o WHERE o.topic_id = ?1 AND o.item_id = i.duplicate_of))
+                 ORDER BY i.published_at IS NULL, i.published_at, i.id",
+            )?;
+            stmt.query_map([topic_id], |r| {
+                Ok(Candidate {
+                    item_id: r.get(0)?,
+                    title: r.get(1)?,
+                    url: r.get(2)?,
+                    label: r.get(3)?,
+                    published_at: r.get(4)?,
+                    date_source: r.get(5)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?
+        };
+        let mut numbers: HashMap<i64, i64> = {
+            let mut stmt = tx.prepare("SELECT item_id, n FROM source_numbers WHERE topic_id = ?1")?;
+            stmt.query_map([topic_id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?
+        };
+        let mut next: i64 = tx.query_row(
+            "SELECT COALESCE(MAX(n), 0) + 1 FROM source_numbers WHERE topic_id = ?1",
+            [topic_id],
+            |r| r.get(0),
+        )?;
+        let mut new_items = 0;
+        for c in &candidates {
+            if !numbers.contains_key(&c.item_id) {
+                tx.execute(
+                    "INSERT INTO source_numbers(topic_id, n, item_id) VALUES (?1, ?2, ?3)",
+                    params![topic_id, next, c.item_id],
+                )?;
+                numbers.insert(c.item_id, next);
+                next += 1;
+                new_items += 1;
+            }
+        }
+        let created_at = fmt_time(now);
+        tx.execute(
+            "INSERT INTO versions(topic_id, number, title, created_at, item_count, new_items)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![topic_id, number, title, created_at, candidates.len() as i64, new_items],
+        )?;
+        let version_id = tx.last_insert_rowid();
+        let mut sources: Vec<Source> = candidates
+            .into_iter()
+            .map(|c| Source {
+                n: numbers[&c.item_id],
+                item_id: c.item_id,
+                title: c.title,
+                url: c.url,
+                label: c.label,
+                published_at: c.published_at,
+                date_source: c.date_source,
+            })
+            .collect();
+        sources.sort_by_key(|s| s.n);
+        {
+            let mut insert = tx.prepare(
+                "INSERT INTO version_sources(version_id, n, item_id, title, url, label, published_at, date_source)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?;
+            for s in &sources {
+                insert.execute(params![
+                    version_id,
+                    s.n,
+                    s.item_id,
+                    s.title,
+                    s.url,
+                    s.label,
+                    s.published_at,
+                    s.date_source
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(Version {
+            topic: slug.to_string(),
+            title,
+            version: number,
+            created_at,
+            item_count: sources.len() as i64,
+            new_items,
+            sources,
+        })
+    }
+
+    /// Version `number` of the topic, or its latest when `number` is `None`.
+    pub fn version(&self, slug: &str, number: Option<i64>) -> Result<Option<Version>> {
+        self.topic_id(slug)?;
+        let head = self
+            .conn
+            .query_row(
+                "SELECT v.id, v.title, v.number, v.created_at, v.item_count, v.new_items
+                 FROM versions v JOIN topics t ON t.id = v.topic_id
+                 WHERE t.slug = ?1 AND (?2 IS NULL OR v.number = ?2)
+                 ORDER BY v.number DESC LIMIT 1",
+                params![slug, number],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        Version {
+                            topic: slug.to_string(),
+                            title: r.get(1)?,
+                            version: r.get(2)?,
+                            created_at: r.get(3)?,
+                            item_count: r.get(4)?,
+                            new_items: r.get(5)?,
+                            sources: Vec::new(),
+                        },
+                    ))
+                },
+            )
+            .optional()?;
+        let Some((version_id, mut version)) = head else { return Ok(None) };
+        let mut stmt = self.conn.prepare(
+            "SELECT n, item_id, title, url, label, published_at, date_source
+             FROM version_sources WHERE version_id = ?1 ORDER BY n",
+        )?;
+        version.sources = stmt
+            .query_map([version_id], |r| {
+                Ok(Source {
+                    n: r.get(0)?,
+                    item_id: r.get(1)?,
+                    title: r.get(2)?,
+                    url: r.get(3)?,
+                    label: r.get(4)?,
+                    published_at: r.get(5)?,
+                    date_source: r.get(6)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(Some(version))
+    }
+
+    /// The versions of a topic, oldest first.
+    pub fn versions(&self, slug: &str) -> Result<Vec<VersionSummary>> {
+        let topic_id = self.topic_id(slug)?;
+        let mut stmt = self.conn.prepare(
+            "SELECT number, created_at, item_count, new_items FROM versions WHERE topic_id = ?1 ORDER BY number",
+        )?;
+        let rows = stmt.query_map([topic_id], |r| {
+            Ok(VersionSummary {
+                topic: slug.to_string(),
+                version: r.get(0)?,
+                created_at: r.get(1)?,
+                item_count: r.get(2)?,
+                new_items: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn topic_id(&self, slug: &str) -> Result<i64> {
+        self.conn
+            .query_row("SELECT id FROM topics WHERE slug = ?1", [slug], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| StoreError::UnknownTopic(slug.to_string()))
+    }
+}
