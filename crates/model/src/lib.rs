@@ -219,6 +219,60 @@ pub struct Item {
     pub topics: Vec<(String, TopicReason)>,
 }
 
+/// Why a fetch failed, as `feeds` shows it in `error_class`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorClass {
+    /// The host name did not resolve.
+    Dns,
+    /// No TCP connection (refused, unreachable, connect timeout).
+    Connect,
+    /// The TLS handshake or certificate failed.
+    Tls,
+    /// The request did not finish within `timeout_secs`.
+    Timeout,
+    /// The server answered 4xx.
+    Http4xx,
+    /// The server answered 5xx.
+    Http5xx,
+    /// The body exceeded `max_body_bytes` (after decompression).
+    TooLarge,
+    /// Too many redirects, or a redirect without a usable target.
+    Redirect,
+    /// The address is not one dossier may fetch (scheme, or a private address).
+    Refused,
+    /// The document is no feed (an HTML page, a login or bot-challenge page, garbage).
+    NotAFeed,
+    /// The document looks like a feed but does not parse.
+    Parse,
+    /// Anything else (an I/O error mid-body, a protocol error).
+    Other,
+}
+
+impl ErrorClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorClass::Dns => "dns",
+            ErrorClass::Connect => "connect",
+            ErrorClass::Tls => "tls",
+            ErrorClass::Timeout => "timeout",
+            ErrorClass::Http4xx => "http_4xx",
+            ErrorClass::Http5xx => "http_5xx",
+            ErrorClass::TooLarge => "too_large",
+            ErrorClass::Redirect => "redirect",
+            ErrorClass::Refused => "refused",
+            ErrorClass::NotAFeed => "not_a_feed",
+            ErrorClass::Parse => "parse",
+            ErrorClass::Other => "other",
+        }
+    }
+
+    /// Failures of the network path rather than of the feed: when nearly every feed of a
+    /// run fails this way, the outage is ours.
+    pub fn is_network(self) -> bool {
+        matches!(self, ErrorClass::Dns | ErrorClass::Connect | ErrorClass::Timeout)
+    }
+}
+
 /// RFC 3339 in UTC with a `Z` and whole seconds: the one timestamp format the store and
 /// every JSON shape use, so that text order is time order.
 pub fn fmt_time(t: DateTime<Utc>) -> String {
