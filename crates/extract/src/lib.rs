@@ -6,11 +6,13 @@
 //! (feed-rs would make up a random one), so an item without a guid says so and the
 //! normalizer derives a deterministic identity instead.
 
+pub mod select;
 pub mod text;
 
 use dossier_model::RawItem;
 use feed_rs::model::{Entry, Link};
 
+pub use crate::select::check_selector;
 pub use crate::text::{collapse_ws, html_to_text};
 
 /// Summaries longer than this many characters are cut: a source list needs a gist, and
@@ -47,13 +49,16 @@ pub fn parse_feed(bytes: &[u8], base: Option<&str>) -> Result<ParsedFeed, Extrac
         .id_generator(|_, _, _| String::new())
         .build();
     let feed = parser.parse(bytes).map_err(|e| match e {
-        feed_rs::parser::ParseFeedError::ParseError(feed_rs::parser::ParseErrorKind::NoFeedRoot) => {
-            ExtractError::NotAFeed("no RSS, Atom, RDF or JSON Feed root element".into())
-        }
+        feed_rs::parser::ParseFeedError::ParseError(
+            feed_rs::parser::ParseErrorKind::NoFeedRoot,
+        ) => ExtractError::NotAFeed("no RSS, Atom, RDF or JSON Feed root element".into()),
         other => ExtractError::Parse(other.to_string()),
     })?;
     Ok(ParsedFeed {
-        title: feed.title.map(|t| html_to_text(&t.content)).filter(|t| !t.is_empty()),
+        title: feed
+            .title
+            .map(|t| html_to_text(&t.content))
+            .filter(|t| !t.is_empty()),
         ttl_mins: feed.ttl,
         items: feed.entries.into_iter().map(raw_item).collect(),
     })
@@ -69,7 +74,10 @@ fn raw_item(entry: Entry) -> RawItem {
     RawItem {
         guid: Some(entry.id).filter(|id| !id.trim().is_empty()),
         link: pick_link(&entry.links),
-        title: entry.title.map(|t| html_to_text(&t.content)).filter(|t| !t.is_empty()),
+        title: entry
+            .title
+            .map(|t| html_to_text(&t.content))
+            .filter(|t| !t.is_empty()),
         summary,
         author: entry
             .authors
@@ -96,15 +104,25 @@ pub fn html_page_kind(bytes: &[u8]) -> Option<&'static str> {
     let head = &bytes[..bytes.len().min(4096)];
     let start = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
     let trimmed = start.trim_ascii_start();
-    let lower: Vec<u8> = trimmed.iter().take(512).map(u8::to_ascii_lowercase).collect();
+    let lower: Vec<u8> = trimmed
+        .iter()
+        .take(512)
+        .map(u8::to_ascii_lowercase)
+        .collect();
     if !(lower.starts_with(b"<!doctype html") || lower.starts_with(b"<html")) {
         return None;
     }
     let page = String::from_utf8_lossy(&bytes[..bytes.len().min(65_536)]).to_lowercase();
     Some(
-        if ["captcha", "cf-challenge", "just a moment", "challenge-platform", "are you a robot"]
-            .iter()
-            .any(|m| page.contains(m))
+        if [
+            "captcha",
+            "cf-challenge",
+            "just a moment",
+            "challenge-platform",
+            "are you a robot",
+        ]
+        .iter()
+        .any(|m| page.contains(m))
         {
             "an HTML bot-challenge page"
         } else if page.contains("type=\"password\"") || page.contains("type='password'") {
@@ -125,18 +143,27 @@ mod tests {
             <item><title>A</title><link>/a</link></item></channel></rss>"#;
         let feed = parse_feed(xml, Some("https://site.example/feed")).unwrap();
         assert_eq!(feed.items[0].guid, None);
-        assert_eq!(feed.items[0].link.as_deref(), Some("https://site.example/a"));
+        assert_eq!(
+            feed.items[0].link.as_deref(),
+            Some("https://site.example/a")
+        );
     }
 
     #[test]
     fn html_pages_are_named() {
         let login = b"<!DOCTYPE html><html><form><input type=\"password\"></form></html>";
-        assert_eq!(parse_feed(login, None), Err(ExtractError::NotAFeed("an HTML login page".into())));
+        assert_eq!(
+            parse_feed(login, None),
+            Err(ExtractError::NotAFeed("an HTML login page".into()))
+        );
         let challenge = b"<html><title>Just a moment...</title></html>";
         assert_eq!(
             parse_feed(challenge, None),
             Err(ExtractError::NotAFeed("an HTML bot-challenge page".into()))
         );
-        assert!(matches!(parse_feed(b"hello world", None), Err(ExtractError::NotAFeed(_))));
+        assert!(matches!(
+            parse_feed(b"hello world", None),
+            Err(ExtractError::NotAFeed(_))
+        ));
     }
 }

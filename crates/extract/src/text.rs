@@ -11,15 +11,42 @@ use scraper::{Html, Node};
 fn is_block(name: &str) -> bool {
     matches!(
         name,
-        "p" | "div" | "br" | "li" | "ul" | "ol" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6"
-            | "blockquote" | "pre" | "tr" | "td" | "th" | "table" | "section" | "article"
-            | "header" | "footer" | "figure" | "figcaption" | "hr" | "dd" | "dt" | "dl"
+        "p" | "div"
+            | "br"
+            | "li"
+            | "ul"
+            | "ol"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "blockquote"
+            | "pre"
+            | "tr"
+            | "td"
+            | "th"
+            | "table"
+            | "section"
+            | "article"
+            | "header"
+            | "footer"
+            | "figure"
+            | "figcaption"
+            | "hr"
+            | "dd"
+            | "dt"
+            | "dl"
     )
 }
 
 /// Elements whose content is never text for a reader.
 fn is_hidden(name: &str) -> bool {
-    matches!(name, "script" | "style" | "template" | "noscript" | "head" | "title")
+    matches!(
+        name,
+        "script" | "style" | "template" | "noscript" | "head" | "title"
+    )
 }
 
 /// Collapses every run of white space (including no-break spaces) to one space and trims.
@@ -82,15 +109,24 @@ mod tests {
 
     #[test]
     fn strips_tags_decodes_entities_collapses_space() {
-        assert_eq!(html_to_text("<p>Hello&nbsp;<b>world</b></p><p>again</p>"), "Hello world again");
-        assert_eq!(html_to_text("AT&amp;T &#8217;s  \n deal"), "AT&T \u{2019}s deal");
+        assert_eq!(
+            html_to_text("<p>Hello&nbsp;<b>world</b></p><p>again</p>"),
+            "Hello world again"
+        );
+        assert_eq!(
+            html_to_text("AT&amp;T &#8217;s  \n deal"),
+            "AT&T \u{2019}s deal"
+        );
         assert_eq!(html_to_text("a<br>b"), "a b");
         assert_eq!(html_to_text("  plain\ttext \n here "), "plain text here");
     }
 
     #[test]
     fn drops_scripts_and_styles() {
-        assert_eq!(html_to_text("<script>alert(1)</script>Safe <style>p{}</style>text"), "Safe text");
+        assert_eq!(
+            html_to_text("<script>alert(1)</script>Safe <style>p{}</style>text"),
+            "Safe text"
+        );
     }
 
     #[test]

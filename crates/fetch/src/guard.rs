@@ -41,7 +41,12 @@ fn is_forbidden_v6(ip: Ipv6Addr) -> bool {
     // NAT64 (64:ff9b::/96) carries an IPv4 address in its last 32 bits.
     if seg[0] == 0x64 && seg[1] == 0xff9b && seg[2..6] == [0, 0, 0, 0] {
         let [.., c, d] = seg;
-        return is_forbidden_v4(Ipv4Addr::new((c >> 8) as u8, c as u8, (d >> 8) as u8, d as u8));
+        return is_forbidden_v4(Ipv4Addr::new(
+            (c >> 8) as u8,
+            c as u8,
+            (d >> 8) as u8,
+            d as u8,
+        ));
     }
     ip.is_loopback()
         || ip.is_unspecified()
@@ -54,7 +59,9 @@ fn is_forbidden_v6(ip: Ipv6Addr) -> bool {
 /// Checks what can be checked before DNS: the scheme, and the host when it is an IP literal.
 pub fn check_url(url: &Url, allow_private: bool) -> Result<(), String> {
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!("refused {url}: only http and https URLs are fetched"));
+        return Err(format!(
+            "refused {url}: only http and https URLs are fetched"
+        ));
     }
     let ip = match url.host() {
         Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip),
@@ -73,7 +80,9 @@ pub fn check_url(url: &Url, allow_private: bool) -> Result<(), String> {
 /// The error a resolution gives when every address of a name is forbidden; the fetcher
 /// finds it in the error chain and reports the fetch as refused, not as a DNS failure.
 #[derive(Debug, thiserror::Error)]
-#[error("{host} resolves only to private or reserved addresses ({addrs}); allow_private_addresses is off")]
+#[error(
+    "{host} resolves only to private or reserved addresses ({addrs}); allow_private_addresses is off"
+)]
 pub struct RefusedAddress {
     pub host: String,
     pub addrs: String,
@@ -88,10 +97,19 @@ impl Resolve for GuardedResolver {
         let host = name.as_str().to_string();
         Box::pin(async move {
             let all: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let allowed: Vec<SocketAddr> = all.iter().copied().filter(|a| !is_forbidden_ip(a.ip())).collect();
+            let allowed: Vec<SocketAddr> = all
+                .iter()
+                .copied()
+                .filter(|a| !is_forbidden_ip(a.ip()))
+                .collect();
             if allowed.is_empty() && !all.is_empty() {
-                let addrs = all.iter().map(|a| a.ip().to_string()).collect::<Vec<_>>().join(", ");
-                return Err(Box::new(RefusedAddress { host, addrs }) as Box<dyn std::error::Error + Send + Sync>);
+                let addrs = all
+                    .iter()
+                    .map(|a| a.ip().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                return Err(Box::new(RefusedAddress { host, addrs })
+                    as Box<dyn std::error::Error + Send + Sync>);
             }
             Ok(Box::new(allowed.into_iter()) as Addrs)
         })
@@ -109,9 +127,25 @@ mod tests {
     #[test]
     fn private_and_special_addresses_are_forbidden() {
         for ip in [
-            "127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "0.0.0.0", "224.0.0.1",
-            "255.255.255.255", "100.64.0.1", "::1", "::", "fc00::1", "fd12::1", "fe80::1", "ff02::1",
-            "::ffff:127.0.0.1", "::ffff:10.0.0.1", "64:ff9b::a00:1", "::127.0.0.1",
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "224.0.0.1",
+            "255.255.255.255",
+            "100.64.0.1",
+            "::1",
+            "::",
+            "fc00::1",
+            "fd12::1",
+            "fe80::1",
+            "ff02::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "64:ff9b::a00:1",
+            "::127.0.0.1",
         ] {
             assert!(forbidden(ip), "{ip} must be forbidden");
         }
@@ -119,7 +153,13 @@ mod tests {
 
     #[test]
     fn public_addresses_are_allowed() {
-        for ip in ["93.184.216.34", "8.8.8.8", "2606:4700::1111", "::ffff:93.184.216.34", "64:ff9b::808:808"] {
+        for ip in [
+            "93.184.216.34",
+            "8.8.8.8",
+            "2606:4700::1111",
+            "::ffff:93.184.216.34",
+            "64:ff9b::808:808",
+        ] {
             assert!(!forbidden(ip), "{ip} must be allowed");
         }
     }

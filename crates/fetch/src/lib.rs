@@ -11,8 +11,8 @@
 pub mod guard;
 
 use dossier_model::{ErrorClass, host_key};
-use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::StatusCode;
+use reqwest::header::{self, HeaderMap, HeaderValue};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -68,7 +68,11 @@ pub struct Failure {
 
 impl Failure {
     fn new(class: ErrorClass, message: impl Into<String>) -> Failure {
-        Failure { class, status: None, message: message.into() }
+        Failure {
+            class,
+            status: None,
+            message: message.into(),
+        }
     }
 }
 
@@ -76,7 +80,9 @@ impl Failure {
 pub enum FetchOutcome {
     Fetched(Fetched),
     /// 304: the validators still hold.
-    NotModified { moved_to: Option<String> },
+    NotModified {
+        moved_to: Option<String>,
+    },
     Failed(Failure),
 }
 
@@ -130,18 +136,29 @@ impl Fetcher {
 
     fn host_slots(&self, host: &str) -> Arc<Semaphore> {
         let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
-        hosts.entry(host.to_string()).or_insert_with(|| Arc::new(Semaphore::new(self.config.per_host.max(1)))).clone()
+        hosts
+            .entry(host.to_string())
+            .or_insert_with(|| Arc::new(Semaphore::new(self.config.per_host.max(1))))
+            .clone()
     }
 
     /// Fetches one URL, conditionally when validators are given. Never panics, never errs:
     /// every way it can go wrong is a [`FetchOutcome::Failed`].
     pub async fn fetch(&self, req: &FetchRequest) -> FetchOutcome {
         let Ok(_slot) = self.global.acquire().await else {
-            return FetchOutcome::Failed(Failure::new(ErrorClass::Other, "fetcher is shutting down"));
+            return FetchOutcome::Failed(Failure::new(
+                ErrorClass::Other,
+                "fetcher is shutting down",
+            ));
         };
         let mut url = match Url::parse(&req.url) {
             Ok(u) => u,
-            Err(e) => return FetchOutcome::Failed(Failure::new(ErrorClass::Refused, format!("bad URL {}: {e}", req.url))),
+            Err(e) => {
+                return FetchOutcome::Failed(Failure::new(
+                    ErrorClass::Refused,
+                    format!("bad URL {}: {e}", req.url),
+                ));
+            }
         };
         let mut moved_to: Option<String> = None;
         let mut all_permanent = true;
@@ -151,7 +168,10 @@ impl Fetcher {
             }
             let host_slots = self.host_slots(&host_key(url.as_str()));
             let Ok(_host_slot) = host_slots.acquire().await else {
-                return FetchOutcome::Failed(Failure::new(ErrorClass::Other, "fetcher is shutting down"));
+                return FetchOutcome::Failed(Failure::new(
+                    ErrorClass::Other,
+                    "fetcher is shutting down",
+                ));
             };
             let mut request = self.client.get(url.clone());
             if let Some(etag) = &req.etag {
@@ -181,7 +201,10 @@ impl Fetcher {
                 if hop == MAX_REDIRECTS {
                     break;
                 }
-                all_permanent &= matches!(status, StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT);
+                all_permanent &= matches!(
+                    status,
+                    StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT
+                );
                 if all_permanent {
                     moved_to = Some(next.to_string());
                 }
@@ -193,13 +216,21 @@ impl Fetcher {
             }
             if !status.is_success() {
                 return FetchOutcome::Failed(Failure {
-                    class: if status.is_server_error() { ErrorClass::Http5xx } else { ErrorClass::Http4xx },
+                    class: if status.is_server_error() {
+                        ErrorClass::Http5xx
+                    } else {
+                        ErrorClass::Http4xx
+                    },
                     status: Some(status.as_u16()),
                     message: format!("HTTP {status}"),
                 });
             }
             return match self.read_body(response).await {
-                Ok(fetched) => FetchOutcome::Fetched(Fetched { final_url: url.to_string(), moved_to, ..fetched }),
+                Ok(fetched) => FetchOutcome::Fetched(Fetched {
+                    final_url: url.to_string(),
+                    moved_to,
+                    ..fetched
+                }),
                 Err(f) => FetchOutcome::Failed(f),
             };
         }
@@ -215,7 +246,11 @@ impl Fetcher {
     async fn read_body(&self, mut response: reqwest::Response) -> Result<Fetched, Failure> {
         let max = self.config.max_body_bytes;
         let header_str = |h: header::HeaderName| {
-            response.headers().get(h).and_then(|v| v.to_str().ok()).map(str::to_string)
+            response
+                .headers()
+                .get(h)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
         };
         let etag = header_str(header::ETAG);
         let last_modified = header_str(header::LAST_MODIFIED);
@@ -243,10 +278,23 @@ impl Fetcher {
                     body.extend_from_slice(&chunk);
                 }
                 Ok(None) => break,
-                Err(e) => return Err(Failure { status: Some(status), ..classify(&e) }),
+                Err(e) => {
+                    return Err(Failure {
+                        status: Some(status),
+                        ..classify(&e)
+                    });
+                }
             }
         }
-        Ok(Fetched { status, body, etag, last_modified, content_type, final_url: String::new(), moved_to: None })
+        Ok(Fetched {
+            status,
+            body,
+            etag,
+            last_modified,
+            content_type,
+            final_url: String::new(),
+            moved_to: None,
+        })
     }
 }
 
@@ -271,9 +319,13 @@ fn classify(err: &reqwest::Error) -> Failure {
     let lower = chain.to_lowercase();
     let class = if err.is_timeout() || lower.contains("timed out") {
         ErrorClass::Timeout
-    } else if lower.contains("dns error") || lower.contains("failed to lookup") || lower.contains("name or service not known") {
+    } else if lower.contains("dns error")
+        || lower.contains("failed to lookup")
+        || lower.contains("name or service not known")
+    {
         ErrorClass::Dns
-    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
+    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake")
+    {
         ErrorClass::Tls
     } else if err.is_connect() {
         ErrorClass::Connect

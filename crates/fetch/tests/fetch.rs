@@ -20,7 +20,10 @@ fn config(allow_private: bool) -> FetchConfig {
 }
 
 fn get(url: String) -> FetchRequest {
-    FetchRequest { url, ..Default::default() }
+    FetchRequest {
+        url,
+        ..Default::default()
+    }
 }
 
 fn failure(outcome: FetchOutcome) -> dossier_fetch::Failure {
@@ -56,10 +59,20 @@ async fn conditional_get_sends_validators_and_treats_304_as_not_modified() {
         panic!("first fetch must get the body")
     };
     assert_eq!(first.etag.as_deref(), Some("\"v1\""));
-    assert_eq!(first.last_modified.as_deref(), Some("Fri, 22 May 2026 10:00:00 GMT"));
+    assert_eq!(
+        first.last_modified.as_deref(),
+        Some("Fri, 22 May 2026 10:00:00 GMT")
+    );
     assert_eq!(first.body, b"<rss/>");
-    let again = FetchRequest { etag: first.etag.clone(), last_modified: first.last_modified.clone(), ..get(format!("{}/feed", server.uri())) };
-    assert!(matches!(f.fetch(&again).await, FetchOutcome::NotModified { moved_to: None }));
+    let again = FetchRequest {
+        etag: first.etag.clone(),
+        last_modified: first.last_modified.clone(),
+        ..get(format!("{}/feed", server.uri()))
+    };
+    assert!(matches!(
+        f.fetch(&again).await,
+        FetchOutcome::NotModified { moved_to: None }
+    ));
 }
 
 #[tokio::test]
@@ -71,14 +84,23 @@ async fn sends_an_honest_user_agent() {
         .mount(&server)
         .await;
     let f = Fetcher::new(config(true)).unwrap();
-    assert!(matches!(f.fetch(&get(server.uri())).await, FetchOutcome::Fetched(_)));
+    assert!(matches!(
+        f.fetch(&get(server.uri())).await,
+        FetchOutcome::Fetched(_)
+    ));
 }
 
 #[tokio::test]
 async fn http_errors_are_classified() {
     let server = MockServer::start().await;
-    Mock::given(path("/500")).respond_with(ResponseTemplate::new(500)).mount(&server).await;
-    Mock::given(path("/404")).respond_with(ResponseTemplate::new(404)).mount(&server).await;
+    Mock::given(path("/500"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&server)
+        .await;
+    Mock::given(path("/404"))
+        .respond_with(ResponseTemplate::new(404))
+        .mount(&server)
+        .await;
     let f = Fetcher::new(config(true)).unwrap();
     let e = failure(f.fetch(&get(format!("{}/500", server.uri()))).await);
     assert_eq!((e.class, e.status), (ErrorClass::Http5xx, Some(500)));
@@ -120,9 +142,14 @@ async fn permanent_redirects_report_the_new_address() {
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(path("/new")).respond_with(ResponseTemplate::new(200).set_body_string("x")).mount(&server).await;
+    Mock::given(path("/new"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("x"))
+        .mount(&server)
+        .await;
     let f = Fetcher::new(config(true)).unwrap();
-    let FetchOutcome::Fetched(got) = f.fetch(&get(format!("{}/old", server.uri()))).await else { panic!() };
+    let FetchOutcome::Fetched(got) = f.fetch(&get(format!("{}/old", server.uri()))).await else {
+        panic!()
+    };
     assert_eq!(got.final_url, new);
     assert_eq!(got.moved_to.as_deref(), Some(new.as_str()));
 }
@@ -134,9 +161,14 @@ async fn temporary_redirects_do_not_move_the_feed() {
         .respond_with(ResponseTemplate::new(302).insert_header("location", "/tmp"))
         .mount(&server)
         .await;
-    Mock::given(path("/tmp")).respond_with(ResponseTemplate::new(200).set_body_string("x")).mount(&server).await;
+    Mock::given(path("/tmp"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("x"))
+        .mount(&server)
+        .await;
     let f = Fetcher::new(config(true)).unwrap();
-    let FetchOutcome::Fetched(got) = f.fetch(&get(format!("{}/old", server.uri()))).await else { panic!() };
+    let FetchOutcome::Fetched(got) = f.fetch(&get(format!("{}/old", server.uri()))).await else {
+        panic!()
+    };
     assert_eq!(got.moved_to, None);
     assert!(got.final_url.ends_with("/tmp"));
 }
@@ -157,12 +189,20 @@ async fn a_redirect_loop_stops_after_five_hops() {
 #[tokio::test]
 async fn private_addresses_are_refused_without_a_request() {
     let server = MockServer::start().await;
-    Mock::given(method("GET")).respond_with(ResponseTemplate::new(200)).expect(0).mount(&server).await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(0)
+        .mount(&server)
+        .await;
     let f = Fetcher::new(config(false)).unwrap();
     let e = failure(f.fetch(&get(format!("{}/feed", server.uri()))).await);
     assert_eq!(e.class, ErrorClass::Refused);
     let e = failure(f.fetch(&get("http://localhost:9/feed".into())).await);
-    assert_eq!(e.class, ErrorClass::Refused, "names resolving to loopback are refused too: {e:?}");
+    assert_eq!(
+        e.class,
+        ErrorClass::Refused,
+        "names resolving to loopback are refused too: {e:?}"
+    );
     let e = failure(f.fetch(&get("ftp://example.org/feed".into())).await);
     assert_eq!(e.class, ErrorClass::Refused);
 }
@@ -170,9 +210,19 @@ async fn private_addresses_are_refused_without_a_request() {
 #[tokio::test]
 async fn ipv4_mapped_loopback_literals_are_refused() {
     let server = MockServer::start().await;
-    Mock::given(method("GET")).respond_with(ResponseTemplate::new(200)).expect(0).mount(&server).await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(0)
+        .mount(&server)
+        .await;
     let f = Fetcher::new(config(false)).unwrap();
-    let e = failure(f.fetch(&get(format!("{}/x", server.uri().replace("127.0.0.1", "[::ffff:127.0.0.1]")))).await);
+    let e = failure(
+        f.fetch(&get(format!(
+            "{}/x",
+            server.uri().replace("127.0.0.1", "[::ffff:127.0.0.1]")
+        )))
+        .await,
+    );
     assert_eq!(e.class, ErrorClass::Refused, "{e:?}");
 }
 
@@ -180,21 +230,42 @@ async fn ipv4_mapped_loopback_literals_are_refused() {
 async fn per_host_limit_bounds_requests_in_flight() {
     let server = MockServer::start().await;
     Mock::given(path("/slow"))
-        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_millis(300)).set_body_string("x"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_delay(Duration::from_millis(300))
+                .set_body_string("x"),
+        )
         .expect(4)
         .mount(&server)
         .await;
-    let f = Fetcher::new(FetchConfig { per_host: 1, ..config(true) }).unwrap();
+    let f = Fetcher::new(FetchConfig {
+        per_host: 1,
+        ..config(true)
+    })
+    .unwrap();
     let url = format!("{}/slow", server.uri());
     let started = std::time::Instant::now();
     let reqs: Vec<_> = (0..4).map(|_| get(url.clone())).collect();
     let results = futures_join(&f, &reqs).await;
-    assert!(results.iter().all(|r| matches!(r, FetchOutcome::Fetched(_))));
+    assert!(
+        results
+            .iter()
+            .all(|r| matches!(r, FetchOutcome::Fetched(_)))
+    );
     // One at a time: four 300 ms responses cannot overlap.
-    assert!(started.elapsed() >= Duration::from_millis(1200), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(1200),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 async fn futures_join(f: &Fetcher, reqs: &[FetchRequest]) -> Vec<FetchOutcome> {
-    let (a, b, c, d) = tokio::join!(f.fetch(&reqs[0]), f.fetch(&reqs[1]), f.fetch(&reqs[2]), f.fetch(&reqs[3]));
+    let (a, b, c, d) = tokio::join!(
+        f.fetch(&reqs[0]),
+        f.fetch(&reqs[1]),
+        f.fetch(&reqs[2]),
+        f.fetch(&reqs[3])
+    );
     vec![a, b, c, d]
 }

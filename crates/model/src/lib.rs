@@ -269,7 +269,10 @@ impl ErrorClass {
     /// Failures of the network path rather than of the feed: when nearly every feed of a
     /// run fails this way, the outage is ours.
     pub fn is_network(self) -> bool {
-        matches!(self, ErrorClass::Dns | ErrorClass::Connect | ErrorClass::Timeout)
+        matches!(
+            self,
+            ErrorClass::Dns | ErrorClass::Connect | ErrorClass::Timeout
+        )
     }
 }
 
@@ -281,7 +284,9 @@ pub fn fmt_time(t: DateTime<Utc>) -> String {
 
 /// Parses a timestamp written by [`fmt_time`] (or any RFC 3339 value).
 pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 impl fmt::Display for FeedKind {

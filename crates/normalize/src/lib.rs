@@ -39,7 +39,9 @@ pub fn normalize_document(
         }
     }
     let shared_link = |i: usize| -> bool {
-        let Some(k) = keys[i].as_deref() else { return false };
+        let Some(k) = keys[i].as_deref() else {
+            return false;
+        };
         let group = &per_key[k];
         group.len() > 1
             && group
@@ -75,11 +77,21 @@ fn normalize_item(
             (None, None) => return None,
         },
     };
-    let guid = raw.guid.map(|g| g.trim().to_string()).filter(|g| !g.is_empty());
+    let guid = raw
+        .guid
+        .map(|g| g.trim().to_string())
+        .filter(|g| !g.is_empty());
     // A date more than a day ahead is a feed's mistake (a wrong zone, a scheduled post):
     // trusting it would pin the item to the top of every list, so it dates nothing.
-    let published_at = raw.published.or(raw.updated).filter(|d| *d <= now + Duration::days(1));
-    let date_source = if published_at.is_some() { DateSource::Feed } else { DateSource::FirstSeen };
+    let published_at = raw
+        .published
+        .or(raw.updated)
+        .filter(|d| *d <= now + Duration::days(1));
+    let date_source = if published_at.is_some() {
+        DateSource::Feed
+    } else {
+        DateSource::FirstSeen
+    };
 
     let mut keys = Vec::with_capacity(2);
     if let Some(g) = &guid {
@@ -175,7 +187,11 @@ mod tests {
         let m = TopicMatcher::default();
         let items = normalize_document(
             vec![
-                raw(Some("g1"), Some("https://x.example/1?utm_source=a"), Some("One")),
+                raw(
+                    Some("g1"),
+                    Some("https://x.example/1?utm_source=a"),
+                    Some("One"),
+                ),
                 raw(None, Some("https://x.example/2"), Some("Two")),
                 raw(None, None, Some("Three")),
             ],
@@ -184,9 +200,18 @@ mod tests {
             now(),
         );
         assert_eq!(items[0].identity, IdentityRule::Guid);
-        assert_eq!(items[0].keys, vec!["guid:Feed A\u{1f}g1".to_string(), "url:x.example/1".to_string()]);
+        assert_eq!(
+            items[0].keys,
+            vec![
+                "guid:Feed A\u{1f}g1".to_string(),
+                "url:x.example/1".to_string()
+            ]
+        );
         assert_eq!(items[0].url.as_deref(), Some("https://x.example/1"));
-        assert_eq!(items[0].original_url.as_deref(), Some("https://x.example/1?utm_source=a"));
+        assert_eq!(
+            items[0].original_url.as_deref(),
+            Some("https://x.example/1?utm_source=a")
+        );
         assert_eq!(items[1].identity, IdentityRule::Link);
         assert_eq!(items[2].identity, IdentityRule::Hash);
         assert!(items[2].keys[0].starts_with("hash:Feed A\u{1f}"));
@@ -195,8 +220,18 @@ mod tests {
     #[test]
     fn hash_identity_is_deterministic() {
         let m = TopicMatcher::default();
-        let a = normalize_document(vec![raw(None, None, Some("Same"))], &feed(None, &[]), &m, now());
-        let b = normalize_document(vec![raw(None, None, Some("Same"))], &feed(None, &[]), &m, now());
+        let a = normalize_document(
+            vec![raw(None, None, Some("Same"))],
+            &feed(None, &[]),
+            &m,
+            now(),
+        );
+        let b = normalize_document(
+            vec![raw(None, None, Some("Same"))],
+            &feed(None, &[]),
+            &m,
+            now(),
+        );
         assert_eq!(a[0].keys, b[0].keys);
     }
 
@@ -223,7 +258,9 @@ mod tests {
         r.summary = Some("Just a post.".into());
         let items = normalize_document(vec![r], &feed(None, &[]), &m, now());
         assert_eq!(items[0].title, "Just a post.");
-        assert!(normalize_document(vec![raw(None, None, None)], &feed(None, &[]), &m, now()).is_empty());
+        assert!(
+            normalize_document(vec![raw(None, None, None)], &feed(None, &[]), &m, now()).is_empty()
+        );
     }
 
     #[test]
@@ -255,7 +292,12 @@ mod tests {
         let m = TopicMatcher::default();
         let mut r = raw(Some("1"), None, Some("x"));
         r.updated = Some(now());
-        let items = normalize_document(vec![r, raw(Some("2"), None, Some("y"))], &feed(None, &[]), &m, now());
+        let items = normalize_document(
+            vec![r, raw(Some("2"), None, Some("y"))],
+            &feed(None, &[]),
+            &m,
+            now(),
+        );
         assert_eq!(items[0].published_at, Some(now()));
         assert_eq!(items[0].date_source, DateSource::Feed);
         assert_eq!(items[1].published_at, None);

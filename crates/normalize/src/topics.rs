@@ -41,7 +41,8 @@ impl Keyword {
         while let Some(pos) = text[from..].find(&self.lower) {
             let start = from + pos;
             let end = start + self.lower.len();
-            let ok_start = !needs_start || !text[..start].chars().next_back().is_some_and(is_word_char);
+            let ok_start =
+                !needs_start || !text[..start].chars().next_back().is_some_and(is_word_char);
             let ok_end = !needs_end || !text[end..].chars().next().is_some_and(is_word_char);
             if ok_start && ok_end {
                 return true;
@@ -91,7 +92,11 @@ impl TopicMatcher {
                 .map(|t| TopicRules {
                     slug: t.slug.clone(),
                     any: t.match_any.iter().filter_map(|k| Keyword::new(k)).collect(),
-                    none: t.match_none.iter().filter_map(|k| Keyword::new(k)).collect(),
+                    none: t
+                        .match_none
+                        .iter()
+                        .filter_map(|k| Keyword::new(k))
+                        .collect(),
                 })
                 .collect(),
         }

@@ -10,10 +10,39 @@ use url::Url;
 /// Query parameters that only track the reader, never select content. Kept short and
 /// specific: a parameter that might pick a page (`id`, `p`, `q`, `page`) never goes here.
 const TRACKING_PARAMS: &[&str] = &[
-    "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid", "igshid",
-    "mc_cid", "mc_eid", "_hsenc", "_hsmi", "__hstc", "__hssc", "__hsfp", "hsctatracking",
-    "mkt_tok", "oly_anon_id", "oly_enc_id", "vero_id", "vero_conv", "ref_src", "ref_url",
-    "s_cid", "spm", "_ga", "_gl", "wt_mc", "wt.mc_id", "cmpid", "ncid", "sr_share",
+    "fbclid",
+    "gclid",
+    "dclid",
+    "gbraid",
+    "wbraid",
+    "msclkid",
+    "yclid",
+    "twclid",
+    "igshid",
+    "mc_cid",
+    "mc_eid",
+    "_hsenc",
+    "_hsmi",
+    "__hstc",
+    "__hssc",
+    "__hsfp",
+    "hsctatracking",
+    "mkt_tok",
+    "oly_anon_id",
+    "oly_enc_id",
+    "vero_id",
+    "vero_conv",
+    "ref_src",
+    "ref_url",
+    "s_cid",
+    "spm",
+    "_ga",
+    "_gl",
+    "wt_mc",
+    "wt.mc_id",
+    "cmpid",
+    "ncid",
+    "sr_share",
 ];
 
 /// Parameter prefixes that only track: `utm_source`, `utm_medium`, … and their kin.
@@ -94,16 +123,27 @@ mod tests {
     #[test]
     fn drops_fragment_and_tracking_parameters() {
         assert_eq!(
-            canon("https://News.Example:443/a/./b/../story?utm_source=rss&utm_medium=feed&id=7&fbclid=x#top"),
+            canon(
+                "https://News.Example:443/a/./b/../story?utm_source=rss&utm_medium=feed&id=7&fbclid=x#top"
+            ),
             "https://news.example/a/story?id=7"
         );
-        assert_eq!(canon("https://example.org/s?gclid=1&mc_eid=2"), "https://example.org/s");
+        assert_eq!(
+            canon("https://example.org/s?gclid=1&mc_eid=2"),
+            "https://example.org/s"
+        );
     }
 
     #[test]
     fn keeps_parameters_that_select_content() {
-        assert_eq!(canon("https://blog.example/?p=123"), "https://blog.example/?p=123");
-        assert_eq!(canon("https://site.example/item?id=9&page=2"), "https://site.example/item?id=9&page=2");
+        assert_eq!(
+            canon("https://blog.example/?p=123"),
+            "https://blog.example/?p=123"
+        );
+        assert_eq!(
+            canon("https://site.example/item?id=9&page=2"),
+            "https://site.example/item?id=9&page=2"
+        );
     }
 
     #[test]

@@ -111,7 +111,10 @@ impl Store {
                 key: r.get(0)?,
                 etag: r.get(1)?,
                 last_modified: r.get(2)?,
-                next_due_at: r.get::<_, Option<String>>(3)?.as_deref().and_then(parse_time),
+                next_due_at: r
+                    .get::<_, Option<String>>(3)?
+                    .as_deref()
+                    .and_then(parse_time),
                 consecutive_failures: r.get(4)?,
             })
         })?;
@@ -124,12 +127,20 @@ impl Store {
     }
 
     pub fn begin_run(&self, now: DateTime<Utc>) -> Result<i64> {
-        self.conn
-            .execute("INSERT INTO runs(started_at, status) VALUES (?1, 'running')", [fmt_time(now)])?;
+        self.conn.execute(
+            "INSERT INTO runs(started_at, status) VALUES (?1, 'running')",
+            [fmt_time(now)],
+        )?;
         Ok(self.conn.last_insert_rowid())
     }
 
-    pub fn finish_run(&self, run: i64, stats: &RunStats, status: &str, now: DateTime<Utc>) -> Result<()> {
+    pub fn finish_run(
+        &self,
+        run: i64,
+        stats: &RunStats,
+        status: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         self.conn.execute(
             "UPDATE runs SET finished_at = ?2, status = ?3, feeds = ?4, fetched = ?5, not_modified = ?6,
                 failed = ?7, items_new = ?8, items_duplicate = ?9, dated_from_pages = ?10 WHERE id = ?1",
@@ -151,15 +162,32 @@ impl Store {
 
     /// Records one fetch of `feed_key`: its new state and every item it yielded, with
     /// sightings and topic links, in one transaction.
-    pub fn record_fetch(&mut self, feed_key: &str, update: &FeedUpdate, items: &[Item]) -> Result<IngestCounts> {
+    ///
+    /// `seen_at` is the run's start: every item and sighting of one run is first seen at
+    /// the same instant, so when two feeds bring the same new story in one run, the feed
+    /// listed first in the config is its origin whatever order the fetches finished in.
+    pub fn record_fetch(
+        &mut self,
+        feed_key: &str,
+        update: &FeedUpdate,
+        items: &[Item],
+        seen_at: DateTime<Utc>,
+    ) -> Result<IngestCounts> {
         let tx = self.conn.transaction()?;
         let feed_id: i64 = tx
-            .query_row("SELECT id FROM feeds WHERE key = ?1", [feed_key], |r| r.get(0))
+            .query_row("SELECT id FROM feeds WHERE key = ?1", [feed_key], |r| {
+                r.get(0)
+            })
             .optional()?
             .ok_or_else(|| StoreError::UnknownFeed(feed_key.to_string()))?;
-        let now = fmt_time(update.fetched_at);
+        let now = fmt_time(seen_at);
+        let fetched_at = fmt_time(update.fetched_at);
 
-        let failures_sql = if update.failed() { "consecutive_failures + 1" } else { "0" };
+        let failures_sql = if update.failed() {
+            "consecutive_failures + 1"
+        } else {
+            "0"
+        };
         tx.execute(
             &format!(
                 "UPDATE feeds SET last_fetch_at = ?2, last_status = ?3, error_class = ?4, last_error = ?5,
@@ -168,7 +196,7 @@ impl Store {
             ),
             params![
                 feed_id,
-                now,
+                fetched_at,
                 update.status,
                 update.error_class,
                 update.error,
@@ -185,7 +213,8 @@ impl Store {
 
         let topic_ids: HashMap<String, i64> = {
             let mut stmt = tx.prepare_cached("SELECT slug, id FROM topics")?;
-            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?
         };
         let mut counts = IngestCounts::default();
         for item in items {
@@ -195,9 +224,11 @@ impl Store {
                     counts.new += 1;
                     insert_item(&tx, feed_id, item, &now)?
                 }
-                Some((id, origin_feed)) => {
+                Some((id, origin_feed, ref first_seen)) => {
                     if origin_feed == feed_id {
                         refresh_item(&tx, id, item, &now)?;
+                    } else if *first_seen == now && feed_id < origin_feed {
+                        take_over_item(&tx, id, feed_id, item)?;
                     }
                     id
                 }
@@ -210,8 +241,10 @@ impl Store {
                 .prepare_cached("SELECT 1 FROM sightings WHERE item_id = ?1 AND feed_id = ?2")?
                 .exists(params![item_id, feed_id])?;
             if seen_here {
-                tx.prepare_cached("UPDATE sightings SET last_seen_at = ?3 WHERE item_id = ?1 AND feed_id = ?2")?
-                    .execute(params![item_id, feed_id, now])?;
+                tx.prepare_cached(
+                    "UPDATE sightings SET last_seen_at = ?3 WHERE item_id = ?1 AND feed_id = ?2",
+                )?
+                .execute(params![item_id, feed_id, now])?;
             } else {
                 tx.prepare_cached(
                     "INSERT INTO sightings(item_id, feed_id, original_url, first_seen_at, last_seen_at)
@@ -221,13 +254,16 @@ impl Store {
             }
             let new_sighting = !seen_here;
             if new_sighting {
-                tx.prepare_cached("UPDATE feeds SET items = items + 1 WHERE id = ?1")?.execute([feed_id])?;
+                tx.prepare_cached("UPDATE feeds SET items = items + 1 WHERE id = ?1")?
+                    .execute([feed_id])?;
                 if existing.is_some() {
                     counts.duplicate += 1;
                 }
             }
             for (slug, reason) in &item.topics {
-                let Some(topic_id) = topic_ids.get(slug) else { continue };
+                let Some(topic_id) = topic_ids.get(slug) else {
+                    continue;
+                };
                 tx.prepare_cached(
                     "INSERT OR IGNORE INTO item_topics(topic_id, item_id, reason, detail, via_feed_id, attached_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -240,14 +276,15 @@ impl Store {
     }
 }
 
-/// The item that any of `keys` already names, with the feed that first brought it.
-fn find_item(tx: &rusqlite::Transaction, keys: &[String]) -> Result<Option<(i64, i64)>> {
+/// The item that any of `keys` already names, with the feed that first brought it and when.
+fn find_item(tx: &rusqlite::Transaction, keys: &[String]) -> Result<Option<(i64, i64, String)>> {
     for key in keys {
         let found = tx
             .prepare_cached(
-                "SELECT i.id, i.feed_id FROM item_keys k JOIN items i ON i.id = k.item_id WHERE k.key = ?1",
+                "SELECT i.id, i.feed_id, i.first_seen_at FROM item_keys k JOIN items i ON i.id = k.item_id
+                 WHERE k.key = ?1",
             )?
-            .query_row([key], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row([key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?;
         if found.is_some() {
             return Ok(found);
@@ -297,6 +334,41 @@ fn refresh_item(tx: &rusqlite::Transaction, id: i64, item: &Item, now: &str) -> 
          WHERE id = ?1 AND (title IS NOT ?2 OR summary IS NOT ?3 OR author IS NOT ?4
             OR (?5 IS NOT NULL AND published_at IS NOT ?5))",
     )?
-    .execute(params![id, item.title, item.summary, item.author, published, item.date_source.as_str(), now])?;
+    .execute(params![
+        id,
+        item.title,
+        item.summary,
+        item.author,
+        published,
+        item.date_source.as_str(),
+        now
+    ])?;
+    Ok(())
+}
+
+/// Makes `feed_id` the origin of an item first seen in this same run by a feed listed
+/// later in the config: the item then reads as that feed gave it.
+fn take_over_item(tx: &rusqlite::Transaction, id: i64, feed_id: i64, item: &Item) -> Result<()> {
+    let published = item.published_at.map(fmt_time);
+    tx.prepare_cached(
+        "UPDATE items SET feed_id = ?2, guid = ?3, url = COALESCE(?4, url), original_url = ?5, title = ?6,
+            summary = ?7, author = ?8, published_at = COALESCE(?9, published_at),
+            date_source = CASE WHEN ?9 IS NULL THEN date_source ELSE ?10 END,
+            sort_at = COALESCE(?9, sort_at), identity = ?11
+         WHERE id = ?1",
+    )?
+    .execute(params![
+        id,
+        feed_id,
+        item.guid,
+        item.url,
+        item.original_url,
+        item.title,
+        item.summary,
+        item.author,
+        published,
+        item.date_source.as_str(),
+        item.identity.as_str()
+    ])?;
     Ok(())
 }

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 pub use crate::ingest::{FeedState, FeedUpdate, IngestCounts, RunStats};
 pub use crate::query::{FeedRow, ItemQuery, ItemRow};
-pub use crate::versions::{Source, Version, VersionSummary};
+pub use crate::versions::{Source, Version, VersionSummary, cut_title};
 
 /// The schema, one entry per version; append only.
 const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_initial.sql")];
@@ -31,7 +31,11 @@ pub enum StoreError {
         "store {path} has schema version {found}, newer than this dossier supports ({supported}); \
          upgrade dossier to read it"
     )]
-    NewerSchema { path: String, found: i64, supported: i64 },
+    NewerSchema {
+        path: String,
+        found: i64,
+        supported: i64,
+    },
     #[error("unknown topic `{0}`")]
     UnknownTopic(String),
     #[error("unknown feed `{0}`")]
@@ -52,7 +56,9 @@ impl Store {
     pub fn open(path: &Path) -> Result<Store> {
         let conn = Connection::open_with_flags(
             path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         Store::init(conn, &path.display().to_string())
     }
@@ -73,14 +79,22 @@ impl Store {
     }
 
     fn migrate(&mut self, name: &str) -> Result<()> {
-        let found: i64 = self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let found: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))?;
         if found > SCHEMA_VERSION {
-            return Err(StoreError::NewerSchema { path: name.to_string(), found, supported: SCHEMA_VERSION });
+            return Err(StoreError::NewerSchema {
+                path: name.to_string(),
+                found,
+                supported: SCHEMA_VERSION,
+            });
         }
         if found == SCHEMA_VERSION {
             return Ok(());
         }
-        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         // Re-read inside the write lock: another process may have migrated meanwhile.
         let found: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
         for sql in &MIGRATIONS[found.clamp(0, SCHEMA_VERSION) as usize..] {
@@ -104,7 +118,10 @@ mod tests {
     #[test]
     fn fresh_store_is_at_the_latest_schema() {
         let store = Store::open_in_memory().unwrap();
-        let v: i64 = store.conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        let v: i64 = store
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
         assert_eq!(v, SCHEMA_VERSION);
     }
 
@@ -115,8 +132,13 @@ mod tests {
         let path = dir.join("s.sqlite");
         let _ = std::fs::remove_file(&path);
         drop(Store::open(&path).unwrap());
-        Connection::open(&path).unwrap().pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
-        let err = Store::open(&path).err().expect("newer schema must be refused");
+        Connection::open(&path)
+            .unwrap()
+            .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap();
+        let err = Store::open(&path)
+            .err()
+            .expect("newer schema must be refused");
         assert!(matches!(err, StoreError::NewerSchema { .. }), "{err}");
         assert!(err.to_string().contains("newer than this dossier supports"));
         std::fs::remove_dir_all(&dir).unwrap();
@@ -130,10 +152,15 @@ mod tests {
         let _ = std::fs::remove_file(&path);
         {
             let s = Store::open(&path).unwrap();
-            s.conn.execute("INSERT INTO topics(slug, title) VALUES ('a', 'A')", []).unwrap();
+            s.conn
+                .execute("INSERT INTO topics(slug, title) VALUES ('a', 'A')", [])
+                .unwrap();
         }
         let s = Store::open(&path).unwrap();
-        let n: i64 = s.conn.query_row("SELECT count(*) FROM topics", [], |r| r.get(0)).unwrap();
+        let n: i64 = s
+            .conn
+            .query_row("SELECT count(*) FROM topics", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(n, 1);
         std::fs::remove_dir_all(&dir).unwrap();
     }

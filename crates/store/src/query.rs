@@ -106,7 +106,10 @@ impl Store {
         }
         if let Some(search) = q.search.as_deref().map(fts_query).filter(|s| !s.is_empty()) {
             args.push(Box::new(search));
-            sql += &format!(" AND i.id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?{})", args.len());
+            sql += &format!(
+                " AND i.id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?{})",
+                args.len()
+            );
         }
         sql += " ORDER BY i.sort_at DESC, i.id DESC";
         if let Some(limit) = q.limit {
@@ -173,6 +176,9 @@ mod tests {
 
     #[test]
     fn search_text_cannot_break_fts_syntax() {
-        assert_eq!(fts_query("U.S. \"export\" -controls"), "\"U.S.\" \"\"\"export\"\"\" \"-controls\"");
+        assert_eq!(
+            fts_query("U.S. \"export\" -controls"),
+            "\"U.S.\" \"\"\"export\"\"\" \"-controls\""
+        );
     }
 }

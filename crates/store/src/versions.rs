@@ -58,7 +58,11 @@ impl Version {
             .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
             .unwrap_or_else(|| self.created_at.clone());
         let _ = writeln!(out, "{}", self.title);
-        let _ = writeln!(out, "Version {} · {} · {} items", self.version, when, self.item_count);
+        let _ = writeln!(
+            out,
+            "Version {} · {} · {} items",
+            self.version, when, self.item_count
+        );
         let _ = writeln!(out);
         let _ = writeln!(out, "Sources");
         for s in &self.sources {
@@ -84,9 +88,15 @@ impl Store {
     /// Freezes the topic's next version: every attached item except duplicates of another
     /// item in it, old sources under their old numbers, new ones numbered after them.
     pub fn cut_version(&mut self, slug: &str, now: DateTime<Utc>) -> Result<Version> {
-        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let (topic_id, title): (i64, String) = tx
-            .query_row("SELECT id, title FROM topics WHERE slug = ?1", [slug], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row(
+                "SELECT id, title FROM topics WHERE slug = ?1",
+                [slug],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .optional()?
             .ok_or_else(|| StoreError::UnknownTopic(slug.to_string()))?;
         let number: i64 = tx.query_row(
@@ -127,8 +137,10 @@ impl Store {
             .collect::<rusqlite::Result<_>>()?
         };
         let mut numbers: HashMap<i64, i64> = {
-            let mut stmt = tx.prepare("SELECT item_id, n FROM source_numbers WHERE topic_id = ?1")?;
-            stmt.query_map([topic_id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?
+            let mut stmt =
+                tx.prepare("SELECT item_id, n FROM source_numbers WHERE topic_id = ?1")?;
+            stmt.query_map([topic_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?
         };
         let mut next: i64 = tx.query_row(
             "SELECT COALESCE(MAX(n), 0) + 1 FROM source_numbers WHERE topic_id = ?1",
@@ -151,7 +163,14 @@ impl Store {
         tx.execute(
             "INSERT INTO versions(topic_id, number, title, created_at, item_count, new_items)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![topic_id, number, title, created_at, candidates.len() as i64, new_items],
+            params![
+                topic_id,
+                number,
+                title,
+                created_at,
+                candidates.len() as i64,
+                new_items
+            ],
         )?;
         let version_id = tx.last_insert_rowid();
         let mut sources: Vec<Source> = candidates
@@ -224,7 +243,9 @@ impl Store {
                 },
             )
             .optional()?;
-        let Some((version_id, mut version)) = head else { return Ok(None) };
+        let Some((version_id, mut version)) = head else {
+            return Ok(None);
+        };
         let mut stmt = self.conn.prepare(
             "SELECT n, item_id, title, url, label, published_at, date_source
              FROM version_sources WHERE version_id = ?1 ORDER BY n",
@@ -265,7 +286,9 @@ impl Store {
 
     fn topic_id(&self, slug: &str) -> Result<i64> {
         self.conn
-            .query_row("SELECT id FROM topics WHERE slug = ?1", [slug], |r| r.get(0))
+            .query_row("SELECT id FROM topics WHERE slug = ?1", [slug], |r| {
+                r.get(0)
+            })
             .optional()?
             .ok_or_else(|| StoreError::UnknownTopic(slug.to_string()))
     }

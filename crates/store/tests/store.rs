@@ -2,8 +2,31 @@
 //! stable source numbers and frozen versions.
 
 use chrono::{DateTime, Duration, Utc};
-use dossier_model::{DateSource, FeedKind, FeedSpec, IdentityRule, Item, TopicReason, TopicSpec, parse_time};
-use dossier_store::{FeedUpdate, ItemQuery, Store};
+use dossier_model::{
+    DateSource, FeedKind, FeedSpec, IdentityRule, Item, TopicReason, TopicSpec, parse_time,
+};
+use dossier_store::{FeedUpdate, IngestCounts, ItemQuery, Store};
+
+/// Records a fetch as if its run started when the fetch did.
+trait Record {
+    fn record(
+        &mut self,
+        key: &str,
+        u: &FeedUpdate,
+        items: &[Item],
+    ) -> dossier_store::Result<IngestCounts>;
+}
+
+impl Record for Store {
+    fn record(
+        &mut self,
+        key: &str,
+        u: &FeedUpdate,
+        items: &[Item],
+    ) -> dossier_store::Result<IngestCounts> {
+        self.record_fetch(key, u, items, u.fetched_at)
+    }
+}
 
 fn t0() -> DateTime<Utc> {
     parse_time("2026-05-22T11:00:00Z").unwrap()
@@ -14,7 +37,10 @@ fn feed(name: &str, owner: Option<&str>) -> FeedSpec {
         key: name.into(),
         name: name.into(),
         label: owner.map_or(name.to_string(), |o| format!("reactive:{o}")),
-        url: format!("https://{}.example/rss", name.to_lowercase().replace(' ', "-")),
+        url: format!(
+            "https://{}.example/rss",
+            name.to_lowercase().replace(' ', "-")
+        ),
         kind: FeedKind::Feed,
         interval_mins: 30,
         topics: vec![],
@@ -24,7 +50,12 @@ fn feed(name: &str, owner: Option<&str>) -> FeedSpec {
 }
 
 fn topic(slug: &str) -> TopicSpec {
-    TopicSpec { slug: slug.into(), title: format!("Topic {slug}"), match_any: vec![], match_none: vec![] }
+    TopicSpec {
+        slug: slug.into(),
+        title: format!("Topic {slug}"),
+        match_any: vec![],
+        match_none: vec![],
+    }
 }
 
 fn item(guid: &str, url: &str, title: &str, published: Option<&str>, topics: &[&str]) -> Item {
@@ -36,10 +67,20 @@ fn item(guid: &str, url: &str, title: &str, published: Option<&str>, topics: &[&
         summary: None,
         author: None,
         published_at: published.and_then(parse_time),
-        date_source: if published.is_some() { DateSource::Feed } else { DateSource::FirstSeen },
+        date_source: if published.is_some() {
+            DateSource::Feed
+        } else {
+            DateSource::FirstSeen
+        },
         identity: IdentityRule::Guid,
-        keys: vec![format!("guid:x\u{1f}{guid}"), format!("url:{}", url.trim_start_matches("https://"))],
-        topics: topics.iter().map(|t| (t.to_string(), TopicReason::TopicFeed)).collect(),
+        keys: vec![
+            format!("guid:x\u{1f}{guid}"),
+            format!("url:{}", url.trim_start_matches("https://")),
+        ],
+        topics: topics
+            .iter()
+            .map(|t| (t.to_string(), TopicReason::TopicFeed))
+            .collect(),
     }
 }
 
@@ -57,35 +98,65 @@ fn ok(at: DateTime<Utc>) -> FeedUpdate {
 
 fn setup() -> Store {
     let mut s = Store::open_in_memory().unwrap();
-    s.sync_config(&[feed("A", Some("ai")), feed("B", None)], &[topic("ai"), topic("chips")]).unwrap();
+    s.sync_config(
+        &[feed("A", Some("ai")), feed("B", None)],
+        &[topic("ai"), topic("chips")],
+    )
+    .unwrap();
     s
 }
 
 #[test]
 fn same_story_from_two_feeds_is_one_item_with_two_sightings() {
     let mut s = setup();
-    let c1 = s.record_fetch("A", &ok(t0()), &[item("a1", "https://n.example/story", "Story", None, &["ai"])]).unwrap();
-    let mut other = item("b9", "https://n.example/story", "Story (syndicated)", None, &[]);
+    let c1 = s
+        .record(
+            "A",
+            &ok(t0()),
+            &[item(
+                "a1",
+                "https://n.example/story",
+                "Story",
+                None,
+                &["ai"],
+            )],
+        )
+        .unwrap();
+    let mut other = item(
+        "b9",
+        "https://n.example/story",
+        "Story (syndicated)",
+        None,
+        &[],
+    );
     other.keys[0] = "guid:B\u{1f}b9".into();
-    let c2 = s.record_fetch("B", &ok(t0()), &[other]).unwrap();
+    let c2 = s.record("B", &ok(t0()), &[other]).unwrap();
     assert_eq!((c1.new, c1.duplicate), (1, 0));
     assert_eq!((c2.new, c2.duplicate), (0, 1));
     let items = s.items(&ItemQuery::default()).unwrap();
     assert_eq!(items.len(), 1);
     assert_eq!(items[0].sightings, 2);
-    assert_eq!(items[0].title, "Story", "a second feed never overwrites the first one's item");
+    assert_eq!(
+        items[0].title, "Story",
+        "a second feed never overwrites the first one's item"
+    );
     assert_eq!(items[0].label, "reactive:ai");
     assert_eq!(items[0].topics, vec!["ai".to_string()]);
     let feeds = s.feeds().unwrap();
-    assert_eq!(feeds.iter().map(|f| f.items).collect::<Vec<_>>(), vec![1, 1]);
+    assert_eq!(
+        feeds.iter().map(|f| f.items).collect::<Vec<_>>(),
+        vec![1, 1]
+    );
 }
 
 #[test]
 fn refetching_a_feed_adds_nothing() {
     let mut s = setup();
     let it = item("a1", "https://n.example/1", "One", None, &["ai"]);
-    s.record_fetch("A", &ok(t0()), std::slice::from_ref(&it)).unwrap();
-    let again = s.record_fetch("A", &ok(t0() + Duration::hours(1)), &[it]).unwrap();
+    s.record("A", &ok(t0()), std::slice::from_ref(&it)).unwrap();
+    let again = s
+        .record("A", &ok(t0() + Duration::hours(1)), &[it])
+        .unwrap();
     assert_eq!((again.new, again.duplicate), (0, 0));
     assert_eq!(s.items(&ItemQuery::default()).unwrap()[0].sightings, 1);
 }
@@ -98,27 +169,48 @@ fn failures_count_up_and_success_resets() {
     fail.error_class = Some("http_5xx".into());
     fail.error = Some("HTTP 500 Internal Server Error".into());
     fail.validators = None;
-    s.record_fetch("A", &fail, &[]).unwrap();
-    s.record_fetch("A", &fail, &[]).unwrap();
+    s.record("A", &fail, &[]).unwrap();
+    s.record("A", &fail, &[]).unwrap();
     let f = &s.feeds().unwrap()[0];
-    assert_eq!((f.consecutive_failures, f.last_status.as_deref()), (2, Some("500")));
+    assert_eq!(
+        (f.consecutive_failures, f.last_status.as_deref()),
+        (2, Some("500"))
+    );
     assert_eq!(f.error_class.as_deref(), Some("http_5xx"));
-    s.record_fetch("A", &ok(t0()), &[]).unwrap();
+    s.record("A", &ok(t0()), &[]).unwrap();
     let f = &s.feeds().unwrap()[0];
-    assert_eq!((f.consecutive_failures, f.error_class.as_deref()), (0, None));
-    assert_eq!(s.feed_states().unwrap()["A"].etag.as_deref(), Some("\"v1\""));
+    assert_eq!(
+        (f.consecutive_failures, f.error_class.as_deref()),
+        (0, None)
+    );
+    assert_eq!(
+        s.feed_states().unwrap()["A"].etag.as_deref(),
+        Some("\"v1\"")
+    );
 }
 
 #[test]
 fn versions_keep_numbers_and_number_new_items_oldest_first() {
     let mut s = setup();
-    s.record_fetch(
+    s.record(
         "A",
         &ok(t0()),
         &[
             item("u", "https://n.example/undated", "Undated", None, &["ai"]),
-            item("n", "https://n.example/new", "Newer", Some("2026-05-21T00:00:00Z"), &["ai"]),
-            item("o", "https://n.example/old", "Older", Some("2026-05-20T00:00:00Z"), &["ai"]),
+            item(
+                "n",
+                "https://n.example/new",
+                "Newer",
+                Some("2026-05-21T00:00:00Z"),
+                &["ai"],
+            ),
+            item(
+                "o",
+                "https://n.example/old",
+                "Older",
+                Some("2026-05-20T00:00:00Z"),
+                &["ai"],
+            ),
         ],
     )
     .unwrap();
@@ -127,30 +219,77 @@ fn versions_keep_numbers_and_number_new_items_oldest_first() {
     assert_eq!(titles, vec![(1, "Older"), (2, "Newer"), (3, "Undated")]);
     assert_eq!((v1.version, v1.item_count, v1.new_items), (1, 3, 3));
 
-    s.record_fetch("A", &ok(t0()), &[item("e", "https://n.example/earliest", "Earliest", Some("2026-01-01T00:00:00Z"), &["ai"])])
-        .unwrap();
+    s.record(
+        "A",
+        &ok(t0()),
+        &[item(
+            "e",
+            "https://n.example/earliest",
+            "Earliest",
+            Some("2026-01-01T00:00:00Z"),
+            &["ai"],
+        )],
+    )
+    .unwrap();
     let v2 = s.cut_version("ai", t0() + Duration::hours(1)).unwrap();
     let titles: Vec<_> = v2.sources.iter().map(|x| (x.n, x.title.as_str())).collect();
-    assert_eq!(titles, vec![(1, "Older"), (2, "Newer"), (3, "Undated"), (4, "Earliest")]);
+    assert_eq!(
+        titles,
+        vec![(1, "Older"), (2, "Newer"), (3, "Undated"), (4, "Earliest")]
+    );
     assert_eq!((v2.version, v2.item_count, v2.new_items), (2, 4, 1));
 
     let v3 = s.cut_version("ai", t0() + Duration::hours(2)).unwrap();
     assert_eq!((v3.version, v3.new_items), (3, 0));
-    assert_eq!(v3.sources, v2.sources, "cutting with nothing new repeats the sources");
+    assert_eq!(
+        v3.sources, v2.sources,
+        "cutting with nothing new repeats the sources"
+    );
     let list = s.versions("ai").unwrap();
-    assert_eq!(list.iter().map(|v| v.version).collect::<Vec<_>>(), vec![1, 2, 3]);
+    assert_eq!(
+        list.iter().map(|v| v.version).collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
 }
 
 #[test]
 fn a_version_is_frozen_against_later_edits() {
     let mut s = setup();
-    s.record_fetch("A", &ok(t0()), &[item("a", "https://n.example/a", "Original headline", None, &["ai"])]).unwrap();
+    s.record(
+        "A",
+        &ok(t0()),
+        &[item(
+            "a",
+            "https://n.example/a",
+            "Original headline",
+            None,
+            &["ai"],
+        )],
+    )
+    .unwrap();
     s.cut_version("ai", t0()).unwrap();
-    s.record_fetch("A", &ok(t0()), &[item("a", "https://n.example/a", "Edited headline", None, &["ai"])]).unwrap();
-    assert_eq!(s.items(&ItemQuery::default()).unwrap()[0].title, "Edited headline");
+    s.record(
+        "A",
+        &ok(t0()),
+        &[item(
+            "a",
+            "https://n.example/a",
+            "Edited headline",
+            None,
+            &["ai"],
+        )],
+    )
+    .unwrap();
+    assert_eq!(
+        s.items(&ItemQuery::default()).unwrap()[0].title,
+        "Edited headline"
+    );
     let v1 = s.version("ai", Some(1)).unwrap().unwrap();
     assert_eq!(v1.sources[0].title, "Original headline");
-    let err = s.connection().execute("UPDATE version_sources SET title = 'x'", []).unwrap_err();
+    let err = s
+        .connection()
+        .execute("UPDATE version_sources SET title = 'x'", [])
+        .unwrap_err();
     assert!(err.to_string().contains("immutable"), "{err}");
     assert!(s.connection().execute("DELETE FROM versions", []).is_err());
 }
@@ -158,31 +297,47 @@ fn a_version_is_frozen_against_later_edits() {
 #[test]
 fn duplicates_of_an_item_in_the_version_are_left_out() {
     let mut s = setup();
-    s.record_fetch(
+    s.record(
         "A",
         &ok(t0()),
-        &[item("a", "https://n.example/a", "Story", None, &["ai"]), item("b", "https://n.example/b", "Story - Wire", None, &["ai"])],
+        &[
+            item("a", "https://n.example/a", "Story", None, &["ai"]),
+            item("b", "https://n.example/b", "Story - Wire", None, &["ai"]),
+        ],
     )
     .unwrap();
-    s.connection().execute("UPDATE items SET duplicate_of = 1 WHERE id = 2", []).unwrap();
+    s.connection()
+        .execute("UPDATE items SET duplicate_of = 1 WHERE id = 2", [])
+        .unwrap();
     let v = s.cut_version("ai", t0()).unwrap();
-    assert_eq!(v.sources.iter().map(|x| x.item_id).collect::<Vec<_>>(), vec![1]);
+    assert_eq!(
+        v.sources.iter().map(|x| x.item_id).collect::<Vec<_>>(),
+        vec![1]
+    );
 }
 
 #[test]
 fn rendering_follows_the_contract() {
     let mut s = setup();
     let long = "L".repeat(130);
-    s.record_fetch(
+    s.record(
         "A",
         &ok(t0()),
         &[
-            item("a", "https://n.example/a", "Dated story", Some("2026-05-22T10:15:00Z"), &["ai"]),
+            item(
+                "a",
+                "https://n.example/a",
+                "Dated story",
+                Some("2026-05-22T10:15:00Z"),
+                &["ai"],
+            ),
             item("b", "https://n.example/b", &long, None, &["ai"]),
         ],
     )
     .unwrap();
-    let v = s.cut_version("ai", parse_time("2026-05-23T03:09:41Z").unwrap()).unwrap();
+    let v = s
+        .cut_version("ai", parse_time("2026-05-23T03:09:41Z").unwrap())
+        .unwrap();
     let expected = format!(
         "Topic ai\nVersion 1 · 2026-05-23 03:09 UTC · 2 items\n\nSources\n\
          [1] Dated story — reactive:ai (2026-05-22)\n[2] {}... — reactive:ai\n",
@@ -194,29 +349,157 @@ fn rendering_follows_the_contract() {
 #[test]
 fn queries_filter_by_topic_feed_time_and_text() {
     let mut s = setup();
-    s.record_fetch(
+    s.record(
         "A",
         &ok(t0()),
         &[
-            item("1", "https://n.example/1", "DeepSeek ships a model", Some("2026-05-20T00:00:00Z"), &["ai"]),
-            item("2", "https://n.example/2", "Export controls tighten", Some("2026-05-21T00:00:00Z"), &["chips"]),
+            item(
+                "1",
+                "https://n.example/1",
+                "DeepSeek ships a model",
+                Some("2026-05-20T00:00:00Z"),
+                &["ai"],
+            ),
+            item(
+                "2",
+                "https://n.example/2",
+                "Export controls tighten",
+                Some("2026-05-21T00:00:00Z"),
+                &["chips"],
+            ),
         ],
     )
     .unwrap();
-    let q = |q: ItemQuery| s.items(&q).unwrap().into_iter().map(|i| i.id).collect::<Vec<_>>();
+    let q = |q: ItemQuery| {
+        s.items(&q)
+            .unwrap()
+            .into_iter()
+            .map(|i| i.id)
+            .collect::<Vec<_>>()
+    };
     assert_eq!(q(ItemQuery::default()), vec![2, 1], "newest first");
-    assert_eq!(q(ItemQuery { topic: Some("chips".into()), ..Default::default() }), vec![2]);
-    assert_eq!(q(ItemQuery { search: Some("deepseek".into()), ..Default::default() }), vec![1]);
-    assert_eq!(q(ItemQuery { search: Some("export \"controls".into()), ..Default::default() }), vec![2], "stray quotes are no syntax error");
-    assert_eq!(q(ItemQuery { search: Some("export controls".into()), ..Default::default() }), vec![2]);
-    assert_eq!(q(ItemQuery { since: parse_time("2026-05-21T00:00:00Z"), ..Default::default() }), vec![2]);
-    assert_eq!(q(ItemQuery { until: parse_time("2026-05-21T00:00:00Z"), ..Default::default() }), vec![1]);
-    assert_eq!(q(ItemQuery { feed: Some("B".into()), ..Default::default() }), Vec::<i64>::new());
-    assert_eq!(q(ItemQuery { limit: Some(1), ..Default::default() }), vec![2]);
+    assert_eq!(
+        q(ItemQuery {
+            topic: Some("chips".into()),
+            ..Default::default()
+        }),
+        vec![2]
+    );
+    assert_eq!(
+        q(ItemQuery {
+            search: Some("deepseek".into()),
+            ..Default::default()
+        }),
+        vec![1]
+    );
+    assert_eq!(
+        q(ItemQuery {
+            search: Some("export \"controls".into()),
+            ..Default::default()
+        }),
+        vec![2],
+        "stray quotes are no syntax error"
+    );
+    assert_eq!(
+        q(ItemQuery {
+            search: Some("export controls".into()),
+            ..Default::default()
+        }),
+        vec![2]
+    );
+    assert_eq!(
+        q(ItemQuery {
+            since: parse_time("2026-05-21T00:00:00Z"),
+            ..Default::default()
+        }),
+        vec![2]
+    );
+    assert_eq!(
+        q(ItemQuery {
+            until: parse_time("2026-05-21T00:00:00Z"),
+            ..Default::default()
+        }),
+        vec![1]
+    );
+    assert_eq!(
+        q(ItemQuery {
+            feed: Some("B".into()),
+            ..Default::default()
+        }),
+        Vec::<i64>::new()
+    );
+    assert_eq!(
+        q(ItemQuery {
+            limit: Some(1),
+            ..Default::default()
+        }),
+        vec![2]
+    );
 }
 
 #[test]
 fn unknown_topic_is_a_clear_error() {
     let mut s = setup();
-    assert_eq!(s.cut_version("nope", t0()).unwrap_err().to_string(), "unknown topic `nope`");
+    assert_eq!(
+        s.cut_version("nope", t0()).unwrap_err().to_string(),
+        "unknown topic `nope`"
+    );
+}
+
+#[test]
+fn within_one_run_the_feed_listed_first_is_the_origin_whatever_finished_first() {
+    let mut s = setup();
+    let mut from_b = item(
+        "b1",
+        "https://n.example/story",
+        "Story as B tells it",
+        None,
+        &[],
+    );
+    from_b.keys[0] = "guid:B\u{1f}b1".into();
+    s.record("B", &ok(t0()), &[from_b]).unwrap();
+    s.record(
+        "A",
+        &ok(t0()),
+        &[item(
+            "a1",
+            "https://n.example/story",
+            "Story as A tells it",
+            None,
+            &["ai"],
+        )],
+    )
+    .unwrap();
+    let items = s.items(&ItemQuery::default()).unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(
+        (items[0].label.as_str(), items[0].title.as_str()),
+        ("reactive:ai", "Story as A tells it")
+    );
+    assert_eq!(items[0].sightings, 2);
+
+    // In a later run the origin stays put.
+    let mut later = item("b2", "https://n.example/other", "Other", None, &[]);
+    later.keys[0] = "guid:B\u{1f}b2".into();
+    s.record("B", &ok(t0() + Duration::hours(1)), &[later])
+        .unwrap();
+    s.record(
+        "A",
+        &ok(t0() + Duration::hours(2)),
+        &[item(
+            "a2",
+            "https://n.example/other",
+            "Other per A",
+            None,
+            &["ai"],
+        )],
+    )
+    .unwrap();
+    let other = &s
+        .items(&ItemQuery {
+            search: Some("other".into()),
+            ..Default::default()
+        })
+        .unwrap()[0];
+    assert_eq!(other.label, "B");
 }

@@ -1,0 +1,223 @@
+//! Everything the commands print: the contract's JSON shapes (one object per line) and the
+//! human-readable forms. Output goes through one locked stdout; a closed pipe (`| head`)
+//! ends the command quietly instead of panicking.
+
+use crate::config::Config;
+use crate::pipeline::RunReport;
+use anyhow::Result;
+use dossier_model::{FeedSpec, Item, fmt_time};
+use dossier_store::{FeedRow, ItemRow, Version, VersionSummary};
+use serde::Serialize;
+use std::io::{BufWriter, Write};
+
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn json_lines<T: Serialize>(rows: impl IntoIterator<Item = T>) -> Result<()> {
+    let mut out = BufWriter::new(std::io::stdout().lock());
+    for row in rows {
+        serde_json::to_writer(&mut out, &row)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn text(s: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(s.as_bytes())?;
+    out.flush()?;
+    Ok(())
+}
+
+pub fn print_check(cfg: &Config) -> Result<()> {
+    let topic_feeds = cfg.feeds.iter().filter(|f| f.owner_topic.is_some()).count();
+    let mut s = format!(
+        "{}: ok — {} topics, {} feeds ({} topic feeds, {} standalone); store {}\n",
+        cfg.path.display(),
+        cfg.topics.len(),
+        cfg.feeds.len(),
+        topic_feeds,
+        cfg.feeds.len() - topic_feeds,
+        cfg.store_path.display()
+    );
+    for t in &cfg.topics {
+        let own = cfg
+            .feeds
+            .iter()
+            .filter(|f| f.owner_topic.as_deref() == Some(&t.slug))
+            .count();
+        s += &format!(
+            "topic {}: {} — {} own feeds, {} keywords, {} vetoes\n",
+            t.slug,
+            t.title,
+            own,
+            t.match_any.len(),
+            t.match_none.len()
+        );
+    }
+    for f in cfg.feeds.iter().filter(|f| f.owner_topic.is_none()) {
+        let topics = if f.topics.is_empty() {
+            "keywords only".to_string()
+        } else {
+            f.topics.join(", ")
+        };
+        s += &format!(
+            "feed {}: {} {} every {} min → {}\n",
+            f.name, f.kind, f.url, f.interval_mins, topics
+        );
+    }
+    text(&s)
+}
+
+#[derive(Serialize)]
+struct RunJson {
+    #[serde(flatten)]
+    stats: dossier_store::RunStats,
+    seconds: f64,
+}
+
+/// One line on stdout (cron mails any output, so nothing else when all is well); failed
+/// feeds are reported on stderr, one line each.
+pub fn print_run(report: &RunReport, json: bool) -> Result<()> {
+    for f in &report.failures {
+        eprintln!(
+            "dossier: feed `{}` failed: {}: {} ({})",
+            f.name, f.class, f.message, f.url
+        );
+    }
+    let s = &report.stats;
+    if json {
+        let seconds = (report.seconds * 1000.0).round() / 1000.0;
+        return json_lines([RunJson { stats: *s, seconds }]);
+    }
+    text(&format!(
+        "dossier: {} feeds, {} fetched, {} not modified, {} failed; {} new items, {} duplicates ({:.1} s)\n",
+        s.feeds,
+        s.fetched,
+        s.not_modified,
+        s.failed,
+        s.items_new,
+        s.items_duplicate,
+        report.seconds
+    ))
+}
+
+pub fn print_feeds(rows: &[FeedRow], json: bool) -> Result<()> {
+    if json {
+        return json_lines(rows);
+    }
+    let mut s = String::new();
+    for f in rows {
+        let status = match (&f.error_class, &f.last_status) {
+            (Some(class), Some(st)) if class != st => format!("{class} ({st})"),
+            (Some(class), _) => class.clone(),
+            (None, Some(st)) => st.clone(),
+            (None, None) => "never fetched".into(),
+        };
+        let when = |t: &Option<String>| {
+            t.as_deref()
+                .map_or("-".to_string(), |t| t.replace('T', " ").replace('Z', ""))
+        };
+        s += &format!(
+            "{}  [{}]  items {}  failures {}  last {}  next {}\n    {}\n",
+            f.name,
+            status,
+            f.items,
+            f.consecutive_failures,
+            when(&f.last_fetch_at),
+            when(&f.next_due_at),
+            f.url
+        );
+        if let Some(e) = &f.last_error {
+            s += &format!("    error: {e}\n");
+        }
+        if let Some(m) = &f.moved_to {
+            s += &format!("    moved permanently to {m} — update the config\n");
+        }
+    }
+    text(&s)
+}
+
+pub fn print_items(rows: &[ItemRow], json: bool) -> Result<()> {
+    if json {
+        return json_lines(rows);
+    }
+    let mut s = String::new();
+    for i in rows {
+        let day = i
+            .published_at
+            .as_deref()
+            .map_or("undated   ", |p| &p[..10.min(p.len())]);
+        s += &format!(
+            "{:>6}  {}  {} — {}\n",
+            i.id,
+            day,
+            dossier_store::cut_title(&i.title),
+            i.label
+        );
+        if let Some(u) = &i.url {
+            s += &format!("        {u}\n");
+        }
+    }
+    text(&s)
+}
+
+pub fn print_version(v: &Version, json: bool) -> Result<()> {
+    if json {
+        return json_lines([v]);
+    }
+    text(&v.render())
+}
+
+pub fn print_version_list(rows: &[VersionSummary], json: bool) -> Result<()> {
+    if json {
+        return json_lines(rows);
+    }
+    let s: String = rows
+        .iter()
+        .map(|v| {
+            format!(
+                "version {}  {}  {} items  {} new\n",
+                v.version, v.created_at, v.item_count, v.new_items
+            )
+        })
+        .collect();
+    text(&s)
+}
+
+/// `parse` output: the item keys it can know without a store.
+#[derive(Serialize)]
+struct ParsedJson<'a> {
+    guid: Option<&'a str>,
+    url: Option<&'a str>,
+    original_url: Option<&'a str>,
+    title: &'a str,
+    summary: Option<&'a str>,
+    author: Option<&'a str>,
+    published_at: Option<String>,
+    date_source: &'static str,
+    feed: &'a str,
+    label: &'a str,
+    duplicate_of: Option<i64>,
+}
+
+pub fn print_parsed(items: &[Item], feed: &FeedSpec) -> Result<()> {
+    json_lines(items.iter().map(|i| ParsedJson {
+        guid: i.guid.as_deref(),
+        url: i.url.as_deref(),
+        original_url: i.original_url.as_deref(),
+        title: &i.title,
+        summary: i.summary.as_deref(),
+        author: i.author.as_deref(),
+        published_at: i.published_at.map(fmt_time),
+        date_source: i.date_source.as_str(),
+        feed: &feed.name,
+        label: &feed.label,
+        duplicate_of: None,
+    }))
+}
