@@ -269,13 +269,15 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
                 format!("`{n}`: names starting with `reactive:` are kept for topic feeds"),
             );
         }
-        if let Some(first) = names.insert(n.clone(), cx.line(name.span().start)) {
+        let duplicate = names.get(&n).copied();
+        if let Some(first) = duplicate {
             cx.problem(
                 name.span(),
                 &format!("{path}.name"),
                 format!("duplicate feed name `{n}` (first on line {first})"),
             );
-            continue;
+        } else {
+            names.insert(n.clone(), cx.line(name.span().start));
         }
         let mut topics_of_feed = Vec::new();
         if let Some(list) = cx.spanned_strings(f, &path, "topics") {

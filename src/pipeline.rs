@@ -391,19 +391,17 @@ pub fn parse_source(source: &str, kind: &str, cfg: Option<&Config>) -> Result<()
             }
         }
     } else {
+        // A file has no web address: relative links resolve against the feed's own link.
         let bytes = std::fs::read(source).with_context(|| format!("cannot read {source}"))?;
-        let abs = std::path::absolute(source).unwrap_or_else(|_| source.into());
-        let base = url::Url::from_file_path(&abs)
-            .map(|u| u.to_string())
-            .unwrap_or_default();
-        (bytes, base)
+        (bytes, String::new())
     };
-    let doc = dossier_extract::parse_feed(&bytes, Some(&base)).map_err(|e| Exit {
+    let base_url = Some(base.as_str()).filter(|b| !b.is_empty());
+    let doc = dossier_extract::parse_feed(&bytes, base_url).map_err(|e| Exit {
         code: EXIT_FAILED,
         message: format!("{source}: {e}"),
     })?;
     // A source that is a configured feed speaks with that feed's name and label.
-    let configured = cfg.and_then(|c| c.feeds.iter().find(|f| f.url == source || f.url == base));
+    let configured = cfg.and_then(|c| c.feeds.iter().find(|f| f.url == source));
     let spec = FeedSpec {
         key: source.to_string(),
         name: configured.map_or_else(|| source.to_string(), |f| f.name.clone()),

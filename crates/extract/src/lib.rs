@@ -6,6 +6,7 @@
 //! (feed-rs would make up a random one), so an item without a guid says so and the
 //! normalizer derives a deterministic identity instead.
 
+mod legacy;
 pub mod select;
 pub mod text;
 
@@ -39,53 +40,123 @@ pub enum ExtractError {
 }
 
 /// Parses a feed (RSS 0.9x/1.0/2.0, Atom 0.3/1.0, JSON Feed) from its raw bytes.
-/// `base` is the URL the document came from; relative links resolve against it.
+/// `base` is the URL the document came from; relative links resolve against it (or, when
+/// there is none, against the feed's own `<link>`).
 pub fn parse_feed(bytes: &[u8], base: Option<&str>) -> Result<ParsedFeed, ExtractError> {
     if let Some(what) = html_page_kind(bytes) {
         return Err(ExtractError::NotAFeed(what.to_string()));
     }
+    let body = bytes
+        .strip_prefix(b"\xEF\xBB\xBF")
+        .unwrap_or(bytes)
+        .trim_ascii_start();
+    if !matches!(body.first(), Some(b'<' | b'{')) && !is_utf16(bytes) {
+        return Err(ExtractError::NotAFeed("neither XML nor JSON".into()));
+    }
+    let legacy = legacy::atom03_as_atom10(bytes);
+    let bytes = legacy.as_deref().unwrap_or(bytes);
     let parser = feed_rs::parser::Builder::new()
         .base_uri(base)
         .id_generator(|_, _, _| String::new())
         .build();
-    let feed = parser.parse(bytes).map_err(|e| match e {
-        feed_rs::parser::ParseFeedError::ParseError(
+    let feed = match parser.parse(bytes) {
+        Ok(feed) => feed,
+        // JSON Feed 1.0 in the wild has numeric ids; feed-rs wants strings.
+        Err(feed_rs::parser::ParseFeedError::JsonSerde(e)) => {
+            match legacy::json_ids_as_strings(bytes) {
+                Some(fixed) => parser
+                    .parse(fixed.as_slice())
+                    .map_err(|_| ExtractError::Parse(format!("unable to parse JSON: {e}")))?,
+                None => return Err(ExtractError::Parse(format!("unable to parse JSON: {e}"))),
+            }
+        }
+        Err(feed_rs::parser::ParseFeedError::ParseError(
             feed_rs::parser::ParseErrorKind::NoFeedRoot,
-        ) => ExtractError::NotAFeed("no RSS, Atom, RDF or JSON Feed root element".into()),
-        other => ExtractError::Parse(other.to_string()),
-    })?;
+        )) => {
+            return Err(ExtractError::NotAFeed(
+                "no RSS, Atom, RDF or JSON Feed root element".into(),
+            ));
+        }
+        Err(other) => return Err(ExtractError::Parse(other.to_string())),
+    };
+    // Atom and JSON Feed say when a text is plain; RSS never does, and its titles and
+    // descriptions carry HTML in practice, so RSS text is always read as HTML.
+    let typed = matches!(
+        feed.feed_type,
+        feed_rs::model::FeedType::Atom | feed_rs::model::FeedType::JSON
+    );
+    let home = pick_link(&feed.links).and_then(|l| url::Url::parse(&l).ok());
     Ok(ParsedFeed {
         title: feed
             .title
-            .map(|t| html_to_text(&t.content))
+            .map(|t| text_of(&t, typed))
             .filter(|t| !t.is_empty()),
         ttl_mins: feed.ttl,
-        items: feed.entries.into_iter().map(raw_item).collect(),
+        items: feed
+            .entries
+            .into_iter()
+            .map(|e| raw_item(e, typed, home.as_ref()))
+            .collect(),
     })
 }
 
-fn raw_item(entry: Entry) -> RawItem {
-    let summary = entry
-        .summary
-        .map(|t| t.content)
-        .or_else(|| entry.content.and_then(|c| c.body))
-        .map(|s| text::truncate_chars(html_to_text(&s), MAX_SUMMARY_CHARS))
-        .filter(|s| !s.is_empty());
+/// The plain text of a feed text construct.
+fn text_of(t: &feed_rs::model::Text, typed: bool) -> String {
+    if typed && t.content_type.subty() == "plain" {
+        collapse_ws(&t.content)
+    } else {
+        html_to_text(&t.content)
+    }
+}
+
+fn raw_item(entry: Entry, typed: bool, home: Option<&url::Url>) -> RawItem {
+    let summary = match (
+        entry.summary,
+        entry
+            .content
+            .and_then(|c| c.body.map(|b| (b, c.content_type))),
+    ) {
+        (Some(t), _) => Some(text_of(&t, typed)),
+        (None, Some((body, ty))) if typed && ty.subty() == "plain" => Some(collapse_ws(&body)),
+        (None, Some((body, _))) => Some(html_to_text(&body)),
+        (None, None) => None,
+    }
+    .map(|s| text::truncate_chars(s, MAX_SUMMARY_CHARS))
+    .filter(|s| !s.is_empty());
+    let link = pick_link(&entry.links).map(|l| match (url::Url::parse(&l), home) {
+        (Err(url::ParseError::RelativeUrlWithoutBase), Some(home)) => {
+            home.join(&l).map_or(l, |u| u.to_string())
+        }
+        _ => l,
+    });
     RawItem {
         guid: Some(entry.id).filter(|id| !id.trim().is_empty()),
-        link: pick_link(&entry.links),
+        link,
         title: entry
             .title
-            .map(|t| html_to_text(&t.content))
+            .map(|t| text_of(&t, typed))
             .filter(|t| !t.is_empty()),
         summary,
         author: entry
             .authors
             .into_iter()
-            .find_map(|p| p.name.map(|n| collapse_ws(&n)).filter(|n| !n.is_empty())),
+            .find_map(|p| p.name.map(|n| author_name(&n)).filter(|n| !n.is_empty())),
         published: entry.published,
         updated: entry.updated,
     }
+}
+
+/// An author as a reader would write it: RSS's `editor@site (Jane Editor)` becomes
+/// `Jane Editor`.
+fn author_name(raw: &str) -> String {
+    let s = collapse_ws(raw);
+    if let (Some(open), true) = (s.find('('), s.ends_with(')')) {
+        let inner = s[open + 1..s.len() - 1].trim();
+        if !inner.is_empty() && (open == 0 || s[..open].contains('@')) {
+            return inner.to_string();
+        }
+    }
+    s
 }
 
 /// The link a reader follows: `rel="alternate"` (or no rel) first, then any link.
@@ -96,6 +167,11 @@ fn pick_link(links: &[Link]) -> Option<String> {
         .or_else(|| links.first())
         .map(|l| l.href.trim().to_string())
         .filter(|h| !h.is_empty())
+}
+
+/// UTF-16 documents start with a byte-order mark; their first byte is not `<`.
+fn is_utf16(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF")
 }
 
 /// When the document is an HTML page, says what kind, so an operator knows whether a
@@ -147,6 +223,17 @@ mod tests {
             feed.items[0].link.as_deref(),
             Some("https://site.example/a")
         );
+    }
+
+    #[test]
+    fn rss_authors_lose_their_email() {
+        assert_eq!(
+            author_name("editor@blog.example (Jane Editor)"),
+            "Jane Editor"
+        );
+        assert_eq!(author_name("(Jane Editor)"), "Jane Editor");
+        assert_eq!(author_name("Jane (JE) Editor"), "Jane (JE) Editor");
+        assert_eq!(author_name("Jane Editor"), "Jane Editor");
     }
 
     #[test]

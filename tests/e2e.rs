@@ -1,0 +1,903 @@
+//! End-to-end: the built `dossier` binary against loopback HTTP servers, with a temp
+//! config and a temp store. Assertions are on exit codes, printed output, stored rows and
+//! the requests the servers saw.
+
+use rusqlite::Connection;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const BIN: &str = env!("CARGO_BIN_EXE_dossier");
+
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new(config_body: &str) -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        let text = format!(
+            "[store]\npath = \"store.sqlite\"\n\n[fetch]\nallow_private_addresses = true\ntimeout_secs = 2\n\n{config_body}"
+        );
+        std::fs::write(dir.path().join("dossier.toml"), text).unwrap();
+        Env { dir }
+    }
+
+    fn config(&self) -> PathBuf {
+        self.dir.path().join("dossier.toml")
+    }
+
+    fn store(&self) -> PathBuf {
+        self.dir.path().join("store.sqlite")
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(BIN);
+        cmd.arg("--config")
+            .arg(self.config())
+            .args(args)
+            .env_remove("DOSSIER_CONFIG");
+        cmd
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).stdin(Stdio::null()).output().unwrap()
+    }
+
+    fn db(&self) -> Connection {
+        Connection::open(self.store()).unwrap()
+    }
+
+    fn count(&self, sql: &str) -> i64 {
+        self.db().query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+
+    fn json_lines(&self, args: &[&str]) -> Vec<Value> {
+        let out = self.run(args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// An RSS 2.0 document with items `(guid, title, link, pubDate)`.
+fn rss(items: &[(&str, &str, &str, Option<&str>)]) -> String {
+    let mut s = String::from(
+        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title><link>https://x.example/</link>",
+    );
+    for (guid, title, link, date) in items {
+        s += &format!("<item><guid>{guid}</guid><title>{title}</title><link>{link}</link>");
+        if let Some(d) = date {
+            s += &format!("<pubDate>{d}</pubDate>");
+        }
+        s += "</item>";
+    }
+    s + "</channel></rss>"
+}
+
+/// Serves `body` at `route` with an ETag, answering a matching If-None-Match with 304.
+async fn serve_feed(server: &MockServer, route: &str, body: String, etag: &str) {
+    Mock::given(method("GET"))
+        .and(path(route))
+        .and(header("if-none-match", etag))
+        .respond_with(ResponseTemplate::new(304).insert_header("etag", etag))
+        .with_priority(1)
+        .mount(server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(route))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("etag", etag)
+                .insert_header("content-type", "application/rss+xml")
+                .set_body_string(body),
+        )
+        .with_priority(2)
+        .mount(server)
+        .await;
+}
+
+fn two_topic_config(base: &str) -> String {
+    format!(
+        r#"[[topic]]
+slug = "ai"
+title = "AI Watch"
+match_any = ["DeepSeek"]
+  [[topic.feed]]
+  url = "{base}/ai.rss"
+
+[[topic]]
+slug = "chips"
+title = "Chips"
+match_any = ["export controls"]
+
+[[feed]]
+name = "Wire"
+url = "{base}/wire.rss"
+"#
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn runs_are_conditional_idempotent_and_versions_keep_their_numbers() {
+    let server = MockServer::start().await;
+    let base = server.uri();
+    serve_feed(
+        &server,
+        "/ai.rss",
+        rss(&[
+            (
+                "a1",
+                "DeepSeek ships a model",
+                "https://n.example/a1",
+                Some("Wed, 20 May 2026 10:00:00 GMT"),
+            ),
+            (
+                "a2",
+                "Qwen tops a chart",
+                "https://n.example/a2",
+                Some("Thu, 21 May 2026 10:00:00 GMT"),
+            ),
+        ]),
+        "\"ai-1\"",
+    )
+    .await;
+    serve_feed(
+        &server,
+        "/wire.rss",
+        rss(&[(
+            "w1",
+            "New export controls announced",
+            "https://w.example/1",
+            Some("Tue, 19 May 2026 08:00:00 GMT"),
+        )]),
+        "\"wire-1\"",
+    )
+    .await;
+    let env = Env::new(&two_topic_config(&base));
+
+    // First run: everything is new.
+    let first = env.run(&["run", "--json"]);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let stats: Value = serde_json::from_str(stdout(&first).trim()).unwrap();
+    assert_eq!(stats["feeds"], 2);
+    assert_eq!(stats["fetched"], 2);
+    assert_eq!(stats["items_new"], 3);
+    assert_eq!(
+        stdout(&first).lines().count(),
+        1,
+        "run --json prints one object"
+    );
+    assert_eq!(env.count("SELECT count(*) FROM items"), 3);
+    assert_eq!(
+        env.count("SELECT count(*) FROM item_topics WHERE reason = 'topic_feed'"),
+        2
+    );
+    assert_eq!(
+        env.count("SELECT count(*) FROM item_topics WHERE reason = 'keyword' AND detail = 'export controls'"),
+        1,
+        "the wire story joins `chips` by keyword"
+    );
+
+    // Nothing is due yet: a plain run fetches nothing.
+    let idle = env.run(&["run"]);
+    assert_eq!(idle.status.code(), Some(0));
+    assert!(
+        stdout(&idle).starts_with("dossier: 0 feeds"),
+        "{}",
+        stdout(&idle)
+    );
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+
+    // --all refetches conditionally: 304s, nothing new.
+    let second = env.run(&["run", "--all", "--json"]);
+    let stats: Value = serde_json::from_str(stdout(&second).trim()).unwrap();
+    assert_eq!(
+        (stats["not_modified"].as_u64(), stats["items_new"].as_u64()),
+        (Some(2), Some(0)),
+        "{stats}"
+    );
+    let conditional = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.headers.contains_key("if-none-match"))
+        .count();
+    assert_eq!(conditional, 2);
+    assert_eq!(env.count("SELECT count(*) FROM items"), 3);
+
+    let v1 = env.json_lines(&["version", "cut", "ai", "--json"]);
+    let numbers = |v: &Value| -> Vec<(i64, String)> {
+        v["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                (
+                    s["n"].as_i64().unwrap(),
+                    s["title"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        numbers(&v1[0]),
+        vec![
+            (1, "DeepSeek ships a model".into()),
+            (2, "Qwen tops a chart".into())
+        ]
+    );
+
+    // The AI feed gains one item (older than the others): exactly that item is stored.
+    server.reset().await;
+    serve_feed(
+        &server,
+        "/ai.rss",
+        rss(&[
+            (
+                "a1",
+                "DeepSeek ships a model",
+                "https://n.example/a1",
+                Some("Wed, 20 May 2026 10:00:00 GMT"),
+            ),
+            (
+                "a2",
+                "Qwen tops a chart",
+                "https://n.example/a2",
+                Some("Thu, 21 May 2026 10:00:00 GMT"),
+            ),
+            (
+                "a0",
+                "An older DeepSeek story",
+                "https://n.example/a0",
+                Some("Mon, 18 May 2026 10:00:00 GMT"),
+            ),
+        ]),
+        "\"ai-2\"",
+    )
+    .await;
+    serve_feed(
+        &server,
+        "/wire.rss",
+        rss(&[(
+            "w1",
+            "New export controls announced",
+            "https://w.example/1",
+            Some("Tue, 19 May 2026 08:00:00 GMT"),
+        )]),
+        "\"wire-1\"",
+    )
+    .await;
+    let third = env.run(&["run", "--all", "--json"]);
+    let stats: Value = serde_json::from_str(stdout(&third).trim()).unwrap();
+    assert_eq!(
+        (stats["fetched"].as_u64(), stats["not_modified"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(stats["items_new"], 1);
+    assert_eq!(env.count("SELECT count(*) FROM items"), 4);
+
+    let v2 = env.json_lines(&["version", "cut", "ai", "--json"]);
+    assert_eq!(v2[0]["version"], 2);
+    assert_eq!(v2[0]["new_items"], 1);
+    assert_eq!(
+        numbers(&v2[0]),
+        vec![
+            (1, "DeepSeek ships a model".into()),
+            (2, "Qwen tops a chart".into()),
+            (3, "An older DeepSeek story".into())
+        ]
+    );
+    let list = env.json_lines(&["version", "list", "ai", "--json"]);
+    assert_eq!(
+        list.iter()
+            .map(|v| v["new_items"].as_i64().unwrap())
+            .collect::<Vec<_>>(),
+        vec![2, 1]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_story_from_two_feeds_is_one_item_and_one_source() {
+    let server = MockServer::start().await;
+    let base = server.uri();
+    serve_feed(
+        &server,
+        "/ai.rss",
+        rss(&[(
+            "a1",
+            "DeepSeek downloads surge",
+            "https://n.example/story",
+            Some("Wed, 20 May 2026 10:00:00 GMT"),
+        )]),
+        "\"a\"",
+    )
+    .await;
+    serve_feed(
+        &server,
+        "/wire.rss",
+        rss(&[(
+            "wire-77",
+            "DeepSeek downloads surge (wire copy)",
+            "https://n.example/story?utm_source=rss&amp;utm_medium=feed&amp;fbclid=x#comments",
+            Some("Wed, 20 May 2026 11:00:00 GMT"),
+        )]),
+        "\"w\"",
+    )
+    .await;
+    let env = Env::new(&two_topic_config(&base));
+    assert_eq!(env.run(&["run"]).status.code(), Some(0));
+    let items = env.json_lines(&["items", "--json"]);
+    assert_eq!(items.len(), 1, "{items:?}");
+    let item = &items[0];
+    assert_eq!(item["sightings"], 2);
+    assert_eq!(item["url"], "https://n.example/story");
+    assert_eq!(
+        item["label"], "reactive:ai",
+        "the topic feed is listed first, so it is the origin"
+    );
+    assert_eq!(item["topics"], serde_json::json!(["ai"]));
+    assert_eq!(
+        env.count("SELECT count(*) FROM sightings WHERE original_url LIKE '%utm_source%'"),
+        1
+    );
+    let v = env.json_lines(&["version", "cut", "ai", "--json"]);
+    assert_eq!(v[0]["item_count"], 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn failing_feeds_are_recorded_and_do_not_stop_the_run() {
+    let server = MockServer::start().await;
+    let base = server.uri();
+    serve_feed(
+        &server,
+        "/good.rss",
+        rss(&[("g1", "Good item", "https://g.example/1", None)]),
+        "\"g\"",
+    )
+    .await;
+    Mock::given(path("/500.rss"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&server)
+        .await;
+    Mock::given(path("/slow.rss"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_delay(Duration::from_secs(6))
+                .set_body_string(rss(&[])),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(path("/garbage.rss"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("this is not a feed { at all"))
+        .mount(&server)
+        .await;
+    Mock::given(path("/login.rss"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("content-type", "text/html")
+                .set_body_string("<!DOCTYPE html><html><body><form><input type=\"password\"></form></body></html>"),
+        )
+        .mount(&server)
+        .await;
+    let feeds: String = ["good", "500", "slow", "garbage", "login"]
+        .iter()
+        .map(|n| format!("[[feed]]\nname = \"{n}\"\nurl = \"{base}/{n}.rss\"\n\n"))
+        .collect();
+    let env = Env::new(&feeds);
+    let out = env.run(&["run"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "some feeds failing is still done: {}",
+        stderr(&out)
+    );
+    assert_eq!(stdout(&out).lines().count(), 1, "{}", stdout(&out));
+    assert!(stdout(&out).contains("4 failed"), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert_eq!(
+        err.lines().count(),
+        4,
+        "one stderr line per failed feed: {err}"
+    );
+    assert!(
+        err.contains("feed `500` failed: http_5xx: HTTP 500"),
+        "{err}"
+    );
+    assert_eq!(env.count("SELECT count(*) FROM items"), 1);
+
+    let feeds = env.json_lines(&["feeds", "--json"]);
+    let by_name = |n: &str| feeds.iter().find(|f| f["name"] == n).unwrap().clone();
+    assert_eq!(
+        (
+            by_name("good")["last_status"].as_str(),
+            by_name("good")["items"].as_i64()
+        ),
+        (Some("200"), Some(1))
+    );
+    assert_eq!(by_name("good")["error_class"], Value::Null);
+    let f500 = by_name("500");
+    assert_eq!(
+        (f500["last_status"].as_str(), f500["error_class"].as_str()),
+        (Some("500"), Some("http_5xx"))
+    );
+    assert_eq!(f500["consecutive_failures"], 1);
+    assert_eq!(by_name("slow")["error_class"], "timeout");
+    assert_eq!(by_name("slow")["last_status"], "timeout");
+    assert_eq!(by_name("garbage")["error_class"], "not_a_feed");
+    assert_eq!(by_name("login")["error_class"], "not_a_feed");
+    assert!(
+        by_name("login")["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("login page")
+    );
+    for f in &feeds {
+        assert!(
+            f["next_due_at"].is_string() && f["last_fetch_at"].is_string(),
+            "{f}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn when_every_feed_fails_the_run_exits_1() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    let env = Env::new(&format!(
+        "[[feed]]\nname = \"a\"\nurl = \"{}/a\"\n",
+        server.uri()
+    ));
+    let out = env.run(&["run"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("network"), "{}", stderr(&out));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_overlapping_run_exits_75_and_changes_nothing() {
+    let server = MockServer::start().await;
+    Mock::given(path("/slow.rss"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_delay(Duration::from_millis(1500))
+                .set_body_string(rss(&[("s1", "Slow item", "https://s.example/1", None)])),
+        )
+        .mount(&server)
+        .await;
+    let env = Env::new(&format!(
+        "[[feed]]\nname = \"slow\"\nurl = \"{}/slow.rss\"\n",
+        server.uri()
+    ));
+    let first = env
+        .command(&["run"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the first run holds the lock (its request reached the server).
+    for _ in 0..100 {
+        if !server.received_requests().await.unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let second = env.run(&["run", "--all"]);
+    assert_eq!(second.status.code(), Some(75), "{}", stderr(&second));
+    assert!(
+        stderr(&second).contains("another run holds the lock"),
+        "{}",
+        stderr(&second)
+    );
+    let first = first.wait_with_output().unwrap();
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        1,
+        "the second run fetched nothing"
+    );
+    assert_eq!(
+        env.count("SELECT count(*) FROM runs"),
+        1,
+        "the second run recorded nothing"
+    );
+    assert_eq!(env.count("SELECT count(*) FROM items"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_run_does_not_block_the_next() {
+    let server = MockServer::start().await;
+    Mock::given(path("/slow.rss"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_delay(Duration::from_secs(30))
+                .set_body_string(rss(&[("s1", "Slow item", "https://s.example/1", None)])),
+        )
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    serve_feed(
+        &server,
+        "/slow.rss",
+        rss(&[("s1", "Slow item", "https://s.example/1", None)]),
+        "\"s\"",
+    )
+    .await;
+    let env = Env::new(&format!(
+        "[[feed]]\nname = \"slow\"\nurl = \"{}/slow.rss\"\n",
+        server.uri()
+    ));
+    let mut first = env
+        .command(&["run"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    for _ in 0..100 {
+        if !server.received_requests().await.unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    first.kill().unwrap(); // SIGKILL: no cleanup runs
+    first.wait().unwrap();
+    let next = env.run(&["run", "--all"]);
+    assert_eq!(next.status.code(), Some(0), "{}", stderr(&next));
+    assert_eq!(env.count("SELECT count(*) FROM items"), 1);
+    assert_eq!(env.count("SELECT count(*) FROM sightings"), 1);
+}
+
+#[test]
+fn a_held_lock_means_exit_75_before_the_store_is_touched() {
+    let env = Env::new("[[feed]]\nname = \"a\"\nurl = \"http://127.0.0.1:9/a\"\n");
+    let lock = std::fs::File::create(env.dir.path().join("store.sqlite.lock")).unwrap();
+    lock.try_lock().unwrap();
+    let out = env.run(&["run"]);
+    assert_eq!(out.status.code(), Some(75));
+    assert!(!env.store().exists(), "the store must not even be created");
+}
+
+#[test]
+fn an_invalid_config_names_every_problem_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("bad.toml");
+    std::fs::write(
+        &cfg,
+        r#"[fetch]
+timeout = 5
+
+[[topic]]
+slug = "ai"
+title = "AI"
+
+[[feed]]
+name = "A"
+url = "gopher://a.example/feed"
+
+[[feed]]
+name = "A"
+url = "https://b.example/feed"
+topics = ["nope"]
+"#,
+    )
+    .unwrap();
+    for cmd in ["check", "run"] {
+        let out = Command::new(BIN)
+            .arg("--config")
+            .arg(&cfg)
+            .arg(cmd)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{cmd}");
+        let err = stderr(&out);
+        let file = cfg.display().to_string();
+        let lines: Vec<&str> = err.lines().filter(|l| l.starts_with(&file)).collect();
+        assert_eq!(lines.len(), 4, "{err}");
+        assert!(
+            lines[0].starts_with(&format!("{file}:2: fetch.timeout: unknown key")),
+            "{err}"
+        );
+        assert!(
+            lines[1].starts_with(&format!(
+                "{file}:10: feed[0].url: `gopher://a.example/feed` is not an http or https URL"
+            )),
+            "{err}"
+        );
+        assert!(
+            lines[2].starts_with(&format!("{file}:13: feed[1].name: duplicate feed name `A`")),
+            "{err}"
+        );
+        assert!(
+            lines[3].starts_with(&format!(
+                "{file}:15: feed[1].topics: feed `A` names unknown topic `nope`"
+            )),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn check_summarises_a_valid_config() {
+    let out = Command::new(BIN)
+        .arg("--config")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/dossier.toml"))
+        .arg("check")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let s = stdout(&out);
+    assert!(
+        s.contains("ok — 2 topics, 4 feeds (2 topic feeds, 2 standalone)"),
+        "{s}"
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let out = Command::new(BIN).arg("frobnicate").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let env = Env::new("");
+    assert_eq!(
+        env.run(&["items", "--since", "last tuesday"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        env.run(&["version", "cut", "no-such-topic"]).status.code(),
+        Some(2)
+    );
+    let out = env.run(&["run", "--feed", "nope"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no feed named `nope`"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn version_show_renders_the_contract_and_stays_frozen() {
+    let server = MockServer::start().await;
+    let long = "A very long headline about DeepSeek and the state of open models in 2026, which goes on and on, well past the limit of 120 characters";
+    assert!(long.chars().count() > 120);
+    serve_feed(
+        &server,
+        "/ai.rss",
+        rss(&[
+            (
+                "1",
+                "Dated &amp; &lt;b&gt;bold&lt;/b&gt; story",
+                "https://n.example/1",
+                Some("Fri, 22 May 2026 10:15:00 +0200"),
+            ),
+            (
+                "2",
+                long,
+                "https://n.example/2",
+                Some("Sat, 23 May 2026 01:00:00 GMT"),
+            ),
+            ("3", "Undated story", "https://n.example/3", None),
+        ]),
+        "\"v1\"",
+    )
+    .await;
+    let env = Env::new(&two_topic_config(&server.uri()));
+    assert_eq!(
+        env.run(&["run", "--feed", "reactive:ai"]).status.code(),
+        Some(0)
+    );
+    let cut = env.run(&["version", "cut", "ai"]);
+    assert_eq!(cut.status.code(), Some(0));
+    let shown = env.run(&["version", "show", "ai"]);
+    let text = stdout(&shown);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "AI Watch");
+    assert!(
+        lines[1].starts_with("Version 1 · ") && lines[1].ends_with(" UTC · 3 items"),
+        "{}",
+        lines[1]
+    );
+    assert_eq!(lines[2], "");
+    assert_eq!(lines[3], "Sources");
+    assert_eq!(
+        lines[4],
+        "[1] Dated & bold story — reactive:ai (2026-05-22)"
+    );
+    let cut120: String = long.chars().take(120).collect();
+    assert_eq!(
+        lines[5],
+        format!("[2] {cut120}... — reactive:ai (2026-05-23)")
+    );
+    assert_eq!(lines[6], "[3] Undated story — reactive:ai");
+    assert_eq!(lines.len(), 7);
+    assert_eq!(stdout(&cut), text, "cut prints what show prints");
+
+    // The feed edits a headline; the store follows, the published version does not.
+    server.reset().await;
+    serve_feed(
+        &server,
+        "/ai.rss",
+        rss(&[
+            (
+                "1",
+                "Corrected story",
+                "https://n.example/1",
+                Some("Fri, 22 May 2026 10:15:00 +0200"),
+            ),
+            (
+                "2",
+                long,
+                "https://n.example/2",
+                Some("Sat, 23 May 2026 01:00:00 GMT"),
+            ),
+            ("3", "Undated story", "https://n.example/3", None),
+        ]),
+        "\"v2\"",
+    )
+    .await;
+    assert_eq!(env.run(&["run", "--all"]).status.code(), Some(0));
+    let items = env.json_lines(&["items", "--json", "--search", "corrected"]);
+    assert_eq!(items.len(), 1);
+    assert_eq!(stdout(&env.run(&["version", "show", "ai", "1"])), text);
+    let v2 = env.json_lines(&["version", "cut", "ai", "--json"]);
+    assert_eq!(v2[0]["sources"][0]["title"], "Corrected story");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn items_json_has_the_contract_shape() {
+    let server = MockServer::start().await;
+    serve_feed(
+        &server,
+        "/ai.rss",
+        rss(&[(
+            "tag:n.example,2026:1",
+            "DeepSeek story",
+            "https://n.example/1?utm_source=x",
+            Some("Fri, 22 May 2026 10:15:00 GMT"),
+        )]),
+        "\"v\"",
+    )
+    .await;
+    let env = Env::new(&two_topic_config(&server.uri()));
+    env.run(&["run"]);
+    let raw = stdout(&env.run(&[
+        "items",
+        "--json",
+        "--topic",
+        "ai",
+        "--since",
+        "2026-05-22",
+        "--until",
+        "2026-05-22",
+    ]));
+    assert_eq!(raw.lines().count(), 1);
+    let items = env.json_lines(&[
+        "items",
+        "--json",
+        "--topic",
+        "ai",
+        "--since",
+        "2026-05-22",
+        "--until",
+        "2026-05-22",
+    ]);
+    let mut keys: Vec<(usize, &str)> = items[0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| (raw.find(&format!("\"{k}\":")).unwrap(), k.as_str()))
+        .collect();
+    keys.sort();
+    assert_eq!(
+        keys.into_iter().map(|(_, k)| k).collect::<Vec<_>>(),
+        vec![
+            "id",
+            "guid",
+            "url",
+            "original_url",
+            "title",
+            "summary",
+            "author",
+            "published_at",
+            "date_source",
+            "first_seen_at",
+            "feed",
+            "label",
+            "topics",
+            "duplicate_of",
+            "sightings"
+        ]
+    );
+    let i = &items[0];
+    assert_eq!(i["guid"], "tag:n.example,2026:1");
+    assert_eq!(i["url"], "https://n.example/1");
+    assert_eq!(i["original_url"], "https://n.example/1?utm_source=x");
+    assert_eq!(i["published_at"], "2026-05-22T10:15:00Z");
+    assert_eq!(i["date_source"], "feed");
+    assert_eq!(i["feed"], "reactive:ai");
+    assert_eq!(i["duplicate_of"], Value::Null);
+    assert!(
+        env.json_lines(&["items", "--json", "--since", "2026-05-23"])
+            .is_empty()
+    );
+}
+
+#[test]
+fn parse_prints_items_of_a_file_without_a_store() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo/rohanpaul.json");
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .current_dir(dir.path())
+        .args(["parse", fixture.to_str().unwrap()])
+        .env_remove("DOSSIER_CONFIG")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let lines: Vec<Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(!lines.is_empty());
+    for l in &lines {
+        let o = l.as_object().unwrap();
+        for absent in ["id", "topics", "sightings", "first_seen_at"] {
+            assert!(!o.contains_key(absent), "{absent} is not knowable by parse");
+        }
+        assert!(
+            o["title"].as_str().is_some_and(|t| !t.is_empty()),
+            "posts take their text as title"
+        );
+    }
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "parse stores nothing"
+    );
+}
+
+#[test]
+fn the_demo_runs_offline_and_prints_a_version_per_topic() {
+    let out = Command::new(BIN)
+        .arg("demo")
+        .env_remove("DOSSIER_CONFIG")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let s = stdout(&out);
+    assert_eq!(s.matches("\nSources\n").count(), 3, "{s}");
+    assert!(s.contains("Version 1 · "));
+    assert!(
+        s.contains(" — reactive:us-china-chip-export-debate"),
+        "a keyword-matched item from another topic's feed"
+    );
+    assert!(
+        s.lines()
+            .any(|l| l.contains("...") && l.contains("— Rohan Paul Twitter")),
+        "a long post is cut"
+    );
+    let dup = s
+        .lines()
+        .filter(|l| l.contains("overtake U.S. in download share"))
+        .count();
+    assert_eq!(
+        dup, 2,
+        "the duplicated story is one source in each of its two topics"
+    );
+}
