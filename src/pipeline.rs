@@ -309,9 +309,13 @@ async fn process_feed(
             update.moved_to = body.moved_to.clone();
             let parse_feed = feed.clone();
             let parsed = tokio::task::spawn_blocking(move || {
-                dossier_extract::parse_feed(&body.body, Some(&body.final_url))
-                    .map(|doc| normalize_document(doc.items, &parse_feed, &matcher, Utc::now()))
-                    .map(|items| (items, body))
+                dossier_extract::parse_feed(
+                    &body.body,
+                    Some(&body.final_url),
+                    body.content_type.as_deref(),
+                )
+                .map(|doc| normalize_document(doc.items, &parse_feed, &matcher, Utc::now()))
+                .map(|items| (items, body))
             })
             .await;
             match parsed {
@@ -363,43 +367,50 @@ pub fn parse_source(source: &str, kind: &str, cfg: Option<&Config>) -> Result<()
         }
         .into());
     }
-    let (bytes, base) = if source.starts_with("http://") || source.starts_with("https://") {
-        let settings = cfg.map(|c| c.fetch.clone()).unwrap_or_default();
-        let fetcher = Fetcher::new(fetch_config(&settings))?;
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        let outcome = runtime.block_on(fetcher.fetch(&FetchRequest {
-            url: source.to_string(),
-            ..Default::default()
-        }));
-        match outcome {
-            FetchOutcome::Fetched(f) => (f.body, f.final_url),
-            FetchOutcome::NotModified { .. } => {
-                return Err(Exit {
-                    code: EXIT_FAILED,
-                    message: format!("{source}: answered 304 to an unconditional request"),
+    let (bytes, base, content_type) =
+        if source.starts_with("http://") || source.starts_with("https://") {
+            let settings = cfg.map(|c| c.fetch.clone()).unwrap_or_default();
+            let fetcher = Fetcher::new(fetch_config(&settings))?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            let outcome = runtime.block_on(fetcher.fetch(&FetchRequest {
+                url: source.to_string(),
+                ..Default::default()
+            }));
+            match outcome {
+                FetchOutcome::Fetched(f) => (f.body, f.final_url, f.content_type),
+                FetchOutcome::NotModified { .. } => {
+                    return Err(Exit {
+                        code: EXIT_FAILED,
+                        message: format!("{source}: answered 304 to an unconditional request"),
+                    }
+                    .into());
                 }
-                .into());
-            }
-            FetchOutcome::Failed(f) => {
-                return Err(Exit {
-                    code: EXIT_FAILED,
-                    message: format!("{source}: {}: {}", f.class.as_str(), f.message),
+                FetchOutcome::Failed(f) => {
+                    return Err(Exit {
+                        code: EXIT_FAILED,
+                        message: format!("{source}: {}: {}", f.class.as_str(), f.message),
+                    }
+                    .into());
                 }
-                .into());
             }
-        }
-    } else {
-        // A file has no web address: relative links resolve against the feed's own link.
-        let bytes = std::fs::read(source).with_context(|| format!("cannot read {source}"))?;
-        (bytes, String::new())
-    };
+        } else {
+            // A file has no web address: relative links resolve against the feed's own link.
+            let bytes = std::fs::read(source).with_context(|| format!("cannot read {source}"))?;
+            (bytes, String::new(), None)
+        };
     let base_url = Some(base.as_str()).filter(|b| !b.is_empty());
-    let doc = dossier_extract::parse_feed(&bytes, base_url).map_err(|e| Exit {
-        code: EXIT_FAILED,
-        message: format!("{source}: {e}"),
-    })?;
+    let doc =
+        dossier_extract::parse_feed(&bytes, base_url, content_type.as_deref()).map_err(|e| {
+            Exit {
+                code: EXIT_FAILED,
+                message: format!("{source}: {e}"),
+            }
+        })?;
+    for w in &doc.warnings {
+        eprintln!("dossier: {source}: warning: {w}");
+    }
     // A source that is a configured feed speaks with that feed's name and label.
     let configured = cfg.and_then(|c| c.feeds.iter().find(|f| f.url == source));
     let spec = FeedSpec {

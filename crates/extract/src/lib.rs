@@ -6,7 +6,9 @@
 //! (feed-rs would make up a random one), so an item without a guid says so and the
 //! normalizer derives a deterministic identity instead.
 
+pub mod charset;
 mod legacy;
+pub mod lenient;
 pub mod select;
 pub mod text;
 
@@ -27,6 +29,8 @@ pub struct ParsedFeed {
     pub items: Vec<RawItem>,
     /// RSS `<ttl>`: minutes the publisher asks readers to wait between fetches.
     pub ttl_mins: Option<u32>,
+    /// What had to be repaired to read the document (empty when it was well-formed).
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -41,8 +45,13 @@ pub enum ExtractError {
 
 /// Parses a feed (RSS 0.9x/1.0/2.0, Atom 0.3/1.0, JSON Feed) from its raw bytes.
 /// `base` is the URL the document came from; relative links resolve against it (or, when
-/// there is none, against the feed's own `<link>`).
-pub fn parse_feed(bytes: &[u8], base: Option<&str>) -> Result<ParsedFeed, ExtractError> {
+/// there is none, against the feed's own `<link>`). `content_type` is the HTTP header,
+/// whose charset counts when the document has no byte-order mark.
+pub fn parse_feed(
+    bytes: &[u8],
+    base: Option<&str>,
+    content_type: Option<&str>,
+) -> Result<ParsedFeed, ExtractError> {
     if let Some(what) = html_page_kind(bytes) {
         return Err(ExtractError::NotAFeed(what.to_string()));
     }
@@ -53,19 +62,16 @@ pub fn parse_feed(bytes: &[u8], base: Option<&str>) -> Result<ParsedFeed, Extrac
     if !matches!(body.first(), Some(b'<' | b'{')) && !is_utf16(bytes) {
         return Err(ExtractError::NotAFeed("neither XML nor JSON".into()));
     }
-    let legacy = legacy::atom03_as_atom10(bytes);
-    let bytes = legacy.as_deref().unwrap_or(bytes);
-    let parser = feed_rs::parser::Builder::new()
-        .base_uri(base)
-        .id_generator(|_, _, _| String::new())
-        .build();
-    let feed = match parser.parse(bytes) {
+    let utf8 = charset::to_utf8(bytes, content_type);
+    let legacy = legacy::atom03_as_atom10(&utf8.bytes);
+    let doc: &[u8] = legacy.as_deref().unwrap_or(&utf8.bytes);
+    let mut warnings = Vec::new();
+    let feed = match run_feed_rs(doc, base) {
         Ok(feed) => feed,
         // JSON Feed 1.0 in the wild has numeric ids; feed-rs wants strings.
         Err(feed_rs::parser::ParseFeedError::JsonSerde(e)) => {
-            match legacy::json_ids_as_strings(bytes) {
-                Some(fixed) => parser
-                    .parse(fixed.as_slice())
+            match legacy::json_ids_as_strings(doc) {
+                Some(fixed) => run_feed_rs(&fixed, base)
                     .map_err(|_| ExtractError::Parse(format!("unable to parse JSON: {e}")))?,
                 None => return Err(ExtractError::Parse(format!("unable to parse JSON: {e}"))),
             }
@@ -77,7 +83,16 @@ pub fn parse_feed(bytes: &[u8], base: Option<&str>) -> Result<ParsedFeed, Extrac
                 "no RSS, Atom, RDF or JSON Feed root element".into(),
             ));
         }
-        Err(other) => return Err(ExtractError::Parse(other.to_string())),
+        Err(strict) => {
+            let repaired = std::str::from_utf8(doc).ok().and_then(lenient::repair);
+            match repaired.map(|r| (run_feed_rs(r.text.as_bytes(), base), r.warnings)) {
+                Some((Ok(feed), w)) => {
+                    warnings = w;
+                    feed
+                }
+                _ => return Err(ExtractError::Parse(strict.to_string())),
+            }
+        }
     };
     // Atom and JSON Feed say when a text is plain; RSS never does, and its titles and
     // descriptions carry HTML in practice, so RSS text is always read as HTML.
@@ -97,6 +112,31 @@ pub fn parse_feed(bytes: &[u8], base: Option<&str>) -> Result<ParsedFeed, Extrac
             .into_iter()
             .map(|e| raw_item(e, typed, home.as_ref()))
             .collect(),
+        warnings,
+    })
+}
+
+/// One feed-rs parse with a fresh parser (a parser that failed once keeps state that makes
+/// its next parse panic). A panic inside feed-rs on hostile input becomes a parse error:
+/// one bad document must not take the run down.
+fn run_feed_rs(
+    doc: &[u8],
+    base: Option<&str>,
+) -> Result<feed_rs::model::Feed, feed_rs::parser::ParseFeedError> {
+    let parse = std::panic::AssertUnwindSafe(|| {
+        feed_rs::parser::Builder::new()
+            .base_uri(base)
+            .id_generator(|_, _, _| String::new())
+            .build()
+            .parse(doc)
+    });
+    std::panic::catch_unwind(parse).unwrap_or_else(|_| {
+        Err(feed_rs::parser::ParseFeedError::ParseError(
+            feed_rs::parser::ParseErrorKind::IllegalState {
+                position: 0,
+                reference: "the feed parser crashed on this document".into(),
+            },
+        ))
     })
 }
 
@@ -217,7 +257,7 @@ mod tests {
     fn rss_item_without_guid_has_no_invented_id() {
         let xml = br#"<rss version="2.0"><channel><title>t</title>
             <item><title>A</title><link>/a</link></item></channel></rss>"#;
-        let feed = parse_feed(xml, Some("https://site.example/feed")).unwrap();
+        let feed = parse_feed(xml, Some("https://site.example/feed"), None).unwrap();
         assert_eq!(feed.items[0].guid, None);
         assert_eq!(
             feed.items[0].link.as_deref(),
@@ -240,16 +280,16 @@ mod tests {
     fn html_pages_are_named() {
         let login = b"<!DOCTYPE html><html><form><input type=\"password\"></form></html>";
         assert_eq!(
-            parse_feed(login, None),
+            parse_feed(login, None, None),
             Err(ExtractError::NotAFeed("an HTML login page".into()))
         );
         let challenge = b"<html><title>Just a moment...</title></html>";
         assert_eq!(
-            parse_feed(challenge, None),
+            parse_feed(challenge, None, None),
             Err(ExtractError::NotAFeed("an HTML bot-challenge page".into()))
         );
         assert!(matches!(
-            parse_feed(b"hello world", None),
+            parse_feed(b"hello world", None, None),
             Err(ExtractError::NotAFeed(_))
         ));
     }
