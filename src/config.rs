@@ -24,6 +24,10 @@ pub struct FetchSettings {
     pub interval_mins: u32,
     pub article_pages: bool,
     pub allow_private_addresses: bool,
+    /// Least time between two requests to one host (extension).
+    pub per_host_gap_ms: u64,
+    /// Retries within a run for transient failures (extension).
+    pub retries: u32,
 }
 
 impl Default for FetchSettings {
@@ -40,6 +44,8 @@ impl Default for FetchSettings {
             interval_mins: 30,
             article_pages: true,
             allow_private_addresses: false,
+            per_host_gap_ms: 250,
+            retries: 2,
         }
     }
 }
@@ -98,6 +104,8 @@ const FETCH_KEYS: &[&str] = &[
     "interval_mins",
     "article_pages",
     "allow_private_addresses",
+    "per_host_gap_ms",
+    "retries",
 ];
 const TOPIC_KEYS: &[&str] = &["slug", "title", "match_any", "match_none", "feed"];
 const TOPIC_FEED_KEYS: &[&str] = &["url", "kind", "interval_mins", "select"];
@@ -185,6 +193,12 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         }
         if let Some(v) = cx.bool(t, "fetch", "allow_private_addresses") {
             fetch.allow_private_addresses = v;
+        }
+        if let Some(v) = cx.int(t, "fetch", "per_host_gap_ms", 0, 60_000) {
+            fetch.per_host_gap_ms = v as u64;
+        }
+        if let Some(v) = cx.int(t, "fetch", "retries", 0, 5) {
+            fetch.retries = v as u32;
         }
     }
 
@@ -731,7 +745,7 @@ colour = "red"
         assert_eq!(
             got,
             vec![
-                "c.toml:2: fetch.concurency: unknown key (did you mean `concurrency`?); known keys here: concurrency, per_host, timeout_secs, max_body_bytes, user_agent, interval_mins, article_pages, allow_private_addresses",
+                "c.toml:2: fetch.concurency: unknown key (did you mean `concurrency`?); known keys here: concurrency, per_host, timeout_secs, max_body_bytes, user_agent, interval_mins, article_pages, allow_private_addresses, per_host_gap_ms, retries",
                 "c.toml:3: fetch.per_host: expected an integer, found string",
                 "c.toml:6: topic[0].slug: `Bad Slug` must match [a-z0-9-]+",
                 "c.toml:13: topic[1].feed[0].url: `ftp://example.org/feed` is not an http or https URL",

@@ -44,6 +44,7 @@ path = "dossier.sqlite"
 
 [fetch]
 allow_private_addresses = true   # the fixtures are served on 127.0.0.1
+per_host_gap_ms = 0              # one loopback host serves every fixture
 article_pages = false            # the fixtures' article links point at made-up hosts
 
 [[topic]]
@@ -106,6 +107,7 @@ pub fn run() -> Result<()> {
             feeds: Vec::new(),
             verbose: false,
             progress: false,
+            deadline: None,
         },
     )?;
     if !report.failures.is_empty() {

@@ -48,6 +48,9 @@ enum Command {
         /// Print the summary as one JSON object
         #[arg(long)]
         json: bool,
+        /// Stop fetching after SECS seconds; what was fetched is stored, the rest stays due
+        #[arg(long, value_name = "SECS")]
+        deadline: Option<u64>,
     },
     /// Serve the bundled fixtures on loopback, ingest them and print version 1 of each topic
     Demo,
@@ -234,23 +237,38 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             let cfg = load_config(&path)?;
             output::print_check(&cfg)?;
         }
-        Command::Run { all, feeds, json } => {
+        Command::Run {
+            all,
+            feeds,
+            json,
+            deadline,
+        } => {
             let cfg = load_config(&path)?;
             let opts = pipeline::RunOptions {
                 all,
                 feeds,
                 verbose: cli.verbose,
                 progress: !json,
+                deadline: deadline.map(std::time::Duration::from_secs),
             };
             let report = pipeline::run(&cfg, &opts)?;
             output::print_run(&report, json)?;
             if report.all_failed() {
-                return Err(Exit {
-                    code: EXIT_FAILED,
-                    message: format!(
+                let message = if report.outage {
+                    format!(
+                        "{} of {} feeds failed at the network level: treating it as our outage \
+                         (not held against the feeds); is the network down?",
+                        report.stats.failed, report.stats.feeds
+                    )
+                } else {
+                    format!(
                         "every one of the {} due feeds failed (is the network down?)",
                         report.stats.feeds
-                    ),
+                    )
+                };
+                return Err(Exit {
+                    code: EXIT_FAILED,
+                    message,
                 }
                 .into());
             }

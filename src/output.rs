@@ -137,7 +137,13 @@ pub fn print_feeds(rows: &[FeedRow], json: bool) -> Result<()> {
             s += &format!("    error: {e}\n");
         }
         if let Some(m) = &f.moved_to {
-            s += &format!("    moved permanently to {m} — update the config\n");
+            s += &format!("    moved permanently to {m} — fetched there now; update the config\n");
+        }
+        if let Some(d) = &f.disabled {
+            s += &format!("    disabled: {d}\n");
+        }
+        if let Some(w) = &f.warning {
+            s += &format!("    warning: {w}\n");
         }
     }
     text(&s)

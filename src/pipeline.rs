@@ -5,6 +5,12 @@
 //! The writer owns the only write connection and is fed through a bounded channel, so a
 //! slow disk slows the fetchers instead of piling results up in memory. A failing feed is
 //! recorded and counted; only a store failure stops the run.
+//!
+//! Scheduling lives here too: a feed's next fetch is its interval, raised (never lowered)
+//! by what the server asks (`Cache-Control`, `Expires`, RSS `<ttl>`), pushed out
+//! exponentially after consecutive failures (capped at a day), and never for a feed the
+//! server said is gone. When nearly every feed fails at the network level, the outage is
+//! ours: the failures are recorded but not held against the feeds.
 
 use crate::config::{Config, FetchSettings};
 use crate::lock::{Held, RunLock};
@@ -17,9 +23,22 @@ use dossier_model::{ErrorClass, FeedKind, FeedSpec, Item};
 use dossier_normalize::{TopicMatcher, normalize_document};
 use dossier_store::{FeedState, FeedUpdate, RunStats, Store};
 use futures_util::StreamExt;
+use sha2::{Digest, Sha256};
+use std::collections::{HashMap, HashSet};
 use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::Instant;
+
+/// Longest a server's freshness hint or `<ttl>` may stretch a feed's interval.
+const MAX_HINTED_INTERVAL: Duration = Duration::hours(24);
+/// Longest backoff after consecutive failures.
+const MAX_BACKOFF: Duration = Duration::hours(24);
+/// A fetch without validators at least this often, for servers whose validators lie.
+const FULL_FETCH_EVERY: Duration = Duration::hours(24);
+/// The share of network-level failures (of at least [`OUTAGE_MIN_FEEDS`] feeds) that
+/// makes a run call the outage its own.
+const OUTAGE_SHARE: f64 = 0.9;
+const OUTAGE_MIN_FEEDS: usize = 3;
 
 pub struct RunOptions {
     pub all: bool,
@@ -27,6 +46,8 @@ pub struct RunOptions {
     pub verbose: bool,
     /// Show a progress line when stderr is a terminal.
     pub progress: bool,
+    /// Stop fetching after this long; what is stored stays, the rest stays due.
+    pub deadline: Option<std::time::Duration>,
 }
 
 /// A failed feed, for the stderr report.
@@ -41,12 +62,14 @@ pub struct RunReport {
     pub stats: RunStats,
     pub seconds: f64,
     pub failures: Vec<FeedFailure>,
+    /// Nearly every feed failed at the network level: our outage, not theirs.
+    pub outage: bool,
 }
 
 impl RunReport {
-    /// Every due feed failed: the network (or the machine) is probably down.
+    /// Every due feed failed (or the network is down): the run failed.
     pub fn all_failed(&self) -> bool {
-        self.stats.feeds > 0 && self.stats.failed == self.stats.feeds
+        self.outage || (self.stats.feeds > 0 && self.stats.failed == self.stats.feeds)
     }
 }
 
@@ -55,6 +78,16 @@ struct FeedResult {
     feed: FeedSpec,
     update: FeedUpdate,
     items: Vec<Item>,
+    /// Whether the feed was (for the stats) fetched, not modified, deferred or failed.
+    outcome: Outcome,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Fetched,
+    NotModified,
+    Deferred,
+    Failed,
 }
 
 pub fn fetch_config(s: &FetchSettings) -> FetchConfig {
@@ -66,18 +99,24 @@ pub fn fetch_config(s: &FetchSettings) -> FetchConfig {
         max_body_bytes: s.max_body_bytes,
         user_agent: s.user_agent.clone(),
         allow_private_addresses: s.allow_private_addresses,
+        host_gap: std::time::Duration::from_millis(s.per_host_gap_ms),
+        retries: s.retries,
+        retry_wait: std::time::Duration::from_secs(1),
+        max_retry_after: std::time::Duration::from_secs(30),
+        resolve: Vec::new(),
     }
 }
 
-/// The feeds this run fetches: the named ones, all, or those due.
+/// The feeds this run fetches: the named ones (even if disabled), all, or those due.
 fn select_feeds(
     cfg: &Config,
     opts: &RunOptions,
-    states: &std::collections::HashMap<String, FeedState>,
+    states: &HashMap<String, FeedState>,
     now: DateTime<Utc>,
 ) -> Result<Vec<FeedSpec>> {
     if !opts.feeds.is_empty() {
         let mut picked = Vec::new();
+        let mut seen = HashSet::new();
         for name in &opts.feeds {
             let matching: Vec<_> = cfg
                 .feeds
@@ -91,20 +130,25 @@ fn select_feeds(
                 }
                 .into());
             }
-            picked.extend(matching.into_iter().cloned());
+            picked.extend(
+                matching
+                    .into_iter()
+                    .filter(|f| seen.insert(f.key.clone()))
+                    .cloned(),
+            );
         }
-        picked.dedup_by(|a, b| a.key == b.key);
         return Ok(picked);
     }
     Ok(cfg
         .feeds
         .iter()
         .filter(|f| {
-            opts.all
-                || states
-                    .get(&f.key)
-                    .and_then(|s| s.next_due_at)
-                    .is_none_or(|due| due <= now)
+            let state = states.get(&f.key);
+            state.is_none_or(|s| s.disabled_reason.is_none())
+                && (opts.all
+                    || state
+                        .and_then(|s| s.next_due_at)
+                        .is_none_or(|due| due <= now))
         })
         .cloned()
         .collect())
@@ -145,81 +189,120 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunReport> {
     let verbose = opts.verbose;
 
     let (tx, mut rx) = tokio::sync::mpsc::channel::<FeedResult>(32);
-    let writer = std::thread::spawn(move || -> Result<(Store, RunStats, Vec<FeedFailure>)> {
-        let mut stats = RunStats {
-            feeds: total as u64,
-            ..RunStats::default()
-        };
-        let mut failures = Vec::new();
-        let mut done = 0;
-        while let Some(r) = rx.blocking_recv() {
-            let counts = store
-                .record_fetch(&r.feed.key, &r.update, &r.items, now)
-                .with_context(|| format!("cannot store feed `{}`", r.feed.name))?;
-            stats.items_new += counts.new;
-            stats.items_duplicate += counts.duplicate;
-            match (&r.update.error_class, r.update.status.as_str()) {
-                (Some(class), _) => {
-                    stats.failed += 1;
-                    failures.push(FeedFailure {
-                        name: r.feed.name.clone(),
-                        url: r.feed.url.clone(),
-                        class: class.clone(),
-                        message: r.update.error.clone().unwrap_or_default(),
-                    });
+    let writer = std::thread::spawn(
+        move || -> Result<(Store, RunStats, Vec<FeedFailure>, bool)> {
+            let mut stats = RunStats {
+                feeds: total as u64,
+                ..RunStats::default()
+            };
+            let mut failures = Vec::new();
+            // Network-level failures wait for the end of the run: if nearly every feed failed
+            // that way, the outage is ours and they are not held against the feeds.
+            let mut network_failed: Vec<FeedResult> = Vec::new();
+            let mut done = 0;
+            let record = |store: &mut Store, r: &FeedResult, stats: &mut RunStats| -> Result<()> {
+                let counts = store
+                    .record_fetch(&r.feed.key, &r.update, &r.items, now)
+                    .with_context(|| format!("cannot store feed `{}`", r.feed.name))?;
+                stats.items_new += counts.new;
+                stats.items_duplicate += counts.duplicate;
+                match r.outcome {
+                    Outcome::Fetched => stats.fetched += 1,
+                    Outcome::NotModified => stats.not_modified += 1,
+                    Outcome::Deferred => stats.deferred += 1,
+                    Outcome::Failed => stats.failed += 1,
                 }
-                (None, "not_modified") => stats.not_modified += 1,
-                (None, _) => stats.fetched += 1,
-            }
-            done += 1;
-            if verbose {
-                let outcome = match &r.update.error_class {
-                    Some(class) => format!(
-                        "failed: {class}: {}",
-                        r.update.error.as_deref().unwrap_or("")
-                    ),
-                    None => format!(
-                        "{}, {} new, {} duplicate",
-                        r.update.status, counts.new, counts.duplicate
-                    ),
-                };
-                eprintln!(
-                    "{}feed `{}`: {outcome}",
-                    if show_progress { "\r\x1b[2K" } else { "" },
-                    r.feed.name
-                );
+                if verbose {
+                    let outcome = match &r.update.error_class {
+                        Some(class) => format!(
+                            "failed: {class}: {}",
+                            r.update.error.as_deref().unwrap_or("")
+                        ),
+                        None => format!(
+                            "{}, {} new, {} duplicate",
+                            r.update.status, counts.new, counts.duplicate
+                        ),
+                    };
+                    eprintln!(
+                        "{}feed `{}`: {outcome}",
+                        if show_progress { "\r\x1b[2K" } else { "" },
+                        r.feed.name
+                    );
+                }
+                Ok(())
+            };
+            while let Some(r) = rx.blocking_recv() {
+                let network = r.outcome == Outcome::Failed
+                    && r.update.error_class.as_deref().is_some_and(|c| {
+                        [ErrorClass::Dns, ErrorClass::Connect, ErrorClass::Timeout]
+                            .iter()
+                            .any(|n| n.as_str() == c)
+                    });
+                if network {
+                    network_failed.push(r);
+                } else {
+                    record(&mut store, &r, &mut stats)?;
+                    if r.outcome == Outcome::Failed {
+                        failures.push(failure_of(&r));
+                    }
+                }
+                done += 1;
+                if show_progress {
+                    eprint!("\r\x1b[2Kdossier: {done}/{total} feeds");
+                }
             }
             if show_progress {
-                eprint!("\r\x1b[2Kdossier: {done}/{total} feeds");
+                eprint!("\r\x1b[2K");
             }
-        }
-        if show_progress {
-            eprint!("\r\x1b[2K");
-        }
-        Ok((store, stats, failures))
-    });
+            let outage = network_failed.len() >= OUTAGE_MIN_FEEDS
+                && network_failed.len() as f64 >= OUTAGE_SHARE * done as f64;
+            for mut r in network_failed {
+                if outage {
+                    r.update.counted = false;
+                    r.update.next_due_at = None;
+                }
+                record(&mut store, &r, &mut stats)?;
+                failures.push(failure_of(&r));
+            }
+            Ok((store, stats, failures, outage))
+        },
+    );
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(async {
+    let sent = runtime.block_on(async {
         let mut results = futures_util::stream::iter(selected)
             .map(|feed| {
                 let state = states.get(&feed.key).cloned();
                 process_feed(fetcher.clone(), matcher.clone(), feed, state)
             })
             .buffer_unordered(cfg.fetch.concurrency.max(1));
-        while let Some(result) = results.next().await {
-            if tx.send(result).await.is_err() {
-                // The writer stopped on a store error; it reports it below.
-                break;
+        let mut sent = 0u64;
+        let pass = async {
+            while let Some(result) = results.next().await {
+                if tx.send(result).await.is_err() {
+                    // The writer stopped on a store error; it reports it below.
+                    break;
+                }
+                sent += 1;
             }
+        };
+        match opts.deadline {
+            Some(limit) => {
+                // Past the deadline the fetches still in flight are dropped; their feeds
+                // stay due for the next run.
+                let _ = tokio::time::timeout(limit, pass).await;
+            }
+            None => pass.await,
         }
+        sent
     });
     drop(tx);
-    let (store, stats, failures) = match writer.join() {
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    let (store, mut stats, failures, outage) = match writer.join() {
         Ok(Ok(done)) => done,
         Ok(Err(e)) => {
             return Err(e.context("the run stopped; every feed stored before the error is kept"));
@@ -232,7 +315,8 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunReport> {
             .into());
         }
     };
-    let status = if stats.feeds > 0 && stats.failed == stats.feeds {
+    stats.not_fetched = total as u64 - sent;
+    let status = if outage || (stats.feeds > 0 && stats.failed == stats.feeds) {
         "failed"
     } else {
         "done"
@@ -242,7 +326,50 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunReport> {
         stats,
         seconds: started.elapsed().as_secs_f64(),
         failures,
+        outage,
     })
+}
+
+fn failure_of(r: &FeedResult) -> FeedFailure {
+    FeedFailure {
+        name: r.feed.name.clone(),
+        url: r.feed.url.clone(),
+        class: r.update.error_class.clone().unwrap_or_default(),
+        message: r.update.error.clone().unwrap_or_default(),
+    }
+}
+
+/// The next fetch after a success: the interval, raised by the server's hint within a cap.
+fn next_after_success(
+    now: DateTime<Utc>,
+    interval_mins: u32,
+    hint: Option<std::time::Duration>,
+) -> DateTime<Utc> {
+    let interval = Duration::minutes(i64::from(interval_mins));
+    let hinted = hint
+        .and_then(|h| Duration::from_std(h).ok())
+        .map_or(interval, |h| h.min(MAX_HINTED_INTERVAL).max(interval));
+    now + hinted
+}
+
+/// The next fetch after the `failures`-th consecutive failure: the interval, doubled for
+/// each failure after the first, capped at a day.
+fn next_after_failure(now: DateTime<Utc>, interval_mins: u32, failures: u32) -> DateTime<Utc> {
+    let interval = Duration::minutes(i64::from(interval_mins));
+    let factor = 1i32
+        .checked_shl(failures.saturating_sub(1).min(20))
+        .unwrap_or(i32::MAX);
+    now + interval
+        .checked_mul(factor)
+        .unwrap_or(MAX_BACKOFF)
+        .min(MAX_BACKOFF.max(interval))
+}
+
+fn hash_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Fetches, parses and normalizes one feed. Never fails: what goes wrong is recorded.
@@ -252,21 +379,18 @@ async fn process_feed(
     feed: FeedSpec,
     state: Option<FeedState>,
 ) -> FeedResult {
-    let started = Utc::now();
-    let next_due_at = started + Duration::minutes(i64::from(feed.interval_mins));
-    let mut update = FeedUpdate {
-        fetched_at: started,
-        status: String::new(),
-        error_class: None,
-        error: None,
-        validators: None,
-        next_due_at,
-        moved_to: None,
-    };
+    let now = Utc::now();
+    let mut update = FeedUpdate::new(now);
+    let failures_before = state.as_ref().map_or(0, |s| s.consecutive_failures);
     let fail = |mut update: FeedUpdate, class: ErrorClass, status: Option<u16>, message: String| {
         update.status = status.map_or_else(|| class.as_str().to_string(), |s| s.to_string());
         update.error_class = Some(class.as_str().to_string());
         update.error = Some(message);
+        update.next_due_at = Some(next_after_failure(
+            now,
+            feed.interval_mins,
+            failures_before + 1,
+        ));
         update
     };
     if feed.kind == FeedKind::Web {
@@ -280,52 +404,131 @@ async fn process_feed(
             feed,
             update,
             items: Vec::new(),
+            outcome: Outcome::Failed,
         };
     }
-    let request = FetchRequest {
-        url: feed.url.clone(),
-        etag: state.as_ref().and_then(|s| s.etag.clone()),
-        last_modified: state.as_ref().and_then(|s| s.last_modified.clone()),
+    let full_fetch = state
+        .as_ref()
+        .and_then(|s| s.last_full_fetch_at)
+        .is_none_or(|t| now - t >= FULL_FETCH_EVERY);
+    let validators = |f: fn(&FeedState) -> &Option<String>| {
+        if full_fetch {
+            None
+        } else {
+            state.as_ref().and_then(|s| f(s).clone())
+        }
     };
+    let request = FetchRequest {
+        url: state
+            .as_ref()
+            .and_then(|s| s.moved_to.clone())
+            .unwrap_or_else(|| feed.url.clone()),
+        etag: validators(|s| &s.etag),
+        last_modified: validators(|s| &s.last_modified),
+    };
+    update.full_fetch = full_fetch;
     match fetcher.fetch(&request).await {
-        FetchOutcome::NotModified { moved_to } => {
+        FetchOutcome::NotModified {
+            moved_to,
+            fresh_for,
+        } => {
             update.status = "not_modified".into();
             update.moved_to = moved_to;
+            update.next_due_at = Some(next_after_success(now, feed.interval_mins, fresh_for));
             FeedResult {
                 feed,
                 update,
                 items: Vec::new(),
+                outcome: Outcome::NotModified,
+            }
+        }
+        FetchOutcome::Deferred {
+            status,
+            retry_after,
+        } => {
+            update.status = status.to_string();
+            let wait = Duration::from_std(retry_after)
+                .unwrap_or(MAX_BACKOFF)
+                .min(MAX_BACKOFF);
+            update.next_due_at =
+                Some(now + wait.max(Duration::minutes(i64::from(feed.interval_mins))));
+            FeedResult {
+                feed,
+                update,
+                items: Vec::new(),
+                outcome: Outcome::Deferred,
             }
         }
         FetchOutcome::Failed(f) => {
-            let update = fail(update, f.class, f.status, f.message);
+            let gone = f.status == Some(410);
+            let mut update = fail(update, f.class, f.status, f.message);
+            if gone {
+                update.disable = Some(format!(
+                    "gone (HTTP 410) since {}: no longer fetched; fix the URL in the config or remove the feed",
+                    now.format("%Y-%m-%d")
+                ));
+            }
             FeedResult {
                 feed,
                 update,
                 items: Vec::new(),
+                outcome: Outcome::Failed,
             }
         }
         FetchOutcome::Fetched(body) => {
             update.moved_to = body.moved_to.clone();
+            update.final_url = Some(body.final_url.clone());
+            let known_etag = state.as_ref().and_then(|s| s.etag.clone());
+            let known_hash = state.as_ref().and_then(|s| s.body_hash.clone());
             let parse_feed = feed.clone();
             let parsed = tokio::task::spawn_blocking(move || {
+                let hash = hash_hex(&body.body);
+                // A 200 that repeats the last body (same ETag or same bytes) is not parsed again.
+                if known_hash.as_deref() == Some(hash.as_str())
+                    || (body.etag.is_some() && body.etag == known_etag && known_hash.is_some())
+                {
+                    return Ok((None, body, hash));
+                }
                 dossier_extract::parse_feed(
                     &body.body,
                     Some(&body.final_url),
                     body.content_type.as_deref(),
                 )
-                .map(|doc| normalize_document(doc.items, &parse_feed, &matcher, Utc::now()))
-                .map(|items| (items, body))
+                .map(|doc| {
+                    let ttl = doc
+                        .ttl_mins
+                        .map(|m| std::time::Duration::from_secs(u64::from(m) * 60));
+                    let warning = (!doc.warnings.is_empty()).then(|| doc.warnings.join("; "));
+                    let items = normalize_document(doc.items, &parse_feed, &matcher, Utc::now());
+                    (Some((items, ttl, warning)), body, hash)
+                })
             })
             .await;
             match parsed {
-                Ok(Ok((items, body))) => {
+                Ok(Ok((None, body, _))) => {
+                    update.status = "not_modified".into();
+                    update.validators = Some((body.etag, body.last_modified));
+                    update.next_due_at =
+                        Some(next_after_success(now, feed.interval_mins, body.fresh_for));
+                    FeedResult {
+                        feed,
+                        update,
+                        items: Vec::new(),
+                        outcome: Outcome::NotModified,
+                    }
+                }
+                Ok(Ok((Some((items, ttl, warning)), body, hash))) => {
                     update.status = body.status.to_string();
                     update.validators = Some((body.etag, body.last_modified));
+                    update.body_hash = Some(hash);
+                    update.warning = Some(warning);
+                    let hint = body.fresh_for.max(ttl);
+                    update.next_due_at = Some(next_after_success(now, feed.interval_mins, hint));
                     FeedResult {
                         feed,
                         update,
                         items,
+                        outcome: Outcome::Fetched,
                     }
                 }
                 Ok(Err(e)) => {
@@ -338,6 +541,7 @@ async fn process_feed(
                         feed,
                         update,
                         items: Vec::new(),
+                        outcome: Outcome::Failed,
                     }
                 }
                 Err(join) => {
@@ -351,6 +555,7 @@ async fn process_feed(
                         feed,
                         update,
                         items: Vec::new(),
+                        outcome: Outcome::Failed,
                     }
                 }
             }
@@ -384,6 +589,19 @@ pub fn parse_source(source: &str, kind: &str, cfg: Option<&Config>) -> Result<()
                     return Err(Exit {
                         code: EXIT_FAILED,
                         message: format!("{source}: answered 304 to an unconditional request"),
+                    }
+                    .into());
+                }
+                FetchOutcome::Deferred {
+                    status,
+                    retry_after,
+                } => {
+                    return Err(Exit {
+                        code: EXIT_FAILED,
+                        message: format!(
+                            "{source}: HTTP {status}: the server asks to retry after {} s",
+                            retry_after.as_secs()
+                        ),
                     }
                     .into());
                 }

@@ -20,7 +20,7 @@ impl Env {
     fn new(config_body: &str) -> Env {
         let dir = tempfile::tempdir().unwrap();
         let text = format!(
-            "[store]\npath = \"store.sqlite\"\n\n[fetch]\nallow_private_addresses = true\ntimeout_secs = 2\n\n{config_body}"
+            "[store]\npath = \"store.sqlite\"\n\n[fetch]\nallow_private_addresses = true\ntimeout_secs = 2\nretries = 0\nper_host_gap_ms = 0\n\n{config_body}"
         );
         std::fs::write(dir.path().join("dossier.toml"), text).unwrap();
         Env { dir }
@@ -900,4 +900,370 @@ fn the_demo_runs_offline_and_prints_a_version_per_topic() {
         dup, 2,
         "the duplicated story is one source in each of its two topics"
     );
+}
+
+// ---- fetching like a good citizen: schedules, backoff, redirects, outages ----
+
+fn feed_row(env: &Env, name: &str) -> Value {
+    env.json_lines(&["feeds", "--json"])
+        .into_iter()
+        .find(|f| f["name"] == name)
+        .unwrap()
+}
+
+/// Minutes from the last fetch to the next due time.
+fn scheduled_gap_mins(f: &Value) -> i64 {
+    let at = |k: &str| chrono::DateTime::parse_from_rfc3339(f[k].as_str().unwrap()).unwrap();
+    (at("next_due_at") - at("last_fetch_at")).num_minutes()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn backoff_grows_with_failures_and_a_success_resets_it() {
+    let server = MockServer::start().await;
+    Mock::given(path("/f.rss"))
+        .respond_with(ResponseTemplate::new(500))
+        .up_to_n_times(3)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    serve_feed(
+        &server,
+        "/f.rss",
+        rss(&[("1", "Back", "https://b.example/1", None)]),
+        "\"b\"",
+    )
+    .await;
+    let good = format!(
+        "[[feed]]\nname = \"ok\"\nurl = \"{}/ok.rss\"\n",
+        server.uri()
+    );
+    serve_feed(
+        &server,
+        "/ok.rss",
+        rss(&[("o", "Fine", "https://o.example/1", None)]),
+        "\"o\"",
+    )
+    .await;
+    let env = Env::new(&format!(
+        "[[feed]]\nname = \"f\"\nurl = \"{}/f.rss\"\ninterval_mins = 10\n\n{good}",
+        server.uri()
+    ));
+    let mut gaps = Vec::new();
+    for _ in 0..3 {
+        assert_eq!(env.run(&["run", "--all"]).status.code(), Some(0));
+        let f = feed_row(&env, "f");
+        gaps.push((
+            f["consecutive_failures"].as_i64().unwrap(),
+            scheduled_gap_mins(&f),
+        ));
+    }
+    assert_eq!(gaps, vec![(1, 10), (2, 20), (3, 40)]);
+    assert_eq!(env.run(&["run", "--all"]).status.code(), Some(0));
+    let f = feed_row(&env, "f");
+    assert_eq!(
+        (f["consecutive_failures"].as_i64(), scheduled_gap_mins(&f)),
+        (Some(0), 10)
+    );
+    assert_eq!(f["last_status"], "200");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_410_disables_the_feed_and_feeds_says_so() {
+    let server = MockServer::start().await;
+    Mock::given(path("/gone.rss"))
+        .respond_with(ResponseTemplate::new(410))
+        .expect(1)
+        .mount(&server)
+        .await;
+    serve_feed(
+        &server,
+        "/ok.rss",
+        rss(&[("o", "Fine", "https://o.example/1", None)]),
+        "\"o\"",
+    )
+    .await;
+    let env = Env::new(&format!(
+        "[[feed]]\nname = \"gone\"\nurl = \"{0}/gone.rss\"\n\n[[feed]]\nname = \"ok\"\nurl = \"{0}/ok.rss\"\n",
+        server.uri()
+    ));
+    assert_eq!(env.run(&["run"]).status.code(), Some(0));
+    let f = feed_row(&env, "gone");
+    assert_eq!(f["last_status"], "410");
+    assert!(
+        f["disabled"]
+            .as_str()
+            .unwrap()
+            .starts_with("gone (HTTP 410)"),
+        "{f}"
+    );
+    assert_eq!(env.run(&["run", "--all"]).status.code(), Some(0));
+    let text = stdout(&env.run(&["feeds"]));
+    assert!(text.contains("disabled: gone (HTTP 410)"), "{text}");
+    // `.expect(1)` on the mock: the disabled feed was not requested again.
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_permanent_redirect_moves_the_feed() {
+    let server = MockServer::start().await;
+    Mock::given(path("/old.rss"))
+        .respond_with(ResponseTemplate::new(301).insert_header("location", "/new.rss"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    serve_feed(
+        &server,
+        "/new.rss",
+        rss(&[("n", "Moved", "https://m.example/1", None)]),
+        "\"n\"",
+    )
+    .await;
+    let env = Env::new(&format!(
+        "[[feed]]\nname = \"m\"\nurl = \"{}/old.rss\"\n",
+        server.uri()
+    ));
+    assert_eq!(env.run(&["run"]).status.code(), Some(0));
+    let f = feed_row(&env, "m");
+    let new = format!("{}/new.rss", server.uri());
+    assert_eq!(
+        (f["moved_to"].as_str(), f["final_url"].as_str()),
+        (Some(new.as_str()), Some(new.as_str()))
+    );
+    assert_eq!(env.run(&["run", "--all"]).status.code(), Some(0));
+    let new_hits = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == "/new.rss")
+        .count();
+    assert_eq!(new_hits, 2, "the second run went straight to the new URL");
+}
+
+#[test]
+fn when_nearly_every_feed_fails_at_the_network_level_the_outage_is_ours() {
+    // Ports nothing listens on: every connection is refused.
+    let closed: Vec<u16> = (0..3)
+        .map(|_| {
+            std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port()
+        })
+        .collect();
+    let feeds: String = closed
+        .iter()
+        .enumerate()
+        .map(|(i, p)| format!("[[feed]]\nname = \"f{i}\"\nurl = \"http://127.0.0.1:{p}/x\"\n\n"))
+        .collect();
+    let env = Env::new(&feeds);
+    let out = env.run(&["run"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("our outage"), "{}", stderr(&out));
+    for f in env.json_lines(&["feeds", "--json"]) {
+        assert_eq!(f["error_class"], "connect", "{f}");
+        assert_eq!(
+            f["consecutive_failures"], 0,
+            "not held against the feed: {f}"
+        );
+        assert_eq!(f["next_due_at"], Value::Null, "still due next run: {f}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_deadline_stores_what_it_has_and_leaves_the_rest_due() {
+    let server = MockServer::start().await;
+    Mock::given(path("/slow.rss"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_delay(Duration::from_secs(4))
+                .set_body_string(rss(&[("s", "S", "https://s.example/", None)])),
+        )
+        .mount(&server)
+        .await;
+    serve_feed(
+        &server,
+        "/fast.rss",
+        rss(&[("f", "Fast", "https://f.example/1", None)]),
+        "\"f\"",
+    )
+    .await;
+    let env = Env::new(&format!(
+        "[[feed]]\nname = \"slow\"\nurl = \"{0}/slow.rss\"\n\n[[feed]]\nname = \"fast\"\nurl = \"{0}/fast.rss\"\n",
+        server.uri()
+    ));
+    std::fs::write(
+        env.config(),
+        std::fs::read_to_string(env.config())
+            .unwrap()
+            .replace("timeout_secs = 2", "timeout_secs = 10"),
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let out = env.run(&["run", "--deadline", "1", "--json"]);
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let stats: Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!(
+        (stats["fetched"].as_u64(), stats["not_fetched"].as_u64()),
+        (Some(1), Some(1)),
+        "{stats}"
+    );
+    let slow = feed_row(&env, "slow");
+    assert_eq!(
+        (slow["last_fetch_at"].clone(), slow["next_due_at"].clone()),
+        (Value::Null, Value::Null)
+    );
+    assert_eq!(env.count("SELECT count(*) FROM items"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unchanged_body_counts_as_not_modified_and_is_not_parsed_again() {
+    let server = MockServer::start().await;
+    // No validators at all: the server always sends the whole body.
+    Mock::given(path("/same.rss"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(rss(&[(
+            "1",
+            "Same",
+            "https://s.example/1",
+            None,
+        )])))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let env = Env::new(&format!(
+        "[[feed]]\nname = \"same\"\nurl = \"{}/same.rss\"\n",
+        server.uri()
+    ));
+    env.run(&["run"]);
+    let out = env.run(&["run", "--all", "--json"]);
+    let stats: Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!(
+        (stats["fetched"].as_u64(), stats["not_modified"].as_u64()),
+        (Some(0), Some(1)),
+        "{stats}"
+    );
+    assert_eq!(feed_row(&env, "same")["last_status"], "not_modified");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn server_freshness_raises_the_interval_but_never_lowers_it() {
+    let server = MockServer::start().await;
+    let body = rss(&[("1", "Fresh", "https://f.example/1", None)]);
+    Mock::given(path("/long.rss"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("cache-control", "max-age=7200")
+                .set_body_string(body.clone()),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(path("/short.rss"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("cache-control", "max-age=60")
+                .set_body_string(body.clone()),
+        )
+        .mount(&server)
+        .await;
+    let ttl = body
+        .replace("<title>t</title>", "<title>t</title><ttl>180</ttl>")
+        .replace("\"1\"", "\"2\"");
+    Mock::given(path("/ttl.rss"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(ttl))
+        .mount(&server)
+        .await;
+    let env = Env::new(&format!(
+        "[[feed]]\nname = \"long\"\nurl = \"{0}/long.rss\"\n\n[[feed]]\nname = \"short\"\nurl = \"{0}/short.rss\"\n\n[[feed]]\nname = \"ttl\"\nurl = \"{0}/ttl.rss\"\n",
+        server.uri()
+    ));
+    env.run(&["run"]);
+    assert_eq!(scheduled_gap_mins(&feed_row(&env, "long")), 120);
+    assert_eq!(
+        scheduled_gap_mins(&feed_row(&env, "short")),
+        30,
+        "the configured interval is the floor"
+    );
+    assert_eq!(scheduled_gap_mins(&feed_row(&env, "ttl")), 180);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_429_defers_the_feed_without_counting_a_failure() {
+    let server = MockServer::start().await;
+    Mock::given(path("/busy.rss"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "3600"))
+        .mount(&server)
+        .await;
+    let env = Env::new(&format!(
+        "[[feed]]\nname = \"busy\"\nurl = \"{}/busy.rss\"\n",
+        server.uri()
+    ));
+    let out = env.run(&["run", "--json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "back-pressure is no failure: {}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+    let stats: Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!(
+        (stats["deferred"].as_u64(), stats["failed"].as_u64()),
+        (Some(1), Some(0))
+    );
+    let f = feed_row(&env, "busy");
+    assert_eq!(
+        (f["last_status"].as_str(), f["error_class"].clone()),
+        (Some("429"), Value::Null)
+    );
+    assert_eq!(f["consecutive_failures"], 0);
+    assert_eq!(scheduled_gap_mins(&f), 60);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_http_charset_decodes_a_feed_and_repairs_leave_a_warning() {
+    let server = MockServer::start().await;
+    let gbk_doc = rss(&[("1", "中国人工智能产业快速发展", "https://c.example/1", None)]);
+    let (gbk, _, _) = encoding_rs::GBK.encode(&gbk_doc);
+    Mock::given(path("/gbk.rss"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(gbk.into_owned(), "application/rss+xml; charset=GBK"),
+        )
+        .mount(&server)
+        .await;
+    let cut = rss(&[
+        ("a", "Whole item", "https://t.example/a", None),
+        ("b", "Cut", "https://t.example/b", None),
+    ]);
+    let cut = cut[..cut.find("<item><guid>b").unwrap() + 20].to_string();
+    Mock::given(path("/cut.rss"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(cut))
+        .mount(&server)
+        .await;
+    let env = Env::new(&format!(
+        "[[feed]]\nname = \"gbk\"\nurl = \"{0}/gbk.rss\"\n\n[[feed]]\nname = \"cut\"\nurl = \"{0}/cut.rss\"\n",
+        server.uri()
+    ));
+    assert_eq!(env.run(&["run"]).status.code(), Some(0));
+    let titles: Vec<String> = env
+        .json_lines(&["items", "--json"])
+        .iter()
+        .map(|i| i["title"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        titles.contains(&"中国人工智能产业快速发展".to_string()),
+        "{titles:?}"
+    );
+    assert!(titles.contains(&"Whole item".to_string()), "{titles:?}");
+    let cut = feed_row(&env, "cut");
+    assert!(
+        cut["warning"].as_str().unwrap().contains("cut off"),
+        "{cut}"
+    );
+    assert_eq!(cut["error_class"], Value::Null);
 }

@@ -15,7 +15,7 @@ use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 use url::Url;
 
@@ -34,6 +34,37 @@ pub struct FetchConfig {
     pub max_body_bytes: u64,
     pub user_agent: String,
     pub allow_private_addresses: bool,
+    /// Least time between the starts of two requests to one host.
+    pub host_gap: Duration,
+    /// Retries within one fetch for transient failures (connect, timeout, 5xx).
+    pub retries: u32,
+    /// Wait before the first retry; each further retry waits twice as long.
+    pub retry_wait: Duration,
+    /// The longest `Retry-After` waited out within a fetch; a longer one defers the feed.
+    pub max_retry_after: Duration,
+    /// Names resolved to fixed addresses, bypassing DNS and the address guard (like
+    /// curl's `--resolve`); for tests and for pinning a feed host.
+    pub resolve: Vec<(String, std::net::SocketAddr)>,
+}
+
+impl FetchConfig {
+    /// Settings for tests and tools: short timeouts, no gap, no retries.
+    pub fn quick(allow_private_addresses: bool) -> FetchConfig {
+        FetchConfig {
+            concurrency: 8,
+            per_host: 2,
+            timeout: Duration::from_secs(5),
+            connect_timeout: Duration::from_secs(2),
+            max_body_bytes: 5_000_000,
+            user_agent: concat!("dossier/", env!("CARGO_PKG_VERSION")).into(),
+            allow_private_addresses,
+            host_gap: Duration::ZERO,
+            retries: 0,
+            retry_wait: Duration::from_millis(100),
+            max_retry_after: Duration::from_secs(10),
+            resolve: Vec::new(),
+        }
+    }
 }
 
 /// One conditional GET.
@@ -56,6 +87,9 @@ pub struct Fetched {
     pub final_url: String,
     /// The new address when every redirect on the way was permanent (301/308).
     pub moved_to: Option<String>,
+    /// How long the server says the response stays fresh (`Cache-Control: max-age`,
+    /// else `Expires`).
+    pub fresh_for: Option<Duration>,
 }
 
 /// Why a fetch gave nothing.
@@ -82,6 +116,13 @@ pub enum FetchOutcome {
     /// 304: the validators still hold.
     NotModified {
         moved_to: Option<String>,
+        fresh_for: Option<Duration>,
+    },
+    /// The server asked for patience (429, or 503 with `Retry-After`) for longer than a run
+    /// waits: back-pressure, not a failure. Come back after `retry_after`.
+    Deferred {
+        status: u16,
+        retry_after: Duration,
     },
     Failed(Failure),
 }
@@ -94,11 +135,31 @@ pub enum FetchError {
     UserAgent(String),
 }
 
+/// Politeness state of one `host:port`.
+struct Host {
+    /// Requests in flight (`per_host`).
+    slots: Semaphore,
+    /// When the next request may start: the gap after the last start, or a `Retry-After`.
+    next_start: Mutex<Instant>,
+}
+
 pub struct Fetcher {
     client: reqwest::Client,
     config: FetchConfig,
     global: Semaphore,
-    hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+    hosts: Mutex<HashMap<String, Arc<Host>>>,
+}
+
+/// What one attempt came to, before retries are decided.
+enum Attempt {
+    Done(FetchOutcome),
+    /// Worth another try after the wait (at least), e.g. a 5xx or a timeout.
+    Transient(Failure),
+    /// The server named its wait: a 429, or a 503 with `Retry-After`.
+    RetryAfter {
+        status: u16,
+        wait: Duration,
+    },
 }
 
 impl Fetcher {
@@ -126,6 +187,9 @@ impl Fetcher {
         if !config.allow_private_addresses {
             builder = builder.dns_resolver(Arc::new(guard::GuardedResolver));
         }
+        for (name, addr) in &config.resolve {
+            builder = builder.resolve(name, *addr);
+        }
         Ok(Fetcher {
             client: builder.build()?,
             global: Semaphore::new(config.concurrency.max(1)),
@@ -134,16 +198,46 @@ impl Fetcher {
         })
     }
 
-    fn host_slots(&self, host: &str) -> Arc<Semaphore> {
+    fn host(&self, key: &str) -> Arc<Host> {
         let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
         hosts
-            .entry(host.to_string())
-            .or_insert_with(|| Arc::new(Semaphore::new(self.config.per_host.max(1))))
+            .entry(key.to_string())
+            .or_insert_with(|| {
+                Arc::new(Host {
+                    slots: Semaphore::new(self.config.per_host.max(1)),
+                    next_start: Mutex::new(Instant::now()),
+                })
+            })
             .clone()
     }
 
+    /// Waits for this host's turn: its gap since the last request, or its `Retry-After`.
+    async fn host_turn(&self, host: &Host) {
+        let wait = {
+            let mut next = host.next_start.lock().unwrap_or_else(|p| p.into_inner());
+            let now = Instant::now();
+            let start = (*next).max(now);
+            *next = start + self.config.host_gap;
+            start - now
+        };
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// Pushes the host's next start out by a server-requested wait, with up to 10% jitter so
+    /// that fetchers told the same time do not all return at once.
+    fn hold_host(&self, host: &Host, wait: Duration) {
+        let jitter = wait.mul_f64(fastrand::f64() * 0.1);
+        let until = Instant::now() + wait + jitter;
+        let mut next = host.next_start.lock().unwrap_or_else(|p| p.into_inner());
+        *next = (*next).max(until);
+    }
+
     /// Fetches one URL, conditionally when validators are given. Never panics, never errs:
-    /// every way it can go wrong is a [`FetchOutcome::Failed`].
+    /// every way it can go wrong is a value. Transient failures are retried a few times
+    /// with growing waits; a `Retry-After` is honoured for the host (short ones waited out,
+    /// long ones turned into [`FetchOutcome::Deferred`]).
     pub async fn fetch(&self, req: &FetchRequest) -> FetchOutcome {
         let Ok(_slot) = self.global.acquire().await else {
             return FetchOutcome::Failed(Failure::new(
@@ -151,28 +245,62 @@ impl Fetcher {
                 "fetcher is shutting down",
             ));
         };
+        let mut retries_left = self.config.retries;
+        let mut wait = self.config.retry_wait;
+        loop {
+            match self.attempt(req).await {
+                Attempt::Done(outcome) => return outcome,
+                Attempt::Transient(failure) => {
+                    if retries_left == 0 {
+                        return FetchOutcome::Failed(failure);
+                    }
+                    tracing::debug!(url = %req.url, class = failure.class.as_str(), ?wait, "retrying");
+                    retries_left -= 1;
+                    tokio::time::sleep(wait).await;
+                    wait *= 2;
+                }
+                Attempt::RetryAfter {
+                    status,
+                    wait: asked,
+                } => {
+                    if retries_left == 0 || asked > self.config.max_retry_after {
+                        return FetchOutcome::Deferred {
+                            status,
+                            retry_after: asked,
+                        };
+                    }
+                    tracing::debug!(url = %req.url, status, ?asked, "waiting out Retry-After");
+                    retries_left -= 1;
+                    // The host's next start was pushed out; the next attempt waits for it.
+                }
+            }
+        }
+    }
+
+    async fn attempt(&self, req: &FetchRequest) -> Attempt {
         let mut url = match Url::parse(&req.url) {
             Ok(u) => u,
             Err(e) => {
-                return FetchOutcome::Failed(Failure::new(
+                return Attempt::Done(FetchOutcome::Failed(Failure::new(
                     ErrorClass::Refused,
                     format!("bad URL {}: {e}", req.url),
-                ));
+                )));
             }
         };
         let mut moved_to: Option<String> = None;
         let mut all_permanent = true;
         for hop in 0..=MAX_REDIRECTS {
             if let Err(msg) = guard::check_url(&url, self.config.allow_private_addresses) {
-                return FetchOutcome::Failed(Failure::new(ErrorClass::Refused, msg));
+                return Attempt::Done(FetchOutcome::Failed(Failure::new(ErrorClass::Refused, msg)));
             }
-            let host_slots = self.host_slots(&host_key(url.as_str()));
-            let Ok(_host_slot) = host_slots.acquire().await else {
-                return FetchOutcome::Failed(Failure::new(
+            let host = self.host(&host_key(url.as_str()));
+            let Ok(_host_slot) = host.slots.acquire().await else {
+                return Attempt::Done(FetchOutcome::Failed(Failure::new(
                     ErrorClass::Other,
                     "fetcher is shutting down",
-                ));
+                )));
             };
+            self.host_turn(&host).await;
             let mut request = self.client.get(url.clone());
             if let Some(etag) = &req.etag {
                 request = request.header(header::IF_NONE_MATCH, etag);
@@ -182,9 +310,28 @@ impl Fetcher {
             }
             let response = match request.send().await {
                 Ok(r) => r,
-                Err(e) => return FetchOutcome::Failed(classify(&e)),
+                Err(e) => {
+                    let failure = classify(&e);
+                    return match failure.class {
+                        ErrorClass::Connect | ErrorClass::Timeout | ErrorClass::Other => {
+                            Attempt::Transient(failure)
+                        }
+                        _ => Attempt::Done(FetchOutcome::Failed(failure)),
+                    };
+                }
             };
             let status = response.status();
+            if status == StatusCode::TOO_MANY_REQUESTS
+                || (status == StatusCode::SERVICE_UNAVAILABLE
+                    && response.headers().contains_key(header::RETRY_AFTER))
+            {
+                let wait = retry_after(response.headers()).unwrap_or(Duration::from_secs(60));
+                self.hold_host(&host, wait);
+                return Attempt::RetryAfter {
+                    status: status.as_u16(),
+                    wait,
+                };
+            }
             if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
                 let Some(next) = response
                     .headers()
@@ -192,11 +339,11 @@ impl Fetcher {
                     .and_then(|l| l.to_str().ok())
                     .and_then(|l| url.join(l).ok())
                 else {
-                    return FetchOutcome::Failed(Failure {
+                    return Attempt::Done(FetchOutcome::Failed(Failure {
                         class: ErrorClass::Redirect,
                         status: Some(status.as_u16()),
                         message: format!("HTTP {status} without a usable Location"),
-                    });
+                    }));
                 };
                 if hop == MAX_REDIRECTS {
                     break;
@@ -212,10 +359,13 @@ impl Fetcher {
                 continue;
             }
             if status == StatusCode::NOT_MODIFIED {
-                return FetchOutcome::NotModified { moved_to };
+                return Attempt::Done(FetchOutcome::NotModified {
+                    moved_to,
+                    fresh_for: fresh_for(response.headers()),
+                });
             }
             if !status.is_success() {
-                return FetchOutcome::Failed(Failure {
+                let failure = Failure {
                     class: if status.is_server_error() {
                         ErrorClass::Http5xx
                     } else {
@@ -223,21 +373,29 @@ impl Fetcher {
                     },
                     status: Some(status.as_u16()),
                     message: format!("HTTP {status}"),
-                });
+                };
+                return if status.is_server_error() || status == StatusCode::REQUEST_TIMEOUT {
+                    Attempt::Transient(failure)
+                } else {
+                    Attempt::Done(FetchOutcome::Failed(failure))
+                };
             }
             return match self.read_body(response).await {
-                Ok(fetched) => FetchOutcome::Fetched(Fetched {
+                Ok(fetched) => Attempt::Done(FetchOutcome::Fetched(Fetched {
                     final_url: url.to_string(),
                     moved_to,
                     ..fetched
-                }),
-                Err(f) => FetchOutcome::Failed(f),
+                })),
+                Err(f) if matches!(f.class, ErrorClass::Timeout | ErrorClass::Other) => {
+                    Attempt::Transient(f)
+                }
+                Err(f) => Attempt::Done(FetchOutcome::Failed(f)),
             };
         }
-        FetchOutcome::Failed(Failure::new(
+        Attempt::Done(FetchOutcome::Failed(Failure::new(
             ErrorClass::Redirect,
             format!("more than {MAX_REDIRECTS} redirects (last hop to {url})"),
-        ))
+        )))
     }
 
     /// Reads the body while counting, so a huge or endless body is cut off at the cap
@@ -255,6 +413,7 @@ impl Fetcher {
         let etag = header_str(header::ETAG);
         let last_modified = header_str(header::LAST_MODIFIED);
         let content_type = header_str(header::CONTENT_TYPE);
+        let fresh = fresh_for(response.headers());
         let status = response.status().as_u16();
         let too_large = || Failure {
             class: ErrorClass::TooLarge,
@@ -294,8 +453,53 @@ impl Fetcher {
             content_type,
             final_url: String::new(),
             moved_to: None,
+            fresh_for: fresh,
         })
     }
+}
+
+/// `Retry-After` as seconds or as an HTTP date.
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(
+        when.duration_since(std::time::SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+/// How long a response stays fresh: `Cache-Control: max-age` (or `s-maxage`), else
+/// `Expires` against the server's `Date` (or our clock).
+pub fn fresh_for(headers: &HeaderMap) -> Option<Duration> {
+    if let Some(cc) = headers
+        .get(header::CACHE_CONTROL)
+        .and_then(|v| v.to_str().ok())
+    {
+        let max_age = cc.split(',').find_map(|d| {
+            let (k, v) = d.trim().split_once('=')?;
+            matches!(
+                k.trim().to_ascii_lowercase().as_str(),
+                "max-age" | "s-maxage"
+            )
+            .then(|| v.trim().trim_matches('"').parse::<u64>().ok())
+            .flatten()
+        });
+        if let Some(secs) = max_age {
+            return Some(Duration::from_secs(secs));
+        }
+    }
+    let date = |h| {
+        headers
+            .get(h)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| httpdate::parse_http_date(v).ok())
+    };
+    let expires = date(header::EXPIRES)?;
+    let now = date(header::DATE).unwrap_or_else(std::time::SystemTime::now);
+    expires.duration_since(now).ok()
 }
 
 /// Sorts a transport error into its class by walking its cause chain.

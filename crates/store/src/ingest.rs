@@ -15,6 +15,12 @@ pub struct FeedState {
     pub last_modified: Option<String>,
     pub next_due_at: Option<DateTime<Utc>>,
     pub consecutive_failures: u32,
+    /// Where a permanent redirect sent the feed; fetched instead of the configured URL.
+    pub moved_to: Option<String>,
+    /// Why the feed is no longer fetched (410 Gone), if it is not.
+    pub disabled_reason: Option<String>,
+    pub body_hash: Option<String>,
+    pub last_full_fetch_at: Option<DateTime<Utc>>,
 }
 
 /// The outcome of one fetch, as recorded on the feed's row.
@@ -27,11 +33,43 @@ pub struct FeedUpdate {
     pub error: Option<String>,
     /// New validators when the server sent a fresh body; `None` keeps the stored ones.
     pub validators: Option<(Option<String>, Option<String>)>,
-    pub next_due_at: DateTime<Utc>,
+    /// When to fetch next; `None` keeps the stored time (a failure not held against the
+    /// feed stays due).
+    pub next_due_at: Option<DateTime<Utc>>,
     pub moved_to: Option<String>,
+    /// Whether a failure counts towards `consecutive_failures` (not during our own outage).
+    pub counted: bool,
+    pub final_url: Option<String>,
+    /// Hash of a body that was parsed; `None` keeps the stored one.
+    pub body_hash: Option<String>,
+    /// The request went out without validators.
+    pub full_fetch: bool,
+    /// What the parse had to repair: `Some(None)` clears an old warning, `None` keeps it.
+    pub warning: Option<Option<String>>,
+    /// Stop fetching the feed, with this note (410 Gone).
+    pub disable: Option<String>,
 }
 
 impl FeedUpdate {
+    /// A fresh update with nothing decided yet.
+    pub fn new(fetched_at: DateTime<Utc>) -> FeedUpdate {
+        FeedUpdate {
+            fetched_at,
+            status: String::new(),
+            error_class: None,
+            error: None,
+            validators: None,
+            next_due_at: None,
+            moved_to: None,
+            counted: true,
+            final_url: None,
+            body_hash: None,
+            full_fetch: false,
+            warning: None,
+            disable: None,
+        }
+    }
+
     pub fn failed(&self) -> bool {
         self.error_class.is_some()
     }
@@ -56,6 +94,10 @@ pub struct RunStats {
     pub items_new: u64,
     pub items_duplicate: u64,
     pub dated_from_pages: u64,
+    /// Feeds whose server asked to come back later (429, 503 with `Retry-After`).
+    pub deferred: u64,
+    /// Feeds not reached before the run's deadline; still due.
+    pub not_fetched: u64,
 }
 
 impl Store {
@@ -83,10 +125,15 @@ impl Store {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1)
                  ON CONFLICT(key) DO UPDATE SET name = excluded.name, label = excluded.label,
                     url = excluded.url, kind = excluded.kind, topics = excluded.topics, active = 1,
-                    -- a new URL is a new resource: its old validators mean nothing
+                    -- a new URL is a new resource: what was learnt of the old one goes
                     etag = CASE WHEN feeds.url = excluded.url THEN feeds.etag END,
                     last_modified = CASE WHEN feeds.url = excluded.url THEN feeds.last_modified END,
-                    next_due_at = CASE WHEN feeds.url = excluded.url THEN feeds.next_due_at END",
+                    next_due_at = CASE WHEN feeds.url = excluded.url THEN feeds.next_due_at END,
+                    moved_to = CASE WHEN feeds.url = excluded.url THEN feeds.moved_to END,
+                    final_url = CASE WHEN feeds.url = excluded.url THEN feeds.final_url END,
+                    disabled_reason = CASE WHEN feeds.url = excluded.url THEN feeds.disabled_reason END,
+                    body_hash = CASE WHEN feeds.url = excluded.url THEN feeds.body_hash END,
+                    consecutive_failures = CASE WHEN feeds.url = excluded.url THEN feeds.consecutive_failures ELSE 0 END",
                 params![
                     f.key,
                     f.name,
@@ -104,7 +151,9 @@ impl Store {
     /// The state of every active feed, by key.
     pub fn feed_states(&self) -> Result<HashMap<String, FeedState>> {
         let mut stmt = self.conn.prepare(
-            "SELECT key, etag, last_modified, next_due_at, consecutive_failures FROM feeds WHERE active = 1",
+            "SELECT key, etag, last_modified, next_due_at, consecutive_failures, moved_to, disabled_reason,
+                body_hash, last_full_fetch_at
+             FROM feeds WHERE active = 1",
         )?;
         let rows = stmt.query_map([], |r| {
             Ok(FeedState {
@@ -116,6 +165,13 @@ impl Store {
                     .as_deref()
                     .and_then(parse_time),
                 consecutive_failures: r.get(4)?,
+                moved_to: r.get(5)?,
+                disabled_reason: r.get(6)?,
+                body_hash: r.get(7)?,
+                last_full_fetch_at: r
+                    .get::<_, Option<String>>(8)?
+                    .as_deref()
+                    .and_then(parse_time),
             })
         })?;
         let mut out = HashMap::new();
@@ -126,7 +182,13 @@ impl Store {
         Ok(out)
     }
 
+    /// Records the start of a run. The caller holds the run lock, so a run still marked
+    /// `running` was killed: it is marked `interrupted`.
     pub fn begin_run(&self, now: DateTime<Utc>) -> Result<i64> {
+        self.conn.execute(
+            "UPDATE runs SET status = 'interrupted' WHERE status = 'running'",
+            [],
+        )?;
         self.conn.execute(
             "INSERT INTO runs(started_at, status) VALUES (?1, 'running')",
             [fmt_time(now)],
@@ -143,7 +205,8 @@ impl Store {
     ) -> Result<()> {
         self.conn.execute(
             "UPDATE runs SET finished_at = ?2, status = ?3, feeds = ?4, fetched = ?5, not_modified = ?6,
-                failed = ?7, items_new = ?8, items_duplicate = ?9, dated_from_pages = ?10 WHERE id = ?1",
+                failed = ?7, items_new = ?8, items_duplicate = ?9, dated_from_pages = ?10, deferred = ?11,
+                not_fetched = ?12 WHERE id = ?1",
             params![
                 run,
                 fmt_time(now),
@@ -154,7 +217,9 @@ impl Store {
                 stats.failed as i64,
                 stats.items_new as i64,
                 stats.items_duplicate as i64,
-                stats.dated_from_pages as i64
+                stats.dated_from_pages as i64,
+                stats.deferred as i64,
+                stats.not_fetched as i64
             ],
         )?;
         Ok(())
@@ -183,16 +248,20 @@ impl Store {
         let now = fmt_time(seen_at);
         let fetched_at = fmt_time(update.fetched_at);
 
-        let failures_sql = if update.failed() {
-            "consecutive_failures + 1"
-        } else {
-            "0"
+        let failures_sql = match (update.failed(), update.counted) {
+            (true, true) => "consecutive_failures + 1",
+            (true, false) => "consecutive_failures",
+            (false, _) => "0",
         };
         tx.execute(
             &format!(
                 "UPDATE feeds SET last_fetch_at = ?2, last_status = ?3, error_class = ?4, last_error = ?5,
-                    consecutive_failures = {failures_sql}, next_due_at = ?6,
-                    moved_to = COALESCE(?7, moved_to) WHERE id = ?1"
+                    consecutive_failures = {failures_sql}, next_due_at = COALESCE(?6, next_due_at),
+                    moved_to = COALESCE(?7, moved_to), final_url = COALESCE(?8, final_url),
+                    body_hash = COALESCE(?9, body_hash),
+                    last_full_fetch_at = CASE WHEN ?10 THEN ?2 ELSE last_full_fetch_at END,
+                    disabled_reason = COALESCE(?11, disabled_reason)
+                 WHERE id = ?1"
             ),
             params![
                 feed_id,
@@ -200,14 +269,24 @@ impl Store {
                 update.status,
                 update.error_class,
                 update.error,
-                fmt_time(update.next_due_at),
-                update.moved_to
+                update.next_due_at.map(fmt_time),
+                update.moved_to,
+                update.final_url,
+                update.body_hash,
+                update.full_fetch,
+                update.disable
             ],
         )?;
         if let Some((etag, last_modified)) = &update.validators {
             tx.execute(
                 "UPDATE feeds SET etag = ?2, last_modified = ?3 WHERE id = ?1",
                 params![feed_id, etag, last_modified],
+            )?;
+        }
+        if let Some(warning) = &update.warning {
+            tx.execute(
+                "UPDATE feeds SET warning = ?2 WHERE id = ?1",
+                params![feed_id, warning],
             )?;
         }
 

@@ -21,7 +21,10 @@ pub use crate::query::{FeedRow, ItemQuery, ItemRow};
 pub use crate::versions::{Source, Version, VersionSummary, cut_title};
 
 /// The schema, one entry per version; append only.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_initial.sql"),
+    include_str!("../migrations/0002_fetch_manners.sql"),
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -141,6 +144,38 @@ mod tests {
             .expect("newer schema must be refused");
         assert!(matches!(err, StoreError::NewerSchema { .. }), "{err}");
         assert!(err.to_string().contains("newer than this dossier supports"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_version_1_store_is_upgraded_in_place() {
+        let dir = std::env::temp_dir().join(format!("dossier-upgrade-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("s.sqlite");
+        let _ = std::fs::remove_file(&path);
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            conn.execute(
+                "INSERT INTO feeds(key, name, label, url, kind, etag) VALUES ('a', 'a', 'a', 'https://a.example/', 'feed', '\"e\"')",
+                [],
+            )
+            .unwrap();
+        }
+        let s = Store::open(&path).unwrap();
+        let v: i64 = s
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, SCHEMA_VERSION);
+        let (etag, disabled): (String, Option<String>) = s
+            .conn
+            .query_row("SELECT etag, disabled_reason FROM feeds", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!((etag.as_str(), disabled), ("\"e\"", None));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

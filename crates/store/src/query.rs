@@ -56,6 +56,12 @@ pub struct FeedRow {
     pub next_due_at: Option<String>,
     pub moved_to: Option<String>,
     pub items: i64,
+    /// Where the last fetch ended after redirects (extension).
+    pub final_url: Option<String>,
+    /// Why the feed is no longer fetched, e.g. after 410 Gone (extension).
+    pub disabled: Option<String>,
+    /// What the last parse had to repair (extension).
+    pub warning: Option<String>,
 }
 
 /// Turns what a user typed into an FTS5 query that cannot be a syntax error: every word
@@ -145,7 +151,7 @@ impl Store {
     pub fn feeds(&self) -> Result<Vec<FeedRow>> {
         let mut stmt = self.conn.prepare(
             "SELECT name, label, url, kind, topics, last_fetch_at, last_status, error_class, last_error,
-                consecutive_failures, next_due_at, moved_to, items
+                consecutive_failures, next_due_at, moved_to, items, final_url, disabled_reason, warning
              FROM feeds WHERE active = 1 ORDER BY id",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -164,6 +170,9 @@ impl Store {
                 next_due_at: r.get(10)?,
                 moved_to: r.get(11)?,
                 items: r.get(12)?,
+                final_url: r.get(13)?,
+                disabled: r.get(14)?,
+                warning: r.get(15)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -86,13 +86,10 @@ fn item(guid: &str, url: &str, title: &str, published: Option<&str>, topics: &[&
 
 fn ok(at: DateTime<Utc>) -> FeedUpdate {
     FeedUpdate {
-        fetched_at: at,
         status: "200".into(),
-        error_class: None,
-        error: None,
         validators: Some((Some("\"v1\"".into()), None)),
-        next_due_at: at + Duration::minutes(30),
-        moved_to: None,
+        next_due_at: Some(at + Duration::minutes(30)),
+        ..FeedUpdate::new(at)
     }
 }
 
@@ -502,4 +499,48 @@ fn within_one_run_the_feed_listed_first_is_the_origin_whatever_finished_first() 
         })
         .unwrap()[0];
     assert_eq!(other.label, "B");
+}
+
+#[test]
+fn a_gone_feed_is_disabled_until_its_url_changes() {
+    let mut s = setup();
+    let gone = FeedUpdate {
+        status: "410".into(),
+        error_class: Some("http_4xx".into()),
+        error: Some("HTTP 410 Gone".into()),
+        disable: Some("gone (HTTP 410)".into()),
+        ..FeedUpdate::new(t0())
+    };
+    s.record("A", &gone, &[]).unwrap();
+    assert_eq!(
+        s.feed_states().unwrap()["A"].disabled_reason.as_deref(),
+        Some("gone (HTTP 410)")
+    );
+    assert_eq!(
+        s.feeds().unwrap()[0].disabled.as_deref(),
+        Some("gone (HTTP 410)")
+    );
+    let mut moved = feed("A", Some("ai"));
+    moved.url = "https://new.example/rss".into();
+    s.sync_config(&[moved, feed("B", None)], &[topic("ai"), topic("chips")])
+        .unwrap();
+    let state = &s.feed_states().unwrap()["A"];
+    assert_eq!(
+        (state.disabled_reason.as_deref(), state.consecutive_failures),
+        (None, 0)
+    );
+}
+
+#[test]
+fn an_interrupted_run_is_marked_as_such() {
+    let s = setup();
+    let first = s.begin_run(t0()).unwrap();
+    s.begin_run(t0()).unwrap();
+    let status: String = s
+        .connection()
+        .query_row("SELECT status FROM runs WHERE id = ?1", [first], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(status, "interrupted");
 }
