@@ -4,6 +4,7 @@
 
 mod config;
 mod demo;
+mod inspect;
 mod lock;
 mod output;
 mod pipeline;
@@ -60,6 +61,13 @@ enum Command {
         source: String,
         #[arg(long, default_value = "feed", value_parser = ["feed", "web"])]
         kind: String,
+    },
+    /// Read article pages and show what dossier takes from them, one JSON line each
+    Inspect {
+        /// Files or http(s) URLs; `-` reads inputs from stdin, one per line, each
+        /// optionally followed by a tab and the page's URL
+        #[arg(required = true)]
+        inputs: Vec<String>,
     },
     /// Every feed with its health
     Feeds {
@@ -281,6 +289,10 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                 None
             };
             pipeline::parse_source(&source, &kind, cfg.as_ref())?;
+        }
+        Command::Inspect { inputs } => {
+            let cfg = if path.exists() { Some(load_config(&path)?) } else { None };
+            return inspect::run(&inputs, cfg.as_ref());
         }
         Command::Feeds { json } => {
             let cfg = load_config(&path)?;

@@ -7,14 +7,17 @@
 //! normalizer derives a deterministic identity instead.
 
 pub mod charset;
+pub mod dates;
 mod legacy;
 pub mod lenient;
+pub mod page;
 pub mod select;
 pub mod text;
 
 use dossier_model::RawItem;
 use feed_rs::model::{Entry, Link};
 
+pub use crate::page::{PageDate, PageInfo, inspect_page};
 pub use crate::select::check_selector;
 pub use crate::text::{collapse_ws, html_to_text};
 
