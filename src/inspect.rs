@@ -34,8 +34,16 @@ fn inputs(args: &[String]) -> Result<Vec<(String, Option<String>)>> {
             for line in std::io::stdin().lock().lines() {
                 let line = line?;
                 let mut parts = line.split('\t');
-                let Some(source) = parts.next().map(str::trim).filter(|s| !s.is_empty()) else { continue };
-                out.push((source.to_string(), parts.next().map(|u| u.trim().to_string()).filter(|u| !u.is_empty())));
+                let Some(source) = parts.next().map(str::trim).filter(|s| !s.is_empty()) else {
+                    continue;
+                };
+                out.push((
+                    source.to_string(),
+                    parts
+                        .next()
+                        .map(|u| u.trim().to_string())
+                        .filter(|u| !u.is_empty()),
+                ));
             }
         } else {
             out.push((a.clone(), None));
@@ -46,10 +54,14 @@ fn inputs(args: &[String]) -> Result<Vec<(String, Option<String>)>> {
 
 pub fn run(args: &[String], cfg: Option<&Config>) -> Result<ExitCode> {
     let list = inputs(args)?;
-    let needs_network = list.iter().any(|(s, _)| s.starts_with("http://") || s.starts_with("https://"));
+    let needs_network = list
+        .iter()
+        .any(|(s, _)| s.starts_with("http://") || s.starts_with("https://"));
     let fetch = if needs_network {
         let settings = cfg.map(|c| c.fetch.clone()).unwrap_or_default();
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
         Some((runtime, Fetcher::new(pipeline::fetch_config(&settings))?))
     } else {
         None
@@ -59,19 +71,35 @@ pub fn run(args: &[String], cfg: Option<&Config>) -> Result<ExitCode> {
     let mut failed = 0usize;
     for (source, page_url) in &list {
         let read: Result<(Vec<u8>, Option<String>, Option<String>), String> = match &fetch {
-            Some((rt, fetcher)) if source.starts_with("http://") || source.starts_with("https://") => {
-                match rt.block_on(fetcher.fetch(&FetchRequest { url: source.clone(), ..Default::default() })) {
+            Some((rt, fetcher))
+                if source.starts_with("http://") || source.starts_with("https://") =>
+            {
+                match rt.block_on(fetcher.fetch(&FetchRequest {
+                    url: source.clone(),
+                    ..Default::default()
+                })) {
                     FetchOutcome::Fetched(f) => Ok((f.body, f.content_type, Some(f.final_url))),
                     FetchOutcome::Failed(f) => Err(format!("{}: {}", f.class.as_str(), f.message)),
-                    FetchOutcome::NotModified { .. } => Err("answered 304 to an unconditional request".into()),
-                    FetchOutcome::Deferred { status, .. } => Err(format!("HTTP {status}: the server asks to come back later")),
+                    FetchOutcome::NotModified { .. } => {
+                        Err("answered 304 to an unconditional request".into())
+                    }
+                    FetchOutcome::Deferred { status, .. } => {
+                        Err(format!("HTTP {status}: the server asks to come back later"))
+                    }
                 }
             }
-            _ => std::fs::read(source).map(|b| (b, None, page_url.clone())).map_err(|e| format!("cannot read: {e}")),
+            _ => std::fs::read(source)
+                .map(|b| (b, None, page_url.clone()))
+                .map_err(|e| format!("cannot read: {e}")),
         };
         let row = match read {
             Ok((bytes, content_type, url)) => {
-                let info = dossier_extract::inspect_page(&bytes, content_type.as_deref(), url.as_deref(), now);
+                let info = dossier_extract::inspect_page(
+                    &bytes,
+                    content_type.as_deref(),
+                    url.as_deref(),
+                    now,
+                );
                 let date = info.date.as_ref();
                 Inspected {
                     input: source,
@@ -105,5 +133,9 @@ pub fn run(args: &[String], cfg: Option<&Config>) -> Result<ExitCode> {
         out.write_all(b"\n")?;
     }
     out.flush()?;
-    Ok(if failed == list.len() && failed > 0 { ExitCode::from(EXIT_FAILED) } else { ExitCode::SUCCESS })
+    Ok(if failed == list.len() && failed > 0 {
+        ExitCode::from(EXIT_FAILED)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

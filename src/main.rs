@@ -264,8 +264,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             if report.all_failed() {
                 let message = if report.outage {
                     format!(
-                        "{} of {} feeds failed at the network level: treating it as our outage \
-                         (not held against the feeds); is the network down?",
+                        "nearly every feed failed at the network level ({} of {} failed): treating it as \
+                         our outage, not held against the feeds; is the network down?",
                         report.stats.failed, report.stats.feeds
                     )
                 } else {
@@ -291,7 +291,11 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             pipeline::parse_source(&source, &kind, cfg.as_ref())?;
         }
         Command::Inspect { inputs } => {
-            let cfg = if path.exists() { Some(load_config(&path)?) } else { None };
+            let cfg = if path.exists() {
+                Some(load_config(&path)?)
+            } else {
+                None
+            };
             return inspect::run(&inputs, cfg.as_ref());
         }
         Command::Feeds { json } => {

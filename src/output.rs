@@ -95,8 +95,15 @@ pub fn print_run(report: &RunReport, json: bool) -> Result<()> {
         let seconds = (report.seconds * 1000.0).round() / 1000.0;
         return json_lines([RunJson { stats: *s, seconds }]);
     }
+    let mut later = String::new();
+    if s.deferred > 0 {
+        later += &format!(", {} deferred", s.deferred);
+    }
+    if s.not_fetched > 0 {
+        later += &format!(", {} not fetched (deadline)", s.not_fetched);
+    }
     text(&format!(
-        "dossier: {} feeds, {} fetched, {} not modified, {} failed; {} new items, {} duplicates ({:.1} s)\n",
+        "dossier: {} feeds, {} fetched, {} not modified, {} failed{later}; {} new items, {} duplicates ({:.1} s)\n",
         s.feeds,
         s.fetched,
         s.not_modified,

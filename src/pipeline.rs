@@ -426,13 +426,13 @@ async fn process_feed(
         etag: validators(|s| &s.etag),
         last_modified: validators(|s| &s.last_modified),
     };
-    update.full_fetch = full_fetch;
     match fetcher.fetch(&request).await {
         FetchOutcome::NotModified {
             moved_to,
             fresh_for,
         } => {
             update.status = "not_modified".into();
+            update.full_fetch = full_fetch;
             update.moved_to = moved_to;
             update.next_due_at = Some(next_after_success(now, feed.interval_mins, fresh_for));
             FeedResult {
@@ -447,6 +447,7 @@ async fn process_feed(
             retry_after,
         } => {
             update.status = status.to_string();
+            update.counted = false;
             let wait = Duration::from_std(retry_after)
                 .unwrap_or(MAX_BACKOFF)
                 .min(MAX_BACKOFF);
@@ -478,14 +479,20 @@ async fn process_feed(
         FetchOutcome::Fetched(body) => {
             update.moved_to = body.moved_to.clone();
             update.final_url = Some(body.final_url.clone());
+            update.full_fetch = full_fetch;
             let known_etag = state.as_ref().and_then(|s| s.etag.clone());
             let known_hash = state.as_ref().and_then(|s| s.body_hash.clone());
             let parse_feed = feed.clone();
             let parsed = tokio::task::spawn_blocking(move || {
                 let hash = hash_hex(&body.body);
-                // A 200 that repeats the last body (same ETag or same bytes) is not parsed again.
+                // A 200 that repeats the last body (same bytes, or the same ETag on a
+                // conditional request the server ignored) is not parsed again. The daily
+                // full fetch trusts only the bytes: it exists for validators that lie.
                 if known_hash.as_deref() == Some(hash.as_str())
-                    || (body.etag.is_some() && body.etag == known_etag && known_hash.is_some())
+                    || (!full_fetch
+                        && body.etag.is_some()
+                        && body.etag == known_etag
+                        && known_hash.is_some())
                 {
                     return Ok((None, body, hash));
                 }

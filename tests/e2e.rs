@@ -1267,3 +1267,57 @@ async fn the_http_charset_decodes_a_feed_and_repairs_leave_a_warning() {
     );
     assert_eq!(cut["error_class"], Value::Null);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_daily_full_fetch_sees_past_an_etag_that_never_changes() {
+    let server = MockServer::start().await;
+    // A server whose ETag never changes and which ignores If-None-Match.
+    Mock::given(path("/stale.rss"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("etag", "\"same\"")
+                .set_body_string(rss(&[("1", "One", "https://s.example/1", None)])),
+        )
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/stale.rss"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("etag", "\"same\"")
+                .set_body_string(rss(&[
+                    ("1", "One", "https://s.example/1", None),
+                    ("2", "Two", "https://s.example/2", None),
+                ])),
+        )
+        .mount(&server)
+        .await;
+    let env = Env::new(&format!(
+        "[[feed]]\nname = \"stale\"\nurl = \"{}/stale.rss\"\n",
+        server.uri()
+    ));
+    env.run(&["run"]);
+    env.run(&["run", "--all"]);
+    assert_eq!(
+        env.count("SELECT count(*) FROM items"),
+        1,
+        "same ETag on a conditional request: not parsed"
+    );
+    env.db()
+        .execute(
+            "UPDATE feeds SET last_full_fetch_at = '2000-01-01T00:00:00Z'",
+            [],
+        )
+        .unwrap();
+    env.run(&["run", "--all"]);
+    assert_eq!(
+        env.count("SELECT count(*) FROM items"),
+        2,
+        "the full fetch parses the body"
+    );
+    let last = server.received_requests().await.unwrap().pop().unwrap();
+    assert!(
+        !last.headers.contains_key("if-none-match"),
+        "the full fetch sends no validators"
+    );
+}

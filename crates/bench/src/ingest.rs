@@ -17,10 +17,35 @@ use std::time::Instant;
 /// to many sites (all of 127.0.0.0/8 is loopback on Linux).
 const HOSTS: u8 = 50;
 const WORDS: &[&str] = &[
-    "model", "chips", "export", "inference", "training", "cluster", "benchmark", "release", "weights", "policy",
-    "startup", "funding", "datacenter", "latency", "agents", "robotics", "sovereign", "compute", "open", "market",
+    "model",
+    "chips",
+    "export",
+    "inference",
+    "training",
+    "cluster",
+    "benchmark",
+    "release",
+    "weights",
+    "policy",
+    "startup",
+    "funding",
+    "datacenter",
+    "latency",
+    "agents",
+    "robotics",
+    "sovereign",
+    "compute",
+    "open",
+    "market",
 ];
-const KEYWORDS: &[&str] = &["DeepSeek", "export controls", "Qwen", "Nvidia", "open-weight", "Huawei Ascend"];
+const KEYWORDS: &[&str] = &[
+    "DeepSeek",
+    "export controls",
+    "Qwen",
+    "Nvidia",
+    "open-weight",
+    "Huawei Ascend",
+];
 
 /// One feed's RSS body; `version` > 0 adds five newer items on top.
 fn feed_body(feed: usize, items: usize, version: usize) -> Vec<u8> {
@@ -33,9 +58,17 @@ fn feed_body(feed: usize, items: usize, version: usize) -> Vec<u8> {
     );
     let fresh = if version > 0 { 5 } else { 0 };
     for i in (0..items + fresh).rev().take(items) {
-        let id = if i >= items { format!("v{version}-{i}") } else { i.to_string() };
+        let id = if i >= items {
+            format!("v{version}-{i}")
+        } else {
+            i.to_string()
+        };
         let w = |k: usize| WORDS[(feed * 7 + i * 13 + k * 5) % WORDS.len()];
-        let kw = if (feed + i) % 9 == 0 { KEYWORDS[(feed + i) % KEYWORDS.len()] } else { "industry" };
+        let kw = if (feed + i) % 9 == 0 {
+            KEYWORDS[(feed + i) % KEYWORDS.len()]
+        } else {
+            "industry"
+        };
         let day = 1 + (i % 28);
         let _ = write!(
             s,
@@ -45,10 +78,20 @@ fn feed_body(feed: usize, items: usize, version: usize) -> Vec<u8> {
              <pubDate>Mon, {day:02} Jun 2026 {:02}:{:02}:00 GMT</pubDate>\
              <description>&lt;p&gt;Analysts say the {} {} will reshape {} {} this year, with {} and {} close behind. \
              &lt;a href=\"https://site{}.example/more\"&gt;Read more&lt;/a&gt;&lt;/p&gt;</description></item>\n",
-            w(0), w(1), w(2), w(3), w(4),
+            w(0),
+            w(1),
+            w(2),
+            w(3),
+            w(4),
             feed % 97,
-            i % 24, (i * 7) % 60,
-            w(5), w(6), w(7), w(8), w(9), w(10),
+            i % 24,
+            (i * 7) % 60,
+            w(5),
+            w(6),
+            w(7),
+            w(8),
+            w(9),
+            w(10),
             feed % 97,
         );
     }
@@ -57,7 +100,10 @@ fn feed_body(feed: usize, items: usize, version: usize) -> Vec<u8> {
 }
 
 fn doc(feed: usize, items: usize, version: usize) -> Doc {
-    Doc { body: Arc::new(feed_body(feed, items, version)), etag: format!("\"{feed}-{version}\"") }
+    Doc {
+        body: Arc::new(feed_body(feed, items, version)),
+        etag: format!("\"{feed}-{version}\""),
+    }
 }
 
 fn write_config(dir: &Path, addrs: &[SocketAddr], feeds: usize) -> Result<std::path::PathBuf> {
@@ -66,11 +112,17 @@ fn write_config(dir: &Path, addrs: &[SocketAddr], feeds: usize) -> Result<std::p
          per_host_gap_ms = 0\nretries = 0\n\n",
     );
     for (t, kw) in KEYWORDS.iter().enumerate() {
-        let _ = write!(cfg, "[[topic]]\nslug = \"topic-{t}\"\ntitle = \"Topic {t}\"\nmatch_any = [\"{kw}\"]\n\n");
+        let _ = write!(
+            cfg,
+            "[[topic]]\nslug = \"topic-{t}\"\ntitle = \"Topic {t}\"\nmatch_any = [\"{kw}\"]\n\n"
+        );
     }
     for f in 0..feeds {
         let addr = addrs[f % addrs.len()];
-        let _ = write!(cfg, "[[feed]]\nname = \"feed-{f}\"\nurl = \"http://{addr}/feed/{f}.rss\"\n\n");
+        let _ = write!(
+            cfg,
+            "[[feed]]\nname = \"feed-{f}\"\nurl = \"http://{addr}/feed/{f}.rss\"\n\n"
+        );
     }
     let path = dir.join("dossier.toml");
     std::fs::write(&path, cfg)?;
@@ -100,10 +152,19 @@ fn run_child(dossier: &Path, config: &Path, args: &[&str]) -> Result<Measured> {
     let out = child.wait_with_output_rusage(pid)?;
     let wall = started.elapsed().as_secs_f64();
     if out.status != 0 {
-        bail!("dossier {args:?} exited {}: {}", out.status, String::from_utf8_lossy(&out.stderr));
+        bail!(
+            "dossier {args:?} exited {}: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let stats = serde_json::from_slice(&out.stdout).context("run --json output")?;
-    Ok(Measured { wall, cpu: out.cpu, rss_mib: out.maxrss_kib as f64 / 1024.0, stats })
+    Ok(Measured {
+        wall,
+        cpu: out.cpu,
+        rss_mib: out.maxrss_kib as f64 / 1024.0,
+        stats,
+    })
 }
 
 struct ChildOutput {
@@ -129,7 +190,10 @@ impl WaitRusage for std::process::Child {
             let _ = err_pipe.read_to_end(&mut buf);
             buf
         });
-        self.stdout.take().context("stdout")?.read_to_end(&mut stdout)?;
+        self.stdout
+            .take()
+            .context("stdout")?
+            .read_to_end(&mut stdout)?;
         stderr.extend(err_reader.join().unwrap_or_default());
         let mut status = 0;
         // SAFETY: `rusage` is plain old data filled in by the kernel; `pid` is our child,
@@ -141,7 +205,11 @@ impl WaitRusage for std::process::Child {
         }
         let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
         Ok(ChildOutput {
-            status: if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { -1 },
+            status: if libc::WIFEXITED(status) {
+                libc::WEXITSTATUS(status)
+            } else {
+                -1
+            },
             stdout,
             stderr,
             cpu: secs(usage.ru_utime) + secs(usage.ru_stime),
@@ -151,9 +219,14 @@ impl WaitRusage for std::process::Child {
 }
 
 pub fn run(dossier: &Path, feeds: usize, items: usize, runs: usize) -> Result<String> {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
     let docs: Docs = Arc::new(RwLock::new(HashMap::new()));
-    let ips: Vec<IpAddr> = (1..=HOSTS).map(|h| IpAddr::V4(Ipv4Addr::new(127, 0, 1, h))).collect();
+    let ips: Vec<IpAddr> = (1..=HOSTS)
+        .map(|h| IpAddr::V4(Ipv4Addr::new(127, 0, 1, h)))
+        .collect();
     let addrs = rt.block_on(server::serve(&ips, docs.clone()))?;
     let changed: Vec<usize> = (0..feeds).filter(|f| f % 20 == 7).collect();
 
@@ -168,7 +241,8 @@ pub fn run(dossier: &Path, feeds: usize, items: usize, runs: usize) -> Result<St
                 d.insert(format!("/feed/{f}.rss"), doc(f, items, 0));
             }
         }
-        let dir = std::env::temp_dir().join(format!("dossier-bench-ingest-{}-{r}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("dossier-bench-ingest-{}-{r}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir)?;
         let config = write_config(&dir, &addrs, feeds)?;
@@ -188,7 +262,11 @@ pub fn run(dossier: &Path, feeds: usize, items: usize, runs: usize) -> Result<St
             );
         }
         if a.stats["items_new"].as_u64() != Some((feeds * items) as u64) {
-            bail!("first run stored {} items, expected {}", a.stats["items_new"], feeds * items);
+            bail!(
+                "first run stored {} items, expected {}",
+                a.stats["items_new"],
+                feeds * items
+            );
         }
         if b.stats["not_modified"].as_u64() != Some(feeds as u64) {
             bail!("all-304 rerun: {}", b.stats);
@@ -202,20 +280,38 @@ pub fn run(dossier: &Path, feeds: usize, items: usize, runs: usize) -> Result<St
         let _ = std::fs::remove_dir_all(&dir);
     }
 
-    let col = |ms: &[Measured], f: fn(&Measured) -> f64, d: usize| fmt_spread(&ms.iter().map(f).collect::<Vec<_>>(), d);
-    let items_per_s = |ms: &[Measured]| {
-        fmt_spread(&ms.iter().map(|m| m.stats["items_new"].as_f64().unwrap_or(0.0) / m.wall).collect::<Vec<_>>(), 0)
+    let col = |ms: &[Measured], f: fn(&Measured) -> f64, d: usize| {
+        fmt_spread(&ms.iter().map(f).collect::<Vec<_>>(), d)
     };
-    let ratio: Vec<f64> = first.iter().zip(&rerun).map(|(a, b)| b.wall / a.wall).collect();
+    let items_per_s = |ms: &[Measured]| {
+        fmt_spread(
+            &ms.iter()
+                .map(|m| m.stats["items_new"].as_f64().unwrap_or(0.0) / m.wall)
+                .collect::<Vec<_>>(),
+            0,
+        )
+    };
+    let ratio: Vec<f64> = first
+        .iter()
+        .zip(&rerun)
+        .map(|(a, b)| b.wall / a.wall)
+        .collect();
     let mut t = String::new();
     let _ = writeln!(
         t,
         "{feeds} feeds × {items} items on {HOSTS} loopback addresses (per_host = 2, concurrency = 32), \
          {runs} runs, median (min–max). The server runs in the benchmark process on one thread.\n"
     );
-    let _ = writeln!(t, "| run | wall s | CPU s | peak RSS MiB | items stored | items/s |");
+    let _ = writeln!(
+        t,
+        "| run | wall s | CPU s | peak RSS MiB | items stored | items/s |"
+    );
     let _ = writeln!(t, "|---|---|---|---|---|---|");
-    for (name, ms) in [("first run (fresh store)", &first), ("all-304 rerun", &rerun), ("5% of feeds changed", &changed_run)] {
+    for (name, ms) in [
+        ("first run (fresh store)", &first),
+        ("all-304 rerun", &rerun),
+        ("5% of feeds changed", &changed_run),
+    ] {
         let _ = writeln!(
             t,
             "| {name} | {} | {} | {} | {} | {} |",
@@ -226,6 +322,10 @@ pub fn run(dossier: &Path, feeds: usize, items: usize, runs: usize) -> Result<St
             items_per_s(ms)
         );
     }
-    let _ = writeln!(t, "\nAll-304 rerun / first run, wall time: {}", fmt_spread(&ratio, 3));
+    let _ = writeln!(
+        t,
+        "\nAll-304 rerun / first run, wall time: {}",
+        fmt_spread(&ratio, 3)
+    );
     Ok(t)
 }

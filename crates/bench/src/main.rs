@@ -4,6 +4,7 @@
 //! Machines here are noisy: every figure is a median with min–max over several runs, and
 //! comparisons are ratios measured in the same run. Timing goals live here, never in tests.
 
+mod dates;
 mod ingest;
 mod report;
 mod server;
@@ -13,7 +14,7 @@ use std::path::PathBuf;
 
 fn usage() -> ! {
     eprintln!(
-        "usage: dossier-bench [--dossier PATH] [--runs N] [--out BENCHMARKS.md] <ingest|all> [--feeds N] [--items N]"
+        "usage: dossier-bench [--dossier PATH] [--runs N] [--out BENCHMARKS.md] <ingest|dates|all> [--feeds N] [--items N] [--dates DIR]"
     );
     std::process::exit(2)
 }
@@ -26,6 +27,7 @@ fn main() -> Result<()> {
     let mut feeds = 2000usize;
     let mut items = 50usize;
     let mut command = None;
+    let mut dates_dir = PathBuf::from("../shared/bench/dates");
     while let Some(a) = args.next() {
         let mut value = || args.next().unwrap_or_else(|| usage());
         match a.as_str() {
@@ -34,22 +36,31 @@ fn main() -> Result<()> {
             "--out" => out = value().into(),
             "--feeds" => feeds = value().parse().context("--feeds")?,
             "--items" => items = value().parse().context("--items")?,
-            "ingest" | "all" => command = Some(a),
+            "--dates" => dates_dir = value().into(),
+            "ingest" | "dates" | "all" => command = Some(a),
             _ => usage(),
         }
     }
     let Some(command) = command else { usage() };
     if !dossier.exists() {
-        bail!("{} not found: build it first (cargo build --release)", dossier.display());
+        bail!(
+            "{} not found: build it first (cargo build --release)",
+            dossier.display()
+        );
     }
+    let dossier = std::fs::canonicalize(&dossier)?;
+    let dates_dir = std::fs::canonicalize(&dates_dir).unwrap_or(dates_dir);
     let machine = report::machine();
     eprintln!("machine: {machine}");
-    match command.as_str() {
-        "ingest" | "all" => {
-            let table = ingest::run(&dossier, feeds, items, runs)?;
-            report::replace_section(&out, "ingest", &format!("{machine}\n\n{table}"))?;
+    if matches!(command.as_str(), "ingest" | "all") {
+        let table = ingest::run(&dossier, feeds, items, runs)?;
+        report::replace_section(&out, "ingest", &format!("{machine}\n\n{table}"))?;
+    }
+    if matches!(command.as_str(), "dates" | "all") {
+        let script = PathBuf::from("scripts/htmldate_bench.py");
+        if let Some(table) = dates::run(&dossier, &dates_dir, &script, runs)? {
+            report::replace_section(&out, "dates", &format!("{machine}\n\n{table}"))?;
         }
-        _ => usage(),
     }
     eprintln!("wrote {}", out.display());
     Ok(())

@@ -61,15 +61,23 @@ async fn connection(mut stream: tokio::net::TcpStream, docs: Docs) -> std::io::R
         buf.copy_within(end..filled, 0);
         filled -= end;
         let mut lines = head.split("\r\n");
-        let path = lines.next().and_then(|l| l.split(' ').nth(1)).unwrap_or("/").to_string();
+        let path = lines
+            .next()
+            .and_then(|l| l.split(' ').nth(1))
+            .unwrap_or("/")
+            .to_string();
         let if_none_match = lines.find_map(|l| {
             let (k, v) = l.split_once(':')?;
-            k.eq_ignore_ascii_case("if-none-match").then(|| v.trim().to_string())
+            k.eq_ignore_ascii_case("if-none-match")
+                .then(|| v.trim().to_string())
         });
         let doc = docs.read().unwrap().get(&path).cloned();
         match doc {
             Some(doc) if if_none_match.as_deref() == Some(doc.etag.as_str()) => {
-                let head = format!("HTTP/1.1 304 Not Modified\r\nETag: {}\r\nContent-Length: 0\r\n\r\n", doc.etag);
+                let head = format!(
+                    "HTTP/1.1 304 Not Modified\r\nETag: {}\r\nContent-Length: 0\r\n\r\n",
+                    doc.etag
+                );
                 stream.write_all(head.as_bytes()).await?;
             }
             Some(doc) => {
@@ -81,7 +89,11 @@ async fn connection(mut stream: tokio::net::TcpStream, docs: Docs) -> std::io::R
                 stream.write_all(head.as_bytes()).await?;
                 stream.write_all(&doc.body).await?;
             }
-            None => stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n").await?,
+            None => {
+                stream
+                    .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+                    .await?
+            }
         }
     }
 }

@@ -11,7 +11,9 @@
 //! the page's own day. Dates before 1995 or more than a day ahead are rejected: no web
 //! page is older, and a future date is a mistake.
 
-use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono::{
+    DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc,
+};
 use regex::Regex;
 use std::sync::LazyLock;
 
@@ -44,7 +46,10 @@ pub struct DateContext {
 
 impl DateContext {
     pub fn new(now: DateTime<Utc>) -> DateContext {
-        DateContext { now, day_first: None }
+        DateContext {
+            now,
+            day_first: None,
+        }
     }
 
     fn accept(&self, d: FoundDate) -> Option<FoundDate> {
@@ -53,13 +58,25 @@ impl DateContext {
     }
 }
 
-fn build(date: NaiveDate, time: Option<NaiveTime>, offset: Option<FixedOffset>) -> Option<FoundDate> {
+fn build(
+    date: NaiveDate,
+    time: Option<NaiveTime>,
+    offset: Option<FixedOffset>,
+) -> Option<FoundDate> {
     let naive = NaiveDateTime::new(date, time.unwrap_or(NaiveTime::MIN));
     let instant = match offset {
-        Some(off) => off.from_local_datetime(&naive).single()?.with_timezone(&Utc),
+        Some(off) => off
+            .from_local_datetime(&naive)
+            .single()?
+            .with_timezone(&Utc),
         None => Utc.from_utc_datetime(&naive),
     };
-    Some(FoundDate { instant, local_date: date, has_time: time.is_some(), offset: offset.map(|o| o.local_minus_utc()) })
+    Some(FoundDate {
+        instant,
+        local_date: date,
+        has_time: time.is_some(),
+        offset: offset.map(|o| o.local_minus_utc()),
+    })
 }
 
 /// Zone abbreviations seen in feeds and pages. `CST` is read as US Central (-6), not China
@@ -95,7 +112,11 @@ fn parse_zone(s: &str) -> Option<FixedOffset> {
     if s.is_empty() {
         return None;
     }
-    let s = s.strip_prefix("GMT").or_else(|| s.strip_prefix("UTC")).filter(|r| !r.is_empty()).unwrap_or(s);
+    let s = s
+        .strip_prefix("GMT")
+        .or_else(|| s.strip_prefix("UTC"))
+        .filter(|r| !r.is_empty())
+        .unwrap_or(s);
     if let Some(secs) = zone_offset(s) {
         return FixedOffset::east_opt(secs);
     }
@@ -107,8 +128,14 @@ fn parse_zone(s: &str) -> Option<FixedOffset> {
     let digits: String = rest.chars().filter(char::is_ascii_digit).collect();
     let (h, m) = match digits.len() {
         1 | 2 => (digits.parse::<i32>().ok()?, 0),
-        3 => (digits[..1].parse::<i32>().ok()?, digits[1..].parse::<i32>().ok()?),
-        4 => (digits[..2].parse::<i32>().ok()?, digits[2..].parse::<i32>().ok()?),
+        3 => (
+            digits[..1].parse::<i32>().ok()?,
+            digits[1..].parse::<i32>().ok()?,
+        ),
+        4 => (
+            digits[..2].parse::<i32>().ok()?,
+            digits[2..].parse::<i32>().ok()?,
+        ),
         _ => return None,
     };
     if h > 14 || m > 59 {
@@ -152,31 +179,139 @@ pub fn parse_machine(s: &str, cx: &DateContext) -> Option<FoundDate> {
     }
     if let Ok(t) = DateTime::parse_from_rfc2822(s) {
         let offset = Some(t.offset().local_minus_utc());
-        return cx.accept(FoundDate { instant: t.with_timezone(&Utc), local_date: t.date_naive(), has_time: true, offset });
+        return cx.accept(FoundDate {
+            instant: t.with_timezone(&Utc),
+            local_date: t.date_naive(),
+            has_time: true,
+            offset,
+        });
     }
     if s.len() >= 9 && s.len() <= 13 && s.bytes().all(|b| b.is_ascii_digit()) {
         let n: i64 = s.parse().ok()?;
         let secs = if s.len() == 13 { n / 1000 } else { n };
         let t = DateTime::from_timestamp(secs, 0)?;
-        return cx.accept(FoundDate { instant: t, local_date: t.date_naive(), has_time: true, offset: Some(0) });
+        return cx.accept(FoundDate {
+            instant: t,
+            local_date: t.date_naive(),
+            has_time: true,
+            offset: Some(0),
+        });
     }
     parse_human(s, cx)
 }
 
 /// Month names and abbreviations, lowercase, in the languages read.
 const MONTHS: &[(&str, u32)] = &[
-    ("january", 1), ("jan", 1), ("janvier", 1), ("janv", 1), ("januar", 1), ("jänner", 1), ("jän", 1), ("enero", 1), ("ene", 1), ("gennaio", 1), ("gen", 1), ("janeiro", 1), ("januari", 1),
-    ("february", 2), ("feb", 2), ("février", 2), ("fevrier", 2), ("févr", 2), ("fevr", 2), ("fév", 2), ("februar", 2), ("febrero", 2), ("febbraio", 2), ("fevereiro", 2), ("fev", 2), ("februari", 2),
-    ("march", 3), ("mar", 3), ("mars", 3), ("märz", 3), ("maerz", 3), ("mär", 3), ("marzo", 3), ("março", 3), ("marco", 3), ("maart", 3), ("mrt", 3),
-    ("april", 4), ("apr", 4), ("avril", 4), ("avr", 4), ("abril", 4), ("abr", 4), ("aprile", 4),
-    ("may", 5), ("mai", 5), ("mayo", 5), ("maggio", 5), ("mag", 5), ("maio", 5), ("mei", 5),
-    ("june", 6), ("jun", 6), ("juin", 6), ("juni", 6), ("junio", 6), ("giugno", 6), ("giu", 6), ("junho", 6),
-    ("july", 7), ("jul", 7), ("juillet", 7), ("juil", 7), ("juli", 7), ("julio", 7), ("luglio", 7), ("lug", 7), ("julho", 7),
-    ("august", 8), ("aug", 8), ("août", 8), ("aout", 8), ("agosto", 8), ("ago", 8), ("augustus", 8),
-    ("september", 9), ("sep", 9), ("sept", 9), ("septembre", 9), ("septiembre", 9), ("setiembre", 9), ("settembre", 9), ("set", 9), ("setembro", 9),
-    ("october", 10), ("oct", 10), ("octobre", 10), ("oktober", 10), ("okt", 10), ("octubre", 10), ("ottobre", 10), ("ott", 10), ("outubro", 10), ("out", 10),
-    ("november", 11), ("nov", 11), ("novembre", 11), ("noviembre", 11), ("novembro", 11),
-    ("december", 12), ("dec", 12), ("décembre", 12), ("decembre", 12), ("déc", 12), ("dezember", 12), ("dez", 12), ("diciembre", 12), ("dic", 12), ("dicembre", 12), ("dezembro", 12),
+    ("january", 1),
+    ("jan", 1),
+    ("janvier", 1),
+    ("janv", 1),
+    ("januar", 1),
+    ("jänner", 1),
+    ("jän", 1),
+    ("enero", 1),
+    ("ene", 1),
+    ("gennaio", 1),
+    ("gen", 1),
+    ("janeiro", 1),
+    ("januari", 1),
+    ("february", 2),
+    ("feb", 2),
+    ("février", 2),
+    ("fevrier", 2),
+    ("févr", 2),
+    ("fevr", 2),
+    ("fév", 2),
+    ("februar", 2),
+    ("febrero", 2),
+    ("febbraio", 2),
+    ("fevereiro", 2),
+    ("fev", 2),
+    ("februari", 2),
+    ("march", 3),
+    ("mar", 3),
+    ("mars", 3),
+    ("märz", 3),
+    ("maerz", 3),
+    ("mär", 3),
+    ("marzo", 3),
+    ("março", 3),
+    ("marco", 3),
+    ("maart", 3),
+    ("mrt", 3),
+    ("april", 4),
+    ("apr", 4),
+    ("avril", 4),
+    ("avr", 4),
+    ("abril", 4),
+    ("abr", 4),
+    ("aprile", 4),
+    ("may", 5),
+    ("mai", 5),
+    ("mayo", 5),
+    ("maggio", 5),
+    ("mag", 5),
+    ("maio", 5),
+    ("mei", 5),
+    ("june", 6),
+    ("jun", 6),
+    ("juin", 6),
+    ("juni", 6),
+    ("junio", 6),
+    ("giugno", 6),
+    ("giu", 6),
+    ("junho", 6),
+    ("july", 7),
+    ("jul", 7),
+    ("juillet", 7),
+    ("juil", 7),
+    ("juli", 7),
+    ("julio", 7),
+    ("luglio", 7),
+    ("lug", 7),
+    ("julho", 7),
+    ("august", 8),
+    ("aug", 8),
+    ("août", 8),
+    ("aout", 8),
+    ("agosto", 8),
+    ("ago", 8),
+    ("augustus", 8),
+    ("september", 9),
+    ("sep", 9),
+    ("sept", 9),
+    ("septembre", 9),
+    ("septiembre", 9),
+    ("setiembre", 9),
+    ("settembre", 9),
+    ("set", 9),
+    ("setembro", 9),
+    ("october", 10),
+    ("oct", 10),
+    ("octobre", 10),
+    ("oktober", 10),
+    ("okt", 10),
+    ("octubre", 10),
+    ("ottobre", 10),
+    ("ott", 10),
+    ("outubro", 10),
+    ("out", 10),
+    ("november", 11),
+    ("nov", 11),
+    ("novembre", 11),
+    ("noviembre", 11),
+    ("novembro", 11),
+    ("december", 12),
+    ("dec", 12),
+    ("décembre", 12),
+    ("decembre", 12),
+    ("déc", 12),
+    ("dezember", 12),
+    ("dez", 12),
+    ("diciembre", 12),
+    ("dic", 12),
+    ("dicembre", 12),
+    ("dezembro", 12),
 ];
 
 fn month_number(name: &str) -> Option<u32> {
@@ -198,21 +333,50 @@ static HUMAN: LazyLock<Vec<(Regex, Order)>> = LazyLock::new(|| {
     let day = r"(?P<d>\d{1,2})(?:st|nd|rd|th|er|º|o)?";
     let pats = [
         // 2026年5月20日, 2026년 5월 20일
-        (format!(r"(?P<y>\d{{4}})\s*[年년]\s*(?P<m>\d{{1,2}})\s*[月월]\s*(?P<d>\d{{1,2}})\s*[日일]?{TIME}"), Order::Ymd),
+        (
+            format!(
+                r"(?P<y>\d{{4}})\s*[年년]\s*(?P<m>\d{{1,2}})\s*[月월]\s*(?P<d>\d{{1,2}})\s*[日일]?{TIME}"
+            ),
+            Order::Ymd,
+        ),
         // 2026-05-20 08:10, 2026/05/20
-        (format!(r"\b(?P<y>\d{{4}})[-/.](?P<m>\d{{1,2}})[-/.](?P<d>\d{{1,2}})\b{TIME}"), Order::Ymd),
+        (
+            format!(r"\b(?P<y>\d{{4}})[-/.](?P<m>\d{{1,2}})[-/.](?P<d>\d{{1,2}})\b{TIME}"),
+            Order::Ymd,
+        ),
         // May 20, 2026 / May 20th 2026 / Sept. 3, 2026
-        (format!(r"(?i)\b(?P<mn>{months})\.?\s+{day},?\s+(?P<y>\d{{4}})\b{TIME}"), Order::Mdy),
+        (
+            format!(r"(?i)\b(?P<mn>{months})\.?\s+{day},?\s+(?P<y>\d{{4}})\b{TIME}"),
+            Order::Mdy,
+        ),
         // 20 May 2026 / 20. Mai 2026 / 20 de mayo de 2026 / 1er juin 2026
-        (format!(r"(?i)\b{day}\.?\s+(?:de\s+)?(?P<mn>{months})\.?,?\s+(?:de\s+|del\s+)?(?P<y>\d{{4}})\b{TIME}"), Order::Dmy),
+        (
+            format!(
+                r"(?i)\b{day}\.?\s+(?:de\s+)?(?P<mn>{months})\.?,?\s+(?:de\s+|del\s+)?(?P<y>\d{{4}})\b{TIME}"
+            ),
+            Order::Dmy,
+        ),
         // 20.05.2026 (day first, as written where dots separate)
-        (format!(r"\b(?P<d>\d{{1,2}})\.\s?(?P<m>\d{{1,2}})\.\s?(?P<y>\d{{4}})\b{TIME}"), Order::Dmy),
+        (
+            format!(r"\b(?P<d>\d{{1,2}})\.\s?(?P<m>\d{{1,2}})\.\s?(?P<y>\d{{4}})\b{TIME}"),
+            Order::Dmy,
+        ),
         // 05/20/2026 or 20/05/2026: resolved by value, else by the context
-        (format!(r"\b(?P<a>\d{{1,2}})[/-](?P<b>\d{{1,2}})[/-](?P<y>\d{{4}})\b{TIME}"), Order::Ambiguous),
+        (
+            format!(r"\b(?P<a>\d{{1,2}})[/-](?P<b>\d{{1,2}})[/-](?P<y>\d{{4}})\b{TIME}"),
+            Order::Ambiguous,
+        ),
         // 20.05.26: day first with a two-digit year, not part of a longer dotted number
-        (format!(r"(?:^|[^\d.])(?P<d>\d{{1,2}})\.(?P<m>\d{{1,2}})\.(?P<yy>\d{{2}})(?:$|[^\d.]|\.\s){TIME}"), Order::Dmy),
+        (
+            format!(
+                r"(?:^|[^\d.])(?P<d>\d{{1,2}})\.(?P<m>\d{{1,2}})\.(?P<yy>\d{{2}})(?:$|[^\d.]|\.\s){TIME}"
+            ),
+            Order::Dmy,
+        ),
     ];
-    pats.into_iter().map(|(p, o)| (Regex::new(&p).expect("valid date regex"), o)).collect()
+    pats.into_iter()
+        .map(|(p, o)| (Regex::new(&p).expect("valid date regex"), o))
+        .collect()
 });
 
 #[derive(Clone, Copy)]
@@ -242,15 +406,38 @@ fn unit_seconds(unit: &str) -> Option<i64> {
         1
     } else if u.starts_with("min") {
         60
-    } else if u.starts_with('h') && !u.starts_with("ho") || u.starts_with("hour") || u.starts_with("hr") || u.starts_with("heure") || u.starts_with("stunde") || u.starts_with("hora") {
+    } else if u.starts_with('h') && !u.starts_with("ho")
+        || u.starts_with("hour")
+        || u.starts_with("hr")
+        || u.starts_with("heure")
+        || u.starts_with("stunde")
+        || u.starts_with("hora")
+    {
         3600
-    } else if u.starts_with("day") || u.starts_with("jour") || u.starts_with("tag") || u.starts_with("dí") || u.starts_with("di") {
+    } else if u.starts_with("day")
+        || u.starts_with("jour")
+        || u.starts_with("tag")
+        || u.starts_with("dí")
+        || u.starts_with("di")
+    {
         86_400
-    } else if u.starts_with("week") || u.starts_with("semaine") || u.starts_with("woche") || u.starts_with("semana") {
+    } else if u.starts_with("week")
+        || u.starts_with("semaine")
+        || u.starts_with("woche")
+        || u.starts_with("semana")
+    {
         7 * 86_400
-    } else if u.starts_with("month") || u.starts_with("mois") || u.starts_with("monat") || u.starts_with("mes") {
+    } else if u.starts_with("month")
+        || u.starts_with("mois")
+        || u.starts_with("monat")
+        || u.starts_with("mes")
+    {
         30 * 86_400
-    } else if u.starts_with("year") || u.starts_with("an") || u.starts_with("jahr") || u.starts_with("año") {
+    } else if u.starts_with("year")
+        || u.starts_with("an")
+        || u.starts_with("jahr")
+        || u.starts_with("año")
+    {
         365 * 86_400
     } else {
         return None;
@@ -275,7 +462,12 @@ fn relative(s: &str, cx: &DateContext) -> Option<FoundDate> {
         Duration::seconds(n.checked_mul(unit_seconds(u)?)?)
     };
     let t = cx.now - ago;
-    cx.accept(FoundDate { instant: t, local_date: t.date_naive(), has_time: ago < Duration::days(1), offset: None })
+    cx.accept(FoundDate {
+        instant: t,
+        local_date: t.date_naive(),
+        has_time: ago < Duration::days(1),
+        offset: None,
+    })
 }
 
 fn from_captures(c: &regex::Captures, order: Order, cx: &DateContext) -> Option<FoundDate> {
@@ -333,7 +525,11 @@ fn from_captures(c: &regex::Captures, order: Order, cx: &DateContext) -> Option<
 
 /// Parses text that is meant to be one date ("Published May 20, 2026 at 8:10 am").
 pub fn parse_human(s: &str, cx: &DateContext) -> Option<FoundDate> {
-    find_in_text(s, cx).into_iter().next().map(|(d, _)| d).or_else(|| relative(s, cx))
+    find_in_text(s, cx)
+        .into_iter()
+        .next()
+        .map(|(d, _)| d)
+        .or_else(|| relative(s, cx))
 }
 
 /// Every full date in running text, in order of appearance, with its byte range.
@@ -342,7 +538,10 @@ pub fn find_in_text(s: &str, cx: &DateContext) -> Vec<(FoundDate, std::ops::Rang
     for (re, order) in HUMAN.iter() {
         for c in re.captures_iter(s) {
             let whole = c.get(0).expect("group 0");
-            if found.iter().any(|(_, r)| r.start < whole.end() && whole.start() < r.end) {
+            if found
+                .iter()
+                .any(|(_, r)| r.start < whole.end() && whole.start() < r.end)
+            {
                 continue;
             }
             if let Some(d) = from_captures(&c, *order, cx) {
@@ -360,9 +559,15 @@ pub fn from_url(url: &str, cx: &DateContext) -> Option<FoundDate> {
         Regex::new(r"(?:^|[/_-])(?P<y>(?:19|20)\d{2})[/_-]?(?P<m>0[1-9]|1[0-2])[/_-]?(?P<d>0[1-9]|[12]\d|3[01])(?:[/_.-]|$)")
             .expect("valid regex")
     });
-    let path = url::Url::parse(url).ok().map_or_else(|| url.to_string(), |u| u.path().to_string());
+    let path = url::Url::parse(url)
+        .ok()
+        .map_or_else(|| url.to_string(), |u| u.path().to_string());
     let c = URL_DATE.captures(&path)?;
-    let date = NaiveDate::from_ymd_opt(c["y"].parse().ok()?, c["m"].parse().ok()?, c["d"].parse().ok()?)?;
+    let date = NaiveDate::from_ymd_opt(
+        c["y"].parse().ok()?,
+        c["m"].parse().ok()?,
+        c["d"].parse().ok()?,
+    )?;
     cx.accept(build(date, None, None)?)
 }
 
@@ -390,14 +595,35 @@ mod tests {
 
     #[test]
     fn machine_formats() {
-        assert_eq!(instant("2026-05-20T08:10:00Z").as_deref(), Some("2026-05-20T08:10:00Z"));
-        assert_eq!(instant("2026-05-20T08:10:00.123+02:00").as_deref(), Some("2026-05-20T06:10:00Z"));
-        assert_eq!(instant("2026-05-20 08:10:00 +0200").as_deref(), Some("2026-05-20T06:10:00Z"));
-        assert_eq!(instant("2026-05-20").as_deref(), Some("2026-05-20T00:00:00Z"));
+        assert_eq!(
+            instant("2026-05-20T08:10:00Z").as_deref(),
+            Some("2026-05-20T08:10:00Z")
+        );
+        assert_eq!(
+            instant("2026-05-20T08:10:00.123+02:00").as_deref(),
+            Some("2026-05-20T06:10:00Z")
+        );
+        assert_eq!(
+            instant("2026-05-20 08:10:00 +0200").as_deref(),
+            Some("2026-05-20T06:10:00Z")
+        );
+        assert_eq!(
+            instant("2026-05-20").as_deref(),
+            Some("2026-05-20T00:00:00Z")
+        );
         assert_eq!(instant("20260520").as_deref(), Some("2026-05-20T00:00:00Z"));
-        assert_eq!(instant("Wed, 20 May 2026 08:10:00 GMT").as_deref(), Some("2026-05-20T08:10:00Z"));
-        assert_eq!(instant("2026-05-20T08:10:00 EST").as_deref(), Some("2026-05-20T13:10:00Z"));
-        assert_eq!(instant("1779264600").as_deref(), Some("2026-05-20T08:10:00Z"));
+        assert_eq!(
+            instant("Wed, 20 May 2026 08:10:00 GMT").as_deref(),
+            Some("2026-05-20T08:10:00Z")
+        );
+        assert_eq!(
+            instant("2026-05-20T08:10:00 EST").as_deref(),
+            Some("2026-05-20T13:10:00Z")
+        );
+        assert_eq!(
+            instant("1779264600").as_deref(),
+            Some("2026-05-20T08:10:00Z")
+        );
     }
 
     #[test]
@@ -456,8 +682,17 @@ mod tests {
         assert_eq!(day("May 20, 2027"), None, "in the future");
         assert_eq!(day("© 2026 Example Corp"), None, "a bare year");
         assert_eq!(day("05/06/2026"), None, "ambiguous without context");
-        let us = DateContext { day_first: Some(false), ..cx() };
-        assert_eq!(parse_human("05/06/2026", &us).unwrap().local_date.to_string(), "2026-05-06");
+        let us = DateContext {
+            day_first: Some(false),
+            ..cx()
+        };
+        assert_eq!(
+            parse_human("05/06/2026", &us)
+                .unwrap()
+                .local_date
+                .to_string(),
+            "2026-05-06"
+        );
         assert_eq!(day("2026-02-30"), None);
         assert_eq!(day("version 1.2.22.4"), None, "a dotted version is no date");
     }
@@ -465,9 +700,18 @@ mod tests {
     #[test]
     fn url_dates() {
         let d = |u: &str| from_url(u, &cx()).map(|d| d.local_date.to_string());
-        assert_eq!(d("https://x.example/2026/05/20/story").as_deref(), Some("2026-05-20"));
-        assert_eq!(d("https://x.example/news/2026-05-20-story.html").as_deref(), Some("2026-05-20"));
-        assert_eq!(d("https://x.example/20260520/story").as_deref(), Some("2026-05-20"));
+        assert_eq!(
+            d("https://x.example/2026/05/20/story").as_deref(),
+            Some("2026-05-20")
+        );
+        assert_eq!(
+            d("https://x.example/news/2026-05-20-story.html").as_deref(),
+            Some("2026-05-20")
+        );
+        assert_eq!(
+            d("https://x.example/20260520/story").as_deref(),
+            Some("2026-05-20")
+        );
         assert_eq!(d("https://x.example/2026/05/story"), None, "no day");
         assert_eq!(d("https://x.example/item/12345678"), None);
     }
@@ -475,7 +719,10 @@ mod tests {
     #[test]
     fn text_scan_finds_dates_in_order() {
         let found = find_in_text("Posted on 20 May 2026, updated May 21, 2026.", &cx());
-        let days: Vec<String> = found.iter().map(|(d, _)| d.local_date.to_string()).collect();
+        let days: Vec<String> = found
+            .iter()
+            .map(|(d, _)| d.local_date.to_string())
+            .collect();
         assert_eq!(days, vec!["2026-05-20", "2026-05-21"]);
     }
 }

@@ -93,10 +93,33 @@ const MODIFIED_META: &[&str] = &[
 
 /// JSON-LD types whose dates are the page's own.
 const ARTICLE_TYPES: &[&str] = &[
-    "article", "newsarticle", "blogposting", "reportagenewsarticle", "analysisnewsarticle", "opinionnewsarticle",
-    "reviewnewsarticle", "backgroundnewsarticle", "scholarlyarticle", "techarticle", "report", "socialmediaposting",
-    "liveblogposting", "discussionforumposting", "webpage", "itempage", "podcastepisode", "blog",
-    "creativework", "medicalwebpage", "qapage", "collectionpage", "aboutpage", "review", "howto", "recipe", "event",
+    "article",
+    "newsarticle",
+    "blogposting",
+    "reportagenewsarticle",
+    "analysisnewsarticle",
+    "opinionnewsarticle",
+    "reviewnewsarticle",
+    "backgroundnewsarticle",
+    "scholarlyarticle",
+    "techarticle",
+    "report",
+    "socialmediaposting",
+    "liveblogposting",
+    "discussionforumposting",
+    "webpage",
+    "itempage",
+    "podcastepisode",
+    "blog",
+    "creativework",
+    "medicalwebpage",
+    "qapage",
+    "collectionpage",
+    "aboutpage",
+    "review",
+    "howto",
+    "recipe",
+    "event",
 ];
 
 static SEL: LazyLock<Selectors> = LazyLock::new(Selectors::new);
@@ -112,6 +135,7 @@ struct Selectors {
     abbr_published: Selector,
     dated_class: Selector,
     html: Selector,
+    body: Selector,
     base: Selector,
     main: Selector,
 }
@@ -136,8 +160,11 @@ impl Selectors {
                  [class*=info], [class*=created], [class*=submitted], [class*=authored], [class*=author]",
             ),
             html: s("html"),
+            body: s("body"),
             base: s("base[href]"),
-            main: s("article, main, [role=main], [itemprop=articleBody], .post, .entry, .article, #content"),
+            main: s(
+                "article, main, [role=main], [itemprop=articleBody], .post, .entry, .article, #content",
+            ),
         }
     }
 }
@@ -145,14 +172,37 @@ impl Selectors {
 /// Words of class or id tokens (split on `-` and `_`) that name containers whose dates
 /// belong to other content: other articles, comments, archives, site chrome.
 const BOILERPLATE_WORDS: &[&str] = &[
-    "sidebar", "related", "comment", "comments", "commentlist", "recent", "popular", "trending", "teaser",
-    "teasers", "recommended", "recommendations", "archive", "archives", "calendar", "rail", "breadcrumb",
-    "breadcrumbs", "nav", "navigation", "navbar", "colophon", "mostread", "widgets",
+    "sidebar",
+    "related",
+    "comment",
+    "comments",
+    "commentlist",
+    "recent",
+    "popular",
+    "trending",
+    "teaser",
+    "teasers",
+    "recommended",
+    "recommendations",
+    "archive",
+    "archives",
+    "calendar",
+    "rail",
+    "breadcrumb",
+    "breadcrumbs",
+    "nav",
+    "navigation",
+    "navbar",
+    "colophon",
+    "mostread",
+    "widgets",
 ];
 
 /// Segments that make a token describe layout rather than a box ("has-sidebar",
 /// "sticky-sidebar-parent", "no-comments").
-const LAYOUT_WORDS: &[&str] = &["has", "with", "no", "without", "parent", "layout", "sticky", "count", "toggle", "link", "icon"];
+const LAYOUT_WORDS: &[&str] = &[
+    "has", "with", "no", "without", "parent", "layout", "sticky", "count", "toggle", "link", "icon",
+];
 
 fn is_boilerplate_name(name: &str) -> bool {
     name.split_whitespace().any(|token| {
@@ -164,8 +214,20 @@ fn is_boilerplate_name(name: &str) -> bool {
         segments.iter().any(|s| BOILERPLATE_WORDS.contains(s))
             || t.contains("most-read")
             || t.contains("more-stories")
-            || matches!(t.as_str(), "footer" | "site-footer" | "page-footer" | "global-footer" | "footer-wrapper")
+            || matches!(
+                t.as_str(),
+                "footer" | "site-footer" | "page-footer" | "global-footer" | "footer-wrapper"
+            )
     })
+}
+
+/// Whether this element itself (not its ancestors) is a boilerplate box.
+fn in_boilerplate_self(el: ElementRef) -> bool {
+    let v = el.value();
+    !matches!(v.name(), "body" | "html")
+        && (matches!(v.name(), "aside" | "nav" | "footer")
+            || v.attr("class").is_some_and(is_boilerplate_name)
+            || v.attr("id").is_some_and(is_boilerplate_name))
 }
 
 fn in_boilerplate(el: ElementRef) -> bool {
@@ -177,7 +239,12 @@ fn in_boilerplate(el: ElementRef) -> bool {
             return false;
         }
         let boiler = matches!(v.name(), "aside" | "nav")
-            || (v.name() == "footer" && !in_article && !a.ancestors().filter_map(ElementRef::wrap).any(|x| x.value().name() == "article"))
+            || (v.name() == "footer"
+                && !in_article
+                && !a
+                    .ancestors()
+                    .filter_map(ElementRef::wrap)
+                    .any(|x| x.value().name() == "article"))
             || v.attr("class").is_some_and(is_boilerplate_name)
             || v.attr("id").is_some_and(is_boilerplate_name);
         if boiler {
@@ -200,10 +267,39 @@ fn text_of(el: ElementRef) -> String {
 
 /// Reads an article page. `url` is where it came from (for relative links and URL dates);
 /// `content_type` is the HTTP header, when there was one.
-pub fn inspect_page(bytes: &[u8], content_type: Option<&str>, url: Option<&str>, now: DateTime<Utc>) -> PageInfo {
+///
+/// Most pages settle their date in the `<head>` (JSON-LD, meta tags); when the body holds
+/// no structured data that could outrank it, only the head is parsed, which is most of the
+/// cost of a page saved. The answer is the same either way.
+pub fn inspect_page(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    url: Option<&str>,
+    now: DateTime<Utc>,
+) -> PageInfo {
     let utf8 = charset::to_utf8(bytes, content_type);
     let html = String::from_utf8_lossy(&utf8.bytes);
+    if let Some(end) = html.find("</head").or_else(|| html.find("</HEAD")) {
+        let body = &html[end..];
+        if !body.contains("ld+json") && !body.contains("schema.org") {
+            let head = Html::parse_document(&html[..end]);
+            if let Some(info) = read_page(&head, url, now, true) {
+                return info;
+            }
+        }
+    }
     let doc = Html::parse_document(&html);
+    read_page(&doc, url, now, false).unwrap_or_default()
+}
+
+/// Reads a parsed page; with `head_only`, gives up (`None`) unless the head alone settles
+/// everything the full reading would.
+fn read_page(
+    doc: &Html,
+    url: Option<&str>,
+    now: DateTime<Utc>,
+    head_only: bool,
+) -> Option<PageInfo> {
     let lang = doc
         .select(&SEL.html)
         .next()
@@ -219,28 +315,55 @@ pub fn inspect_page(bytes: &[u8], content_type: Option<&str>, url: Option<&str>,
         .select(&SEL.base)
         .next()
         .and_then(|b| b.value().attr("href"))
-        .and_then(|h| url.and_then(|u| url::Url::parse(u).ok()).map_or_else(|| url::Url::parse(h).ok(), |u| u.join(h).ok()))
+        .and_then(|h| {
+            url.and_then(|u| url::Url::parse(u).ok())
+                .map_or_else(|| url::Url::parse(h).ok(), |u| u.join(h).ok())
+        })
         .or_else(|| url.and_then(|u| url::Url::parse(u).ok()));
 
     let metas: Vec<(String, &str)> = doc
         .select(&SEL.meta)
         .filter_map(|m| {
             let v = m.value();
-            let key = v.attr("property").or_else(|| v.attr("name")).or_else(|| v.attr("itemprop"))?;
+            let key = v
+                .attr("property")
+                .or_else(|| v.attr("name"))
+                .or_else(|| v.attr("itemprop"))?;
             Some((key.trim().to_ascii_lowercase(), v.attr("content")?))
         })
         .collect();
-    let meta = |key: &str| metas.iter().find(|(k, v)| k == key && !v.trim().is_empty()).map(|(_, v)| *v);
+    let meta = |key: &str| {
+        metas
+            .iter()
+            .find(|(k, v)| k == key && !v.trim().is_empty())
+            .map(|(_, v)| *v)
+    };
 
-    let canonical = find_canonical(&doc, &metas, base.as_ref());
     let title = meta("og:title")
         .map(collapse_ws)
         .or_else(|| doc.select(&SEL.title).next().map(text_of))
         .or_else(|| doc.select(&SEL.h1).next().map(text_of))
         .filter(|t| !t.is_empty());
-    let summary = meta("description").or_else(|| meta("og:description")).map(collapse_ws).filter(|s| !s.is_empty());
-    let date = find_date(&doc, &metas, url, &cx);
-    PageInfo { canonical, title, summary, date }
+    let date = if head_only {
+        // A UTC time may need the day the body shows; a page without a title needs its <h1>.
+        let (date, _) = structured_date(doc, &metas, &cx);
+        let date = date.filter(|d| !(d.found.is_utc() && d.found.has_time))?;
+        title.as_ref()?;
+        Some(date)
+    } else {
+        find_date(doc, &metas, url, &cx)
+    };
+    let canonical = find_canonical(doc, &metas, base.as_ref());
+    let summary = meta("description")
+        .or_else(|| meta("og:description"))
+        .map(collapse_ws)
+        .filter(|s| !s.is_empty());
+    Some(PageInfo {
+        canonical,
+        title,
+        summary,
+        date,
+    })
 }
 
 fn find_canonical(doc: &Html, metas: &[(String, &str)], base: Option<&url::Url>) -> Option<String> {
@@ -254,54 +377,89 @@ fn find_canonical(doc: &Html, metas: &[(String, &str)], base: Option<&url::Url>)
     };
     let page_is_home = base.is_none_or(|b| b.path() == "/" && b.query().is_none());
     // A canonical pointing at a home page, from a page that is not one, is a CMS default.
-    let plausible = |u: &url::Url| page_is_home || !(u.path() == "/" || u.path().is_empty()) || u.query().is_some();
+    let plausible = |u: &url::Url| {
+        page_is_home || !(u.path() == "/" || u.path().is_empty()) || u.query().is_some()
+    };
     let link = doc
         .select(&SEL.canonical)
-        .filter(|l| l.value().attr("rel").is_some_and(|r| r.split_whitespace().any(|w| w.eq_ignore_ascii_case("canonical"))))
+        .filter(|l| {
+            l.value().attr("rel").is_some_and(|r| {
+                r.split_whitespace()
+                    .any(|w| w.eq_ignore_ascii_case("canonical"))
+            })
+        })
         .filter_map(|l| resolve(l.value().attr("href")?))
         .find(|u| plausible(u));
     link.or_else(|| {
-        metas.iter().filter(|(k, _)| k == "og:url").filter_map(|(_, v)| resolve(v)).find(|u| plausible(u))
+        metas
+            .iter()
+            .filter(|(k, _)| k == "og:url")
+            .filter_map(|(_, v)| resolve(v))
+            .find(|u| plausible(u))
     })
     .map(|u| u.to_string())
 }
 
 fn page_date(found: FoundDate, evidence: impl Into<String>) -> Option<PageDate> {
-    Some(PageDate { found, source: DateSource::Page, evidence: evidence.into() })
+    Some(PageDate {
+        found,
+        source: DateSource::Page,
+        evidence: evidence.into(),
+    })
 }
 
-fn find_date_raw(doc: &Html, metas: &[(String, &str)], url: Option<&str>, cx: &DateContext) -> Option<PageDate> {
+/// The structured sources: JSON-LD and meta tags. Returns the date they give and, apart,
+/// a JSON-LD modification date to fall back on when nothing else dates the page.
+fn structured_date(
+    doc: &Html,
+    metas: &[(String, &str)],
+    cx: &DateContext,
+) -> (Option<PageDate>, Option<PageDate>) {
     let mut modified: Option<PageDate> = None;
 
     // 1. JSON-LD, parsed as JSON.
     let mut ld_any: Option<PageDate> = None;
     for script in doc.select(&SEL.ld_json) {
         let raw: String = script.text().collect();
-        let typed = script.value().attr("type").map(|t| t.trim().to_ascii_lowercase());
+        let typed = script
+            .value()
+            .attr("type")
+            .map(|t| t.trim().to_ascii_lowercase());
         let is_ld = match typed.as_deref() {
             Some("application/ld+json") => true,
             // Some pages serve JSON-LD in an untyped script.
-            None | Some("") | Some("application/json") => raw.trim_start().starts_with(['{', '[']) && raw.contains("schema.org"),
+            None | Some("") | Some("application/json") => {
+                raw.trim_start().starts_with(['{', '[']) && raw.contains("schema.org")
+            }
             _ => false,
         };
         if !is_ld {
             continue;
         }
-        let Some(json) = parse_json_ld(&raw) else { continue };
+        let Some(json) = parse_json_ld(&raw) else {
+            continue;
+        };
         let mut found = Vec::new();
         walk_json_ld(&json, None, 0, &mut found);
         for (ty, key, value) in found {
-            let Some(d) = dates::parse_machine(&value, cx) else { continue };
+            let Some(d) = dates::parse_machine(&value, cx) else {
+                continue;
+            };
             // An embedded video's upload date is the video's, not the article's.
             let article = key != "uploadDate"
-                && ty.as_deref().is_some_and(|t| ARTICLE_TYPES.contains(&t.to_ascii_lowercase().as_str()));
-            let label = format!("json-ld {}{key}", ty.as_deref().map(|t| format!("{t}.")).unwrap_or_default());
+                && ty
+                    .as_deref()
+                    .is_some_and(|t| ARTICLE_TYPES.contains(&t.to_ascii_lowercase().as_str()));
+            let label = format!(
+                "json-ld {}{key}",
+                ty.as_deref().map(|t| format!("{t}.")).unwrap_or_default()
+            );
             if key == "dateModified" {
                 if modified.is_none() && article {
                     modified = page_date(d, format!("{label} (no published date found)"));
                 }
             } else if article {
-                return page_date(d, label);
+                return (page_date(d, label), modified);
             } else if ld_any.is_none() {
                 ld_any = page_date(d, label);
             }
@@ -312,31 +470,51 @@ fn find_date_raw(doc: &Html, metas: &[(String, &str)], url: Option<&str>, cx: &D
     for key in PUBLISHED_META {
         for (_, v) in metas.iter().filter(|(k, _)| k == key) {
             if let Some(d) = dates::parse_machine(v, cx) {
-                return page_date(d, format!("meta {key}"));
+                return (page_date(d, format!("meta {key}")), modified);
             }
         }
     }
-    if let Some(d) = ld_any {
-        return Some(d);
+    if ld_any.is_some() {
+        return (ld_any, modified);
     }
     // Site-specific publication meta names (`sw-pubdate`, `publication_date`, `uploadDate`).
     for (k, v) in metas {
-        let publication = (k.contains("publi") || k.contains("pubdate") || k.contains("upload") || k.contains("issued")
+        let publication = (k.contains("publi")
+            || k.contains("pubdate")
+            || k.contains("upload")
+            || k.contains("issued")
             || (k.contains("creat") && k.contains("date")))
             && !k.contains("modif")
             && !k.contains("updat")
             && !k.contains("expir");
         if publication {
             if let Some(d) = dates::parse_machine(v, cx) {
-                return page_date(d, format!("meta {k}"));
+                return (page_date(d, format!("meta {k}")), modified);
             }
         }
+    }
+    (None, modified)
+}
+
+fn find_date_raw(
+    doc: &Html,
+    metas: &[(String, &str)],
+    url: Option<&str>,
+    cx: &DateContext,
+) -> Option<PageDate> {
+    let (found, modified) = structured_date(doc, metas, cx);
+    if found.is_some() {
+        return found;
     }
 
     // 3. itemprop="datePublished" on any element.
     for el in doc.select(&SEL.item_published) {
         let v = el.value();
-        let raw = v.attr("datetime").or_else(|| v.attr("content")).map(str::to_string).unwrap_or_else(|| text_of(el));
+        let raw = v
+            .attr("datetime")
+            .or_else(|| v.attr("content"))
+            .map(str::to_string)
+            .unwrap_or_else(|| text_of(el));
         if let Some(d) = dates::parse_machine(&raw, cx) {
             let prop = v.attr("itemprop").unwrap_or("datePublished");
             return page_date(d, format!("{} itemprop={prop}", v.name()));
@@ -344,20 +522,36 @@ fn find_date_raw(doc: &Html, metas: &[(String, &str)], url: Option<&str>, cx: &D
     }
 
     // 4. <time>: marked as the publication time, else the first one in the article.
-    let times: Vec<ElementRef> = doc.select(&SEL.time).filter(|t| !in_boilerplate(*t)).collect();
+    let times: Vec<ElementRef> = doc
+        .select(&SEL.time)
+        .filter(|t| !in_boilerplate(*t))
+        .collect();
     let marked = |t: &ElementRef| {
         t.value().attr("pubdate").is_some()
-            || std::iter::once(*t).chain(t.ancestors().filter_map(ElementRef::wrap).take(3)).any(|el| {
-                let v = el.value();
-                [v.attr("class"), v.attr("id"), v.attr("itemprop")].into_iter().flatten().any(|c| {
-                    let c = c.to_ascii_lowercase();
-                    ["publish", "entry-date", "post-date", "posted-on", "created", "article-date", "pubdate"]
-                        .iter()
-                        .any(|w| c.contains(w))
-                        && !c.contains("update")
-                        && !c.contains("modif")
+            || std::iter::once(*t)
+                .chain(t.ancestors().filter_map(ElementRef::wrap).take(3))
+                .any(|el| {
+                    let v = el.value();
+                    [v.attr("class"), v.attr("id"), v.attr("itemprop")]
+                        .into_iter()
+                        .flatten()
+                        .any(|c| {
+                            let c = c.to_ascii_lowercase();
+                            [
+                                "publish",
+                                "entry-date",
+                                "post-date",
+                                "posted-on",
+                                "created",
+                                "article-date",
+                                "pubdate",
+                            ]
+                            .iter()
+                            .any(|w| c.contains(w))
+                                && !c.contains("update")
+                                && !c.contains("modif")
+                        })
                 })
-            })
     };
     let time_value = |t: &ElementRef| -> Option<FoundDate> {
         match t.value().attr("datetime") {
@@ -365,15 +559,30 @@ fn find_date_raw(doc: &Html, metas: &[(String, &str)], url: Option<&str>, cx: &D
             None => dates::parse_human(&text_of(*t), cx),
         }
     };
-    if let Some((t, d)) = times.iter().filter(|t| marked(t)).find_map(|t| Some((t, time_value(t)?))) {
-        let how = if t.value().attr("pubdate").is_some() { "time[pubdate]" } else { "time marked as published" };
+    if let Some((t, d)) = times
+        .iter()
+        .filter(|t| marked(t))
+        .find_map(|t| Some((t, time_value(t)?)))
+    {
+        let how = if t.value().attr("pubdate").is_some() {
+            "time[pubdate]"
+        } else {
+            "time marked as published"
+        };
         return page_date(d, how);
     }
-    let in_main = |el: &ElementRef| el.ancestors().filter_map(ElementRef::wrap).any(|a| SEL.main.matches(&a) || a.value().name() == "header");
+    let in_main = |el: &ElementRef| {
+        el.ancestors()
+            .filter_map(ElementRef::wrap)
+            .any(|a| SEL.main.matches(&a) || a.value().name() == "header")
+    };
+    // Several dated <time>s in the article (the post and its replies, an update): the
+    // earliest is the publication.
     if let Some(d) = times
         .iter()
         .filter(|t| t.value().attr("datetime").is_some() && in_main(t) && !is_modified_marker(t))
-        .find_map(time_value)
+        .filter_map(time_value)
+        .min_by_key(|d| d.instant)
     {
         return page_date(d, "time[datetime] in the article");
     }
@@ -381,7 +590,11 @@ fn find_date_raw(doc: &Html, metas: &[(String, &str)], url: Option<&str>, cx: &D
         if in_boilerplate(el) {
             continue;
         }
-        if let Some(d) = el.value().attr("title").and_then(|t| dates::parse_machine(t, cx)) {
+        if let Some(d) = el
+            .value()
+            .attr("title")
+            .and_then(|t| dates::parse_machine(t, cx))
+        {
             return page_date(d, format!("{}.published[title]", el.value().name()));
         }
     }
@@ -396,7 +609,11 @@ fn find_date_raw(doc: &Html, metas: &[(String, &str)], url: Option<&str>, cx: &D
 
     // 5. A full date in the URL path.
     if let Some(d) = url.and_then(|u| dates::from_url(u, cx)) {
-        return Some(PageDate { found: d, source: DateSource::Url, evidence: "date in the URL path".into() });
+        return Some(PageDate {
+            found: d,
+            source: DateSource::Url,
+            evidence: "date in the URL path".into(),
+        });
     }
 
     // 6. The text of a byline or date element.
@@ -405,18 +622,30 @@ fn find_date_raw(doc: &Html, metas: &[(String, &str)], url: Option<&str>, cx: &D
             continue;
         }
         let text = text_of(el);
-        if text.is_empty() || text.len() > 250 {
+        if text.is_empty() || text.len() > 120 {
             continue;
         }
         let lower = text.to_lowercase();
-        if ["updated", "modified", "aktualisiert", "mis à jour", "actualizado", "©", "copyright"]
-            .iter()
-            .any(|w| lower.contains(w) && !lower.contains("publ"))
+        if [
+            "updated",
+            "modified",
+            "aktualisiert",
+            "mis à jour",
+            "actualizado",
+            "©",
+            "copyright",
+        ]
+        .iter()
+        .any(|w| lower.contains(w) && !lower.contains("publ"))
         {
             continue;
         }
         if let Some((d, _)) = dates::find_in_text(&text, cx).into_iter().next() {
-            let class = el.value().attr("class").or_else(|| el.value().attr("id")).unwrap_or("");
+            let class = el
+                .value()
+                .attr("class")
+                .or_else(|| el.value().attr("id"))
+                .unwrap_or("");
             let class = class.split_whitespace().next().unwrap_or("");
             return page_date(d, format!("text of {}.{class}", el.value().name()));
         }
@@ -427,14 +656,22 @@ fn find_date_raw(doc: &Html, metas: &[(String, &str)], url: Option<&str>, cx: &D
         return Some(d);
     }
     // Any <time datetime> outside boilerplate.
-    if let Some(d) = times.iter().filter(|t| t.value().attr("datetime").is_some() && !is_modified_marker(t)).find_map(time_value) {
+    if let Some(d) = times
+        .iter()
+        .filter(|t| t.value().attr("datetime").is_some() && !is_modified_marker(t))
+        .find_map(time_value)
+    {
         return page_date(d, "time[datetime]");
     }
 
     // 7. A date at the start of the article's text, under the headline.
     let headline = doc.select(&SEL.h1).find(|h| !in_boilerplate(*h));
     let container = headline
-        .and_then(|h| h.ancestors().filter_map(ElementRef::wrap).find(|a| SEL.main.matches(a)))
+        .and_then(|h| {
+            h.ancestors()
+                .filter_map(ElementRef::wrap)
+                .find(|a| SEL.main.matches(a))
+        })
         .or_else(|| doc.select(&SEL.main).find(|m| !in_boilerplate(*m)));
     if let Some(container) = container {
         let mut text = String::new();
@@ -446,9 +683,12 @@ fn find_date_raw(doc: &Html, metas: &[(String, &str)], url: Option<&str>, cx: &D
                 }
                 continue;
             }
-            let Some(t) = node.value().as_text() else { continue };
+            let Some(t) = node.value().as_text() else {
+                continue;
+            };
             let skipped = node.ancestors().filter_map(ElementRef::wrap).any(|a| {
-                matches!(a.value().name(), "script" | "style" | "noscript") || (a != container && in_boilerplate(a))
+                matches!(a.value().name(), "script" | "style" | "noscript")
+                    || (a != container && in_boilerplate(a))
             });
             if started && !skipped {
                 text.push_str(t);
@@ -458,12 +698,67 @@ fn find_date_raw(doc: &Html, metas: &[(String, &str)], url: Option<&str>, cx: &D
                 }
             }
         }
-        if let Some((d, _)) = dates::find_in_text(&collapse_ws(&text), cx).into_iter().next() {
+        if let Some((d, _)) = dates::find_in_text(&collapse_ws(&text), cx)
+            .into_iter()
+            .next()
+        {
             return page_date(d, "text under the headline");
         }
     }
-    if let Some(d) = doc.select(&SEL.title).next().and_then(|t| dates::find_in_text(&text_of(t), cx).into_iter().next()) {
+    if let Some(d) = doc
+        .select(&SEL.title)
+        .next()
+        .and_then(|t| dates::find_in_text(&text_of(t), cx).into_iter().next())
+    {
         return page_date(d.0, "date in the <title>");
+    }
+    // The first full date anywhere in the page's own text (boilerplate left out).
+    // Within the article when the page marks one, else the whole body.
+    let scope = container.or_else(|| doc.select(&SEL.body).next());
+    if let Some(body) = scope {
+        let mut text = String::new();
+        for node in body.descendants() {
+            let Some(t) = node.value().as_text() else {
+                continue;
+            };
+            let skipped = node.ancestors().filter_map(ElementRef::wrap).any(|a| {
+                // Linked dates are other pages' (archives, event lists, "next post").
+                matches!(
+                    a.value().name(),
+                    "script"
+                        | "style"
+                        | "noscript"
+                        | "template"
+                        | "a"
+                        | "option"
+                        | "select"
+                        | "button"
+                ) || in_boilerplate_self(a)
+            });
+            if !skipped && !t.trim().is_empty() {
+                text.push_str(t);
+                text.push(' ');
+                if text.len() > 20_000 {
+                    break;
+                }
+            }
+        }
+        let text = collapse_ws(&text);
+        let found: Vec<FoundDate> = dates::find_in_text(&text, cx)
+            .into_iter()
+            .filter(|(_, r)| {
+                let before = text[..r.start].to_lowercase();
+                let tail = &before[before.floor_char_boundary(before.len().saturating_sub(24))..];
+                !tail.contains('©')
+                    && !tail.contains("copyright")
+                    && !tail.contains("update")
+                    && !tail.contains("aktualisiert")
+            })
+            .map(|(d, _)| d)
+            .collect();
+        if let Some(&d) = found.first() {
+            return page_date(d, "first date in the page text");
+        }
     }
 
     // 8. Modified dates, when nothing else dated the page.
@@ -477,7 +772,10 @@ fn find_date_raw(doc: &Html, metas: &[(String, &str)], url: Option<&str>, cx: &D
             }
         }
     }
-    for (k, v) in metas.iter().filter(|(k, _)| k.contains("modif") || k.contains("updat")) {
+    for (k, v) in metas
+        .iter()
+        .filter(|(k, _)| k.contains("modif") || k.contains("updat"))
+    {
         if let Some(d) = dates::parse_machine(v, cx) {
             return page_date(d, format!("meta {k} (no published date found)"));
         }
@@ -489,7 +787,10 @@ fn find_date_raw(doc: &Html, metas: &[(String, &str)], url: Option<&str>, cx: &D
         let text = text_of(el);
         if text.len() <= 250 {
             if let Some((d, _)) = dates::find_in_text(&text, cx).into_iter().next() {
-                return page_date(d, "text of a last-changed element (no published date found)");
+                return page_date(
+                    d,
+                    "text of a last-changed element (no published date found)",
+                );
             }
         }
     }
@@ -499,13 +800,28 @@ fn find_date_raw(doc: &Html, metas: &[(String, &str)], url: Option<&str>, cx: &D
 /// The page's date, with the day readers see: metadata in UTC can fall on the next (or
 /// previous) day from the one the page shows, so when a date the page displays is within
 /// a day of it, the displayed day is the one kept (the instant stays).
-fn find_date(doc: &Html, metas: &[(String, &str)], url: Option<&str>, cx: &DateContext) -> Option<PageDate> {
+fn find_date(
+    doc: &Html,
+    metas: &[(String, &str)],
+    url: Option<&str>,
+    cx: &DateContext,
+) -> Option<PageDate> {
     let mut date = find_date_raw(doc, metas, url, cx)?;
     if date.source == DateSource::Page && date.found.is_utc() && date.found.has_time {
-        if let Some(shown) = displayed_dates(doc, cx).into_iter().find(|d| {
-            let gap = (d.local_date - date.found.local_date).num_days().abs();
-            gap == 1 && !d.is_utc() || gap == 1 && d.offset.is_none()
-        }) {
+        // The same moment, shown in the page's zone: a date and time whose distance from
+        // the UTC instant is a whole number of quarter hours within the world's offsets.
+        let same_moment = |d: &FoundDate| {
+            let minutes = |t: DateTime<Utc>| t.timestamp().div_euclid(60);
+            let shift = minutes(d.instant) - minutes(date.found.instant);
+            d.has_time
+                && d.local_date != date.found.local_date
+                && shift % 15 == 0
+                && (-12 * 60..=14 * 60).contains(&shift)
+        };
+        if let Some(shown) = displayed_dates(doc, cx)
+            .into_iter()
+            .find(|d| d.offset.is_none() && same_moment(d))
+        {
             date.found.local_date = shown.local_date;
             date.evidence.push_str(" (day as shown on the page)");
         }
@@ -528,7 +844,7 @@ fn displayed_dates(doc: &Html, cx: &DateContext) -> Vec<FoundDate> {
         if let Some((d, _)) = dates::find_in_text(&text, cx).into_iter().next() {
             out.push(d);
         }
-        if out.len() >= 3 {
+        if out.len() >= 20 {
             break;
         }
     }
@@ -539,11 +855,19 @@ fn displayed_dates(doc: &Html, cx: &DateContext) -> Vec<FoundDate> {
 /// publication date that microformats also mark `updated` (`entry-date updated`).
 fn is_modified_marker(el: &ElementRef) -> bool {
     let v = el.value();
-    [v.attr("class"), v.attr("id"), v.attr("itemprop")].into_iter().flatten().any(|c| {
-        let c = c.to_ascii_lowercase();
-        (c.contains("update") || c.contains("modif") || c.contains("lastchange") || c.contains("last-change"))
-            && !["publish", "post-date", "entry-date", "posted"].iter().any(|w| c.contains(w))
-    })
+    [v.attr("class"), v.attr("id"), v.attr("itemprop")]
+        .into_iter()
+        .flatten()
+        .any(|c| {
+            let c = c.to_ascii_lowercase();
+            (c.contains("update")
+                || c.contains("modif")
+                || c.contains("lastchange")
+                || c.contains("last-change"))
+                && !["publish", "post-date", "entry-date", "posted"]
+                    .iter()
+                    .any(|w| c.contains(w))
+        })
 }
 
 /// A publication date in a page's inline JSON (app state, analytics layers) that is not
@@ -590,7 +914,12 @@ fn parse_json_ld(raw: &str) -> Option<serde_json::Value> {
 
 /// Collects `(type, key, value)` for every date key, depth-first, bounded in depth so that
 /// hostile nesting cannot exhaust the stack.
-fn walk_json_ld(v: &serde_json::Value, ty: Option<&str>, depth: usize, out: &mut Vec<(Option<String>, &'static str, String)>) {
+fn walk_json_ld(
+    v: &serde_json::Value,
+    ty: Option<&str>,
+    depth: usize,
+    out: &mut Vec<(Option<String>, &'static str, String)>,
+) {
     if depth > 24 || out.len() > 256 {
         return;
     }
@@ -614,11 +943,31 @@ fn walk_json_ld(v: &serde_json::Value, ty: Option<&str>, depth: usize, out: &mut
             }
             for (k, child) in map {
                 // Dates of what the page links to (other articles, comments) are not its own.
-                if matches!(k.as_str(), "@graph" | "mainEntity" | "mainEntityOfPage" | "itemListElement" | "hasPart" | "video" | "subjectOf") {
+                if matches!(
+                    k.as_str(),
+                    "@graph"
+                        | "mainEntity"
+                        | "mainEntityOfPage"
+                        | "itemListElement"
+                        | "hasPart"
+                        | "video"
+                        | "subjectOf"
+                ) {
                     walk_json_ld(child, own_type, depth + 1, out);
-                } else if matches!(child, serde_json::Value::Object(_) | serde_json::Value::Array(_))
-                    && !matches!(k.as_str(), "comment" | "review" | "author" | "publisher" | "isPartOf" | "about" | "citation" | "mentions")
-                {
+                } else if matches!(
+                    child,
+                    serde_json::Value::Object(_) | serde_json::Value::Array(_)
+                ) && !matches!(
+                    k.as_str(),
+                    "comment"
+                        | "review"
+                        | "author"
+                        | "publisher"
+                        | "isPartOf"
+                        | "about"
+                        | "citation"
+                        | "mentions"
+                ) {
                     walk_json_ld(child, None, depth + 1, out);
                 }
             }

@@ -85,7 +85,7 @@ pub struct Fetched {
     pub content_type: Option<String>,
     /// Where the body came from after redirects.
     pub final_url: String,
-    /// The new address when every redirect on the way was permanent (301/308).
+    /// The new address: the target of the leading run of permanent redirects (301/308).
     pub moved_to: Option<String>,
     /// How long the server says the response stays fresh (`Cache-Control: max-age`,
     /// else `Expires`).
@@ -141,6 +141,8 @@ struct Host {
     slots: Semaphore,
     /// When the next request may start: the gap after the last start, or a `Retry-After`.
     next_start: Mutex<Instant>,
+    /// The status of the last `Retry-After` hold (429 or 503), for deferrals it causes.
+    held_by: std::sync::atomic::AtomicU16,
 }
 
 pub struct Fetcher {
@@ -206,28 +208,37 @@ impl Fetcher {
                 Arc::new(Host {
                     slots: Semaphore::new(self.config.per_host.max(1)),
                     next_start: Mutex::new(Instant::now()),
+                    held_by: std::sync::atomic::AtomicU16::new(429),
                 })
             })
             .clone()
     }
 
     /// Waits for this host's turn: its gap since the last request, or its `Retry-After`.
-    async fn host_turn(&self, host: &Host) {
+    /// A host held for longer than a run waits is not waited for: `Err` gives the time
+    /// left, and the fetch is deferred without a request.
+    async fn host_turn(&self, host: &Host) -> Result<(), Duration> {
         let wait = {
             let mut next = host.next_start.lock().unwrap_or_else(|p| p.into_inner());
             let now = Instant::now();
             let start = (*next).max(now);
+            if start - now > self.config.max_retry_after {
+                return Err(start - now);
+            }
             *next = start + self.config.host_gap;
             start - now
         };
         if !wait.is_zero() {
             tokio::time::sleep(wait).await;
         }
+        Ok(())
     }
 
     /// Pushes the host's next start out by a server-requested wait, with up to 10% jitter so
     /// that fetchers told the same time do not all return at once.
-    fn hold_host(&self, host: &Host, wait: Duration) {
+    fn hold_host(&self, host: &Host, wait: Duration, status: u16) {
+        host.held_by
+            .store(status, std::sync::atomic::Ordering::Relaxed);
         let jitter = wait.mul_f64(fastrand::f64() * 0.1);
         let until = Instant::now() + wait + jitter;
         let mut next = host.next_start.lock().unwrap_or_else(|p| p.into_inner());
@@ -300,7 +311,13 @@ impl Fetcher {
                     "fetcher is shutting down",
                 )));
             };
-            self.host_turn(&host).await;
+            if let Err(left) = self.host_turn(&host).await {
+                let status = host.held_by.load(std::sync::atomic::Ordering::Relaxed);
+                return Attempt::Done(FetchOutcome::Deferred {
+                    status,
+                    retry_after: left,
+                });
+            }
             let mut request = self.client.get(url.clone());
             if let Some(etag) = &req.etag {
                 request = request.header(header::IF_NONE_MATCH, etag);
@@ -326,7 +343,7 @@ impl Fetcher {
                     && response.headers().contains_key(header::RETRY_AFTER))
             {
                 let wait = retry_after(response.headers()).unwrap_or(Duration::from_secs(60));
-                self.hold_host(&host, wait);
+                self.hold_host(&host, wait, status.as_u16());
                 return Attempt::RetryAfter {
                     status: status.as_u16(),
                     wait,

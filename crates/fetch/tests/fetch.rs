@@ -583,3 +583,43 @@ fn retry_after_and_freshness_headers_are_read() {
         Some(Duration::from_secs(7200))
     );
 }
+
+#[tokio::test]
+async fn a_host_held_past_the_run_defers_its_other_feeds_at_once() {
+    let server = MockServer::start().await;
+    Mock::given(path("/a"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "3600"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/b"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("b"))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let f = Fetcher::new(FetchConfig {
+        retries: 2,
+        ..config(true)
+    })
+    .unwrap();
+    assert!(matches!(
+        f.fetch(&get(format!("{}/a", server.uri()))).await,
+        FetchOutcome::Deferred { status: 429, .. }
+    ));
+    let started = Instant::now();
+    match f.fetch(&get(format!("{}/b", server.uri()))).await {
+        FetchOutcome::Deferred {
+            status,
+            retry_after,
+        } => {
+            assert_eq!(status, 429);
+            assert!(retry_after > Duration::from_secs(3000), "{retry_after:?}");
+        }
+        other => panic!("expected a deferral without a request, got {other:?}"),
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "no waiting: {:?}",
+        started.elapsed()
+    );
+}

@@ -37,7 +37,8 @@ pub struct FeedUpdate {
     /// feed stays due).
     pub next_due_at: Option<DateTime<Utc>>,
     pub moved_to: Option<String>,
-    /// Whether a failure counts towards `consecutive_failures` (not during our own outage).
+    /// Whether the outcome counts: a failure towards `consecutive_failures`, a success
+    /// resetting them. Neither our own outage nor a server's deferral counts.
     pub counted: bool,
     pub final_url: Option<String>,
     /// Hash of a body that was parsed; `None` keeps the stored one.
@@ -250,8 +251,9 @@ impl Store {
 
         let failures_sql = match (update.failed(), update.counted) {
             (true, true) => "consecutive_failures + 1",
-            (true, false) => "consecutive_failures",
-            (false, _) => "0",
+            (false, true) => "0",
+            // Not held against the feed, nor for it: an outage of ours, a deferral.
+            (_, false) => "consecutive_failures",
         };
         tx.execute(
             &format!(
