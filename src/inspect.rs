@@ -52,8 +52,46 @@ fn inputs(args: &[String]) -> Result<Vec<(String, Option<String>)>> {
     Ok(out)
 }
 
-pub fn run(args: &[String], cfg: Option<&Config>) -> Result<ExitCode> {
+/// Reads one input (file or URL) into page bytes, its content type and its URL.
+type Read = Result<(Vec<u8>, Option<String>, Option<String>), String>;
+
+fn inspect_one<'a>(source: &'a str, read: Read, now: chrono::DateTime<Utc>) -> Inspected<'a> {
+    match read {
+        Ok((bytes, content_type, url)) => {
+            let info =
+                dossier_extract::inspect_page(&bytes, content_type.as_deref(), url.as_deref(), now);
+            let date = info.date.as_ref();
+            Inspected {
+                input: source,
+                url: info.canonical,
+                title: info.title,
+                summary: info.summary,
+                published_at: date.map(|d| dossier_model::fmt_time(d.found.instant)),
+                published_date: date.map(|d| d.found.local_date.to_string()),
+                date_source: date.map(|d| d.source.as_str()),
+                date_evidence: date.map(|d| d.evidence.clone()),
+                error: None,
+            }
+        }
+        Err(e) => Inspected {
+            input: source,
+            url: None,
+            title: None,
+            summary: None,
+            published_at: None,
+            published_date: None,
+            date_source: None,
+            date_evidence: None,
+            error: Some(e),
+        },
+    }
+}
+
+pub fn run(args: &[String], jobs: Option<usize>, cfg: Option<&Config>) -> Result<ExitCode> {
     let list = inputs(args)?;
+    let jobs = jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
     let needs_network = list
         .iter()
         .any(|(s, _)| s.starts_with("http://") || s.starts_with("https://"));
@@ -69,68 +107,61 @@ pub fn run(args: &[String], cfg: Option<&Config>) -> Result<ExitCode> {
     let now = Utc::now();
     let mut out = BufWriter::new(std::io::stdout().lock());
     let mut failed = 0usize;
-    for (source, page_url) in &list {
-        let read: Result<(Vec<u8>, Option<String>, Option<String>), String> = match &fetch {
-            Some((rt, fetcher))
-                if source.starts_with("http://") || source.starts_with("https://") =>
-            {
-                match rt.block_on(fetcher.fetch(&FetchRequest {
-                    url: source.clone(),
-                    ..Default::default()
-                })) {
-                    FetchOutcome::Fetched(f) => Ok((f.body, f.content_type, Some(f.final_url))),
-                    FetchOutcome::Failed(f) => Err(format!("{}: {}", f.class.as_str(), f.message)),
-                    FetchOutcome::NotModified { .. } => {
-                        Err("answered 304 to an unconditional request".into())
-                    }
-                    FetchOutcome::Deferred { status, .. } => {
-                        Err(format!("HTTP {status}: the server asks to come back later"))
+    // Pages are read in chunks, each chunk spread over `jobs` threads and printed in input
+    // order, so memory stays bounded however long the list.
+    for chunk in list.chunks(64 * jobs) {
+        let reads: Vec<Read> = chunk
+            .iter()
+            .map(|(source, page_url)| match &fetch {
+                Some((rt, fetcher))
+                    if source.starts_with("http://") || source.starts_with("https://") =>
+                {
+                    match rt.block_on(fetcher.fetch(&FetchRequest {
+                        url: source.clone(),
+                        ..Default::default()
+                    })) {
+                        FetchOutcome::Fetched(f) => Ok((f.body, f.content_type, Some(f.final_url))),
+                        FetchOutcome::Failed(f) => {
+                            Err(format!("{}: {}", f.class.as_str(), f.message))
+                        }
+                        FetchOutcome::NotModified { .. } => {
+                            Err("answered 304 to an unconditional request".into())
+                        }
+                        FetchOutcome::Deferred { status, .. } => {
+                            Err(format!("HTTP {status}: the server asks to come back later"))
+                        }
                     }
                 }
+                _ => std::fs::read(source)
+                    .map(|b| (b, None, page_url.clone()))
+                    .map_err(|e| format!("cannot read: {e}")),
+            })
+            .collect();
+        let mut rows: Vec<Option<Inspected>> = (0..chunk.len()).map(|_| None).collect();
+        let per = chunk.len().div_ceil(jobs);
+        std::thread::scope(|scope| {
+            for ((slots, sources), reads) in rows.chunks_mut(per).zip(chunk.chunks(per)).zip(
+                reads
+                    .into_iter()
+                    .collect::<Vec<_>>()
+                    .chunks(per)
+                    .map(|c| c.to_vec()),
+            ) {
+                scope.spawn(move || {
+                    for ((slot, (source, _)), read) in slots.iter_mut().zip(sources).zip(reads) {
+                        *slot = Some(inspect_one(source, read, now));
+                    }
+                });
             }
-            _ => std::fs::read(source)
-                .map(|b| (b, None, page_url.clone()))
-                .map_err(|e| format!("cannot read: {e}")),
-        };
-        let row = match read {
-            Ok((bytes, content_type, url)) => {
-                let info = dossier_extract::inspect_page(
-                    &bytes,
-                    content_type.as_deref(),
-                    url.as_deref(),
-                    now,
-                );
-                let date = info.date.as_ref();
-                Inspected {
-                    input: source,
-                    url: info.canonical,
-                    title: info.title,
-                    summary: info.summary,
-                    published_at: date.map(|d| dossier_model::fmt_time(d.found.instant)),
-                    published_date: date.map(|d| d.found.local_date.to_string()),
-                    date_source: date.map(|d| d.source.as_str()),
-                    date_evidence: date.map(|d| d.evidence.clone()),
-                    error: None,
-                }
-            }
-            Err(e) => {
+        });
+        for row in rows.into_iter().flatten() {
+            if let Some(e) = &row.error {
                 failed += 1;
-                eprintln!("dossier: {source}: {e}");
-                Inspected {
-                    input: source,
-                    url: None,
-                    title: None,
-                    summary: None,
-                    published_at: None,
-                    published_date: None,
-                    date_source: None,
-                    date_evidence: None,
-                    error: Some(e),
-                }
+                eprintln!("dossier: {}: {e}", row.input);
             }
-        };
-        serde_json::to_writer(&mut out, &row)?;
-        out.write_all(b"\n")?;
+            serde_json::to_writer(&mut out, &row)?;
+            out.write_all(b"\n")?;
+        }
     }
     out.flush()?;
     Ok(if failed == list.len() && failed > 0 {

@@ -68,6 +68,9 @@ enum Command {
         /// optionally followed by a tab and the page's URL
         #[arg(required = true)]
         inputs: Vec<String>,
+        /// Pages read in parallel [default: the number of cores]
+        #[arg(long, value_name = "N")]
+        jobs: Option<usize>,
     },
     /// Every feed with its health
     Feeds {
@@ -290,13 +293,13 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             };
             pipeline::parse_source(&source, &kind, cfg.as_ref())?;
         }
-        Command::Inspect { inputs } => {
+        Command::Inspect { inputs, jobs } => {
             let cfg = if path.exists() {
                 Some(load_config(&path)?)
             } else {
                 None
             };
-            return inspect::run(&inputs, cfg.as_ref());
+            return inspect::run(&inputs, jobs, cfg.as_ref());
         }
         Command::Feeds { json } => {
             let cfg = load_config(&path)?;

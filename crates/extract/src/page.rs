@@ -281,7 +281,7 @@ pub fn inspect_page(
     let html = String::from_utf8_lossy(&utf8.bytes);
     if let Some(end) = html.find("</head").or_else(|| html.find("</HEAD")) {
         let body = &html[end..];
-        if !body.contains("ld+json") && !body.contains("schema.org") {
+        if !body.contains("ld+json") && !body.contains("\"@context\"") {
             let head = Html::parse_document(&html[..end]);
             if let Some(info) = read_page(&head, url, now, true) {
                 return info;
