@@ -393,20 +393,6 @@ async fn process_feed(
         ));
         update
     };
-    if feed.kind == FeedKind::Web {
-        let update = fail(
-            update,
-            ErrorClass::Other,
-            None,
-            "kind = \"web\" pages are not read by this version yet".into(),
-        );
-        return FeedResult {
-            feed,
-            update,
-            items: Vec::new(),
-            outcome: Outcome::Failed,
-        };
-    }
     let full_fetch = state
         .as_ref()
         .and_then(|s| s.last_full_fetch_at)
@@ -496,19 +482,14 @@ async fn process_feed(
                 {
                     return Ok((None, body, hash));
                 }
-                dossier_extract::parse_feed(
+                read_document(
+                    &parse_feed,
                     &body.body,
-                    Some(&body.final_url),
+                    &body.final_url,
                     body.content_type.as_deref(),
+                    &matcher,
                 )
-                .map(|doc| {
-                    let ttl = doc
-                        .ttl_mins
-                        .map(|m| std::time::Duration::from_secs(u64::from(m) * 60));
-                    let warning = (!doc.warnings.is_empty()).then(|| doc.warnings.join("; "));
-                    let items = normalize_document(doc.items, &parse_feed, &matcher, Utc::now());
-                    (Some((items, ttl, warning)), body, hash)
-                })
+                .map(|(items, ttl, warning)| (Some((items, ttl, warning)), body, hash))
             })
             .await;
             match parsed {
@@ -538,12 +519,8 @@ async fn process_feed(
                         outcome: Outcome::Fetched,
                     }
                 }
-                Ok(Err(e)) => {
-                    let class = match e {
-                        ExtractError::NotAFeed(_) => ErrorClass::NotAFeed,
-                        ExtractError::Parse(_) => ErrorClass::Parse,
-                    };
-                    let update = fail(update, class, None, e.to_string());
+                Ok(Err((class, message))) => {
+                    let update = fail(update, class, None, message);
                     FeedResult {
                         feed,
                         update,
@@ -570,24 +547,90 @@ async fn process_feed(
     }
 }
 
+/// A document's items, with the hint (RSS `<ttl>`) and repairs it carries.
+type Read = (Vec<Item>, Option<std::time::Duration>, Option<String>);
+
+/// Reads one fetched document of `feed` into normalized items: a feed through feed-rs,
+/// a web page through its selectors. CPU work: called on the blocking pool.
+fn read_document(
+    feed: &FeedSpec,
+    body: &[u8],
+    url: &str,
+    content_type: Option<&str>,
+    matcher: &TopicMatcher,
+) -> Result<Read, (ErrorClass, String)> {
+    let now = Utc::now();
+    let (raw, ttl, warnings) = match (&feed.kind, &feed.select) {
+        (FeedKind::Web, Some(select)) => {
+            let page = dossier_extract::parse_page_items(body, content_type, url, select, now)
+                .map_err(|e| match e {
+                    dossier_extract::SelectError::NoItems(_) => {
+                        (ErrorClass::Selector, e.to_string())
+                    }
+                    dossier_extract::SelectError::BadSelector(_) => {
+                        (ErrorClass::Selector, e.to_string())
+                    }
+                })?;
+            (page.items, None, page.problems)
+        }
+        _ => {
+            let doc =
+                dossier_extract::parse_feed(body, Some(url), content_type).map_err(
+                    |e| match e {
+                        ExtractError::NotAFeed(_) => (ErrorClass::NotAFeed, e.to_string()),
+                        ExtractError::Parse(_) => (ErrorClass::Parse, e.to_string()),
+                    },
+                )?;
+            let ttl = doc
+                .ttl_mins
+                .map(|m| std::time::Duration::from_secs(u64::from(m) * 60));
+            (doc.items, ttl, doc.warnings)
+        }
+    };
+    let mut items = normalize_document(raw, feed, matcher, now);
+    date_from_urls(&mut items, now);
+    let warning = (!warnings.is_empty()).then(|| warnings.join("; "));
+    Ok((items, ttl, warning))
+}
+
+/// An item the feed left undated takes a full date its link's path carries.
+fn date_from_urls(items: &mut [Item], now: DateTime<Utc>) {
+    let cx = dossier_extract::dates::DateContext::new(now);
+    for item in items.iter_mut().filter(|i| i.published_at.is_none()) {
+        if let Some(d) = item
+            .url
+            .as_deref()
+            .and_then(|u| dossier_extract::dates::from_url(u, &cx))
+        {
+            item.published_at = Some(d.instant);
+            item.date_source = dossier_model::DateSource::Url;
+        }
+    }
+}
+
 /// `dossier parse`: the items one source would yield, as JSON Lines, without a store.
 pub fn parse_source(source: &str, kind: &str, cfg: Option<&Config>) -> Result<()> {
-    if kind == "web" {
+    // A source that is a configured feed speaks with that feed's name, label and (for a
+    // web page) selectors.
+    let configured = cfg.and_then(|c| c.feeds.iter().find(|f| f.url == source || f.name == source));
+    let select = configured.and_then(|f| f.select.clone());
+    if kind == "web" && select.is_none() {
         return Err(Exit {
             code: EXIT_USAGE,
-            message: "--kind web is not supported by this version yet".into(),
+            message: format!("--kind web reads a page with a feed's selectors: add `{source}` to the config as a kind = \"web\" feed with [feed.select]"),
         }
         .into());
     }
+    let fetch_url = configured.map_or(source, |f| f.url.as_str());
     let (bytes, base, content_type) =
-        if source.starts_with("http://") || source.starts_with("https://") {
+        if fetch_url.starts_with("http://") || fetch_url.starts_with("https://") {
             let settings = cfg.map(|c| c.fetch.clone()).unwrap_or_default();
             let fetcher = Fetcher::new(fetch_config(&settings))?;
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()?;
             let outcome = runtime.block_on(fetcher.fetch(&FetchRequest {
-                url: source.to_string(),
+                url: fetch_url.to_string(),
                 ..Default::default()
             }));
             match outcome {
@@ -625,30 +668,48 @@ pub fn parse_source(source: &str, kind: &str, cfg: Option<&Config>) -> Result<()
             let bytes = std::fs::read(source).with_context(|| format!("cannot read {source}"))?;
             (bytes, String::new(), None)
         };
-    let base_url = Some(base.as_str()).filter(|b| !b.is_empty());
-    let doc =
-        dossier_extract::parse_feed(&bytes, base_url, content_type.as_deref()).map_err(|e| {
-            Exit {
-                code: EXIT_FAILED,
-                message: format!("{source}: {e}"),
-            }
-        })?;
-    for w in &doc.warnings {
-        eprintln!("dossier: {source}: warning: {w}");
-    }
-    // A source that is a configured feed speaks with that feed's name and label.
-    let configured = cfg.and_then(|c| c.feeds.iter().find(|f| f.url == source));
     let spec = FeedSpec {
         key: source.to_string(),
         name: configured.map_or_else(|| source.to_string(), |f| f.name.clone()),
         label: configured.map_or_else(|| source.to_string(), |f| f.label.clone()),
-        url: base,
-        kind: FeedKind::Feed,
+        url: base.clone(),
+        kind: if kind == "web" {
+            FeedKind::Web
+        } else {
+            FeedKind::Feed
+        },
         interval_mins: 30,
         topics: Vec::new(),
         owner_topic: None,
-        select: None,
+        select,
     };
-    let items = normalize_document(doc.items, &spec, &TopicMatcher::default(), Utc::now());
+    let (items, _, warning) = if kind == "web" {
+        read_document(
+            &spec,
+            &bytes,
+            &base,
+            content_type.as_deref(),
+            &TopicMatcher::default(),
+        )
+    } else {
+        // A file has no address of its own: relative links resolve against the feed's link.
+        let base_url = Some(base.as_str()).filter(|b| !b.is_empty());
+        dossier_extract::parse_feed(&bytes, base_url, content_type.as_deref())
+            .map_err(|e| (ErrorClass::Parse, e.to_string()))
+            .map(|doc| {
+                let warning = (!doc.warnings.is_empty()).then(|| doc.warnings.join("; "));
+                let mut items =
+                    normalize_document(doc.items, &spec, &TopicMatcher::default(), Utc::now());
+                date_from_urls(&mut items, Utc::now());
+                (items, None, warning)
+            })
+    }
+    .map_err(|(_, message)| Exit {
+        code: EXIT_FAILED,
+        message: format!("{source}: {message}"),
+    })?;
+    if let Some(w) = warning {
+        eprintln!("dossier: {source}: warning: {w}");
+    }
     crate::output::print_parsed(&items, &spec)
 }

@@ -1321,3 +1321,59 @@ async fn the_daily_full_fetch_sees_past_an_etag_that_never_changes() {
         "the full fetch sends no validators"
     );
 }
+
+// ---- web pages read with selectors ----
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_web_feed_yields_items_and_a_changed_page_is_reported_broken() {
+    let server = MockServer::start().await;
+    let page = r#"<html lang="en"><body>
+        <article class="post"><h2><a href="/news/first">First story</a></h2><time datetime="2026-05-20T08:10:00Z">May 20</time>
+          <p class="excerpt">About the first.</p><a class="more" data-href="/news/first?ref=more">more</a></article>
+        <article class="post"><h2><a href="second">Second story</a></h2><time>20 May 2026 09:00</time></article>
+        </body></html>"#;
+    Mock::given(path("/news/"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(page, "text/html"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/news/"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            "<html><body><div class='card'>Redesigned</div></body></html>",
+            "text/html",
+        ))
+        .mount(&server)
+        .await;
+    let env = Env::new(&format!(
+        "[[feed]]\nname = \"Lab newsroom\"\nurl = \"{}/news/\"\nkind = \"web\"\n  [feed.select]\n  item = \"article.post\"\n  title = \"h2\"\n  link = \"h2 a\"\n  date = \"time\"\n  summary = \"p.excerpt\"\n",
+        server.uri()
+    ));
+    let out = env.run(&["run"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let items = env.json_lines(&["items", "--json"]);
+    let by_title = |t: &str| items.iter().find(|i| i["title"] == t).unwrap().clone();
+    let first = by_title("First story");
+    assert_eq!(first["url"], format!("{}/news/first", server.uri()));
+    assert_eq!(first["published_at"], "2026-05-20T08:10:00Z");
+    assert_eq!(first["summary"], "About the first.");
+    assert_eq!(
+        by_title("Second story")["url"],
+        format!("{}/news/second", server.uri()),
+        "relative to the page"
+    );
+    assert_eq!(
+        by_title("Second story")["published_at"],
+        "2026-05-20T09:00:00Z"
+    );
+
+    let out = env.run(&["run", "--all"]);
+    assert_eq!(out.status.code(), Some(1), "the only feed failed");
+    assert!(
+        stderr(&out).contains("selector `item` (`article.post`) matched nothing"),
+        "{}",
+        stderr(&out)
+    );
+    let f = feed_row(&env, "Lab newsroom");
+    assert_eq!(f["error_class"], "selector");
+    assert_eq!(env.count("SELECT count(*) FROM items"), 2, "nothing lost");
+}

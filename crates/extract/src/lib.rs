@@ -18,7 +18,7 @@ use dossier_model::RawItem;
 use feed_rs::model::{Entry, Link};
 
 pub use crate::page::{PageDate, PageInfo, inspect_page};
-pub use crate::select::check_selector;
+pub use crate::select::{PageItems, SelectError, check_selector, parse_page_items};
 pub use crate::text::{collapse_ws, html_to_text};
 
 /// Summaries longer than this many characters are cut: a source list needs a gist, and

@@ -4,7 +4,12 @@
 //! page is CPU work on a `!Send` tree, so this is plain synchronous code the pipeline runs
 //! off the async reactor.
 
-use scraper::Selector;
+use crate::charset;
+use crate::dates::{self, DateContext};
+use crate::text::{collapse_ws, truncate_chars};
+use chrono::{DateTime, Utc};
+use dossier_model::{RawItem, Selectors};
+use scraper::{ElementRef, Html, Selector};
 
 /// A configured selector: the CSS part and the optional attribute to read.
 #[derive(Debug, Clone)]
@@ -62,6 +67,139 @@ impl FieldSelector {
     }
 }
 
+/// The items a page yielded, and the ones it could not (reported, never stored half-empty).
+#[derive(Debug, Default, PartialEq)]
+pub struct PageItems {
+    pub items: Vec<RawItem>,
+    pub problems: Vec<String>,
+}
+
+/// Why a page yielded nothing at all.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum SelectError {
+    /// The item selector matched nothing: the page's markup changed (or it is not the
+    /// page it was). A failure, never "no news".
+    #[error("selector `item` (`{0}`) matched nothing")]
+    NoItems(String),
+    #[error("{0}")]
+    BadSelector(String),
+}
+
+fn compiled(spec: &str) -> Result<FieldSelector, SelectError> {
+    FieldSelector::parse(spec).map_err(SelectError::BadSelector)
+}
+
+impl FieldSelector {
+    /// The value of the first match inside `scope`: the attribute when one is named, else
+    /// (for links) `href`, else the element's text.
+    fn value(&self, scope: ElementRef, prefer: Option<&str>) -> Option<String> {
+        let el = scope.select(&self.css).next()?;
+        let raw = match (&self.attr, prefer) {
+            (Some(a), _) => el.value().attr(a)?.to_string(),
+            (None, Some(p)) => match el.value().attr(p) {
+                Some(v) => v.to_string(),
+                None => el.text().collect::<Vec<_>>().join(" "),
+            },
+            (None, None) => el.text().collect::<Vec<_>>().join(" "),
+        };
+        Some(collapse_ws(&raw)).filter(|v| !v.is_empty())
+    }
+}
+
+/// Picks items out of a web page with the feed's selectors. `page_url` resolves relative
+/// links (after any `<base href>`); `now` anchors relative dates ("3 hours ago").
+pub fn parse_page_items(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    page_url: &str,
+    sel: &Selectors,
+    now: DateTime<Utc>,
+) -> Result<PageItems, SelectError> {
+    let item = compiled(&sel.item)?;
+    let title = compiled(&sel.title)?;
+    let link = compiled(&sel.link)?;
+    let date = sel.date.as_deref().map(compiled).transpose()?;
+    let summary = sel.summary.as_deref().map(compiled).transpose()?;
+
+    let utf8 = charset::to_utf8(bytes, content_type);
+    let html = String::from_utf8_lossy(&utf8.bytes);
+    let doc = Html::parse_document(&html);
+    let page = url::Url::parse(page_url).ok();
+    let base_sel = Selector::parse("base[href]").expect("valid selector");
+    let base = doc
+        .select(&base_sel)
+        .next()
+        .and_then(|b| b.value().attr("href"))
+        .and_then(|h| {
+            page.as_ref()
+                .map_or_else(|| url::Url::parse(h).ok(), |p| p.join(h).ok())
+        })
+        .or(page);
+    let lang_sel = Selector::parse("html[lang]").expect("valid selector");
+    let lang = doc
+        .select(&lang_sel)
+        .next()
+        .and_then(|h| h.value().attr("lang"))
+        .map(str::to_ascii_lowercase);
+    let cx = DateContext {
+        now,
+        day_first: match lang.as_deref() {
+            Some(l) if l.starts_with("en-us") || l == "en" => Some(false),
+            Some(_) => Some(true),
+            None => None,
+        },
+    };
+
+    let mut out = PageItems::default();
+    let mut matched = 0;
+    for (i, el) in doc.select(&item.css).enumerate() {
+        matched += 1;
+        let n = i + 1;
+        let Some(t) = title.value(el, None) else {
+            out.problems.push(format!(
+                "item {n}: title selector `{}` found nothing",
+                sel.title
+            ));
+            continue;
+        };
+        let Some(href) = link.value(el, Some("href")) else {
+            out.problems.push(format!(
+                "item {n}: link selector `{}` found nothing",
+                sel.link
+            ));
+            continue;
+        };
+        let Some(resolved) = base
+            .as_ref()
+            .map_or_else(|| url::Url::parse(&href).ok(), |b| b.join(&href).ok())
+        else {
+            out.problems
+                .push(format!("item {n}: link `{href}` is not a URL"));
+            continue;
+        };
+        let published = date
+            .as_ref()
+            .and_then(|d| d.value(el, Some("datetime")))
+            .and_then(|v| dates::parse_machine(&v, &cx).or_else(|| dates::parse_human(&v, &cx)));
+        out.items.push(RawItem {
+            guid: None,
+            link: Some(resolved.to_string()),
+            title: Some(t),
+            summary: summary
+                .as_ref()
+                .and_then(|s| s.value(el, None))
+                .map(|s| truncate_chars(s, crate::MAX_SUMMARY_CHARS)),
+            author: None,
+            published: published.map(|d| d.instant),
+            updated: None,
+        });
+    }
+    if matched == 0 {
+        return Err(SelectError::NoItems(sel.item.clone()));
+    }
+    Ok(out)
+}
+
 /// Checks a configured selector, for config validation.
 pub fn check_selector(spec: &str) -> Result<(), String> {
     FieldSelector::parse(spec).map(|_| ())
@@ -85,6 +223,101 @@ mod tests {
         assert_eq!(
             split_attr("a[title='@']@href"),
             ("a[title='@']", Some("href"))
+        );
+    }
+
+    fn selectors() -> Selectors {
+        Selectors {
+            item: "article.post".into(),
+            title: "h2".into(),
+            link: "h2 a".into(),
+            date: Some("time".into()),
+            summary: Some("p.excerpt".into()),
+        }
+    }
+
+    fn now() -> DateTime<Utc> {
+        dossier_model::parse_time("2026-05-22T12:00:00Z").unwrap()
+    }
+
+    #[test]
+    fn items_are_picked_with_relative_links_attributes_and_messy_dates() {
+        let page = br#"<html lang="en"><head><base href="/news/"></head><body>
+            <article class="post"><h2><a href="first">First &amp; best</a></h2>
+              <time datetime="2026-05-20T08:10:00Z">May 20</time><p class="excerpt">One.</p></article>
+            <article class="post"><h2><a href="/abs/second">Second</a></h2><time>3 hours ago</time></article>
+            <article class="post"><h2><a href="https://other.example/x">Third</a></h2><time>20 May 2026 08:10</time></article>
+          </body></html>"#;
+        let got = parse_page_items(
+            page,
+            None,
+            "https://lab.example/index.html",
+            &selectors(),
+            now(),
+        )
+        .unwrap();
+        assert!(got.problems.is_empty(), "{:?}", got.problems);
+        let links: Vec<_> = got.items.iter().map(|i| i.link.clone().unwrap()).collect();
+        assert_eq!(
+            links,
+            vec![
+                "https://lab.example/news/first",
+                "https://lab.example/abs/second",
+                "https://other.example/x"
+            ]
+        );
+        assert_eq!(got.items[0].title.as_deref(), Some("First & best"));
+        assert_eq!(got.items[0].summary.as_deref(), Some("One."));
+        let dates: Vec<_> = got
+            .items
+            .iter()
+            .map(|i| i.published.map(dossier_model::fmt_time))
+            .collect();
+        assert_eq!(
+            dates,
+            vec![
+                Some("2026-05-20T08:10:00Z".into()),
+                Some("2026-05-22T09:00:00Z".into()),
+                Some("2026-05-20T08:10:00Z".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn attribute_selectors_read_the_attribute() {
+        let page = br#"<div class="card" data-url="/c/1"><span class="t">Card</span><a class="more" data-href="/more/1">more</a></div>"#;
+        let sel = Selectors {
+            item: "div.card".into(),
+            title: "span.t".into(),
+            link: "a.more@data-href".into(),
+            date: None,
+            summary: None,
+        };
+        let got = parse_page_items(page, None, "https://lab.example/", &sel, now()).unwrap();
+        assert_eq!(
+            got.items[0].link.as_deref(),
+            Some("https://lab.example/more/1")
+        );
+    }
+
+    #[test]
+    fn a_selector_that_stops_matching_is_a_failure() {
+        let page = b"<html><body><div class='redesigned'><h3>New markup</h3></div></body></html>";
+        assert_eq!(
+            parse_page_items(page, None, "https://lab.example/", &selectors(), now()),
+            Err(SelectError::NoItems("article.post".into()))
+        );
+    }
+
+    #[test]
+    fn half_empty_items_are_reported_not_stored() {
+        let page = br#"<article class="post"><h2>No link here</h2></article><article class="post"><h2><a href="/ok">Ok</a></h2></article>"#;
+        let got =
+            parse_page_items(page, None, "https://lab.example/", &selectors(), now()).unwrap();
+        assert_eq!(got.items.len(), 1);
+        assert_eq!(
+            got.problems,
+            vec!["item 1: link selector `h2 a` found nothing".to_string()]
         );
     }
 

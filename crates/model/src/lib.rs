@@ -244,6 +244,8 @@ pub enum ErrorClass {
     NotAFeed,
     /// The document looks like a feed but does not parse.
     Parse,
+    /// A web page's item selector matched nothing: its markup changed.
+    Selector,
     /// Anything else (an I/O error mid-body, a protocol error).
     Other,
 }
@@ -262,6 +264,7 @@ impl ErrorClass {
             ErrorClass::Refused => "refused",
             ErrorClass::NotAFeed => "not_a_feed",
             ErrorClass::Parse => "parse",
+            ErrorClass::Selector => "selector",
             ErrorClass::Other => "other",
         }
     }
