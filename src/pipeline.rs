@@ -21,7 +21,7 @@ use dossier_extract::ExtractError;
 use dossier_fetch::{FetchConfig, FetchOutcome, FetchRequest, Fetcher};
 use dossier_model::{ErrorClass, FeedKind, FeedSpec, Item};
 use dossier_normalize::{TopicMatcher, normalize_document};
-use dossier_store::{FeedState, FeedUpdate, RunStats, Store};
+use dossier_store::{FeedState, FeedUpdate, PageFindings, RunStats, Store};
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
@@ -301,8 +301,7 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunReport> {
         sent
     });
     drop(tx);
-    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
-    let (store, mut stats, failures, outage) = match writer.join() {
+    let (mut store, mut stats, failures, outage) = match writer.join() {
         Ok(Ok(done)) => done,
         Ok(Err(e)) => {
             return Err(e.context("the run stopped; every feed stored before the error is kept"));
@@ -316,6 +315,14 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunReport> {
         }
     };
     stats.not_fetched = total as u64 - sent;
+    if cfg.fetch.article_pages && !outage {
+        let left = opts.deadline.map(|d| d.saturating_sub(started.elapsed()));
+        if left.is_none_or(|l| !l.is_zero()) {
+            stats.dated_from_pages =
+                read_article_pages(&runtime, &mut store, &fetcher, cfg.fetch.concurrency, left)?;
+        }
+    }
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     let status = if outage || (stats.feeds > 0 && stats.failed == stats.feeds) {
         "failed"
     } else {
@@ -328,6 +335,95 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunReport> {
         failures,
         outage,
     })
+}
+
+/// Most item pages read in one run: dating old backlogs is spread over runs.
+const ARTICLE_PAGES_PER_RUN: usize = 100;
+
+/// Reads the pages of items the feeds left undated (or AMP/wrapped), politely through the
+/// same fetcher, at most [`ARTICLE_PAGES_PER_RUN`] a run, and stores what they tell.
+/// Returns how many items a page dated.
+fn read_article_pages(
+    runtime: &tokio::runtime::Runtime,
+    store: &mut Store,
+    fetcher: &Arc<Fetcher>,
+    concurrency: usize,
+    deadline: Option<std::time::Duration>,
+) -> Result<u64> {
+    let candidates = store.page_candidates(ARTICLE_PAGES_PER_RUN)?;
+    if candidates.is_empty() {
+        return Ok(0);
+    }
+    let mut done: Vec<(i64, PageFindings)> = Vec::with_capacity(candidates.len());
+    runtime.block_on(async {
+        let mut pages = futures_util::stream::iter(candidates)
+            .map(|c| {
+                let fetcher = fetcher.clone();
+                async move {
+                    let request = FetchRequest {
+                        url: c.url.clone(),
+                        ..Default::default()
+                    };
+                    let findings = match fetcher.fetch(&request).await {
+                        FetchOutcome::Fetched(page) if is_html(&page) => {
+                            tokio::task::spawn_blocking(move || page_findings(&page))
+                                .await
+                                .unwrap_or_default()
+                        }
+                        _ => PageFindings::default(),
+                    };
+                    (c.item_id, findings)
+                }
+            })
+            .buffer_unordered(concurrency.max(1));
+        let collect = async {
+            while let Some(found) = pages.next().await {
+                done.push(found);
+            }
+        };
+        match deadline {
+            Some(limit) => {
+                let _ = tokio::time::timeout(limit, collect).await;
+            }
+            None => collect.await,
+        }
+    });
+    let now = Utc::now();
+    let mut dated = 0;
+    for (item_id, findings) in &done {
+        if store.apply_page(*item_id, findings, now)? {
+            dated += 1;
+        }
+    }
+    Ok(dated)
+}
+
+/// Only HTML is read as an article page (a PDF or an image link is checked and left).
+fn is_html(page: &dossier_fetch::Fetched) -> bool {
+    match page.content_type.as_deref() {
+        Some(ct) => ct.to_ascii_lowercase().contains("html"),
+        None => page.body.trim_ascii_start().first() == Some(&b'<'),
+    }
+}
+
+fn page_findings(page: &dossier_fetch::Fetched) -> PageFindings {
+    let info = dossier_extract::inspect_page(
+        &page.body,
+        page.content_type.as_deref(),
+        Some(&page.final_url),
+        Utc::now(),
+    );
+    PageFindings {
+        published_at: info.date.as_ref().map(|d| d.found.instant),
+        date_source: info.date.as_ref().map(|d| d.source),
+        date_evidence: info.date.map(|d| d.evidence),
+        canonical: info.canonical.and_then(|c| {
+            let url = dossier_normalize::canonical_url(&c)?;
+            Some((url.to_string(), dossier_normalize::dedup_key(&url)))
+        }),
+        title: info.title,
+        summary: info.summary,
+    }
 }
 
 fn failure_of(r: &FeedResult) -> FeedFailure {

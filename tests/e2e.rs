@@ -822,7 +822,8 @@ async fn items_json_has_the_contract_shape() {
             "label",
             "topics",
             "duplicate_of",
-            "sightings"
+            "sightings",
+            "date_evidence"
         ]
     );
     let i = &items[0];
@@ -1376,4 +1377,106 @@ async fn a_web_feed_yields_items_and_a_changed_page_is_reported_broken() {
     let f = feed_row(&env, "Lab newsroom");
     assert_eq!(f["error_class"], "selector");
     assert_eq!(env.count("SELECT count(*) FROM items"), 2, "nothing lost");
+}
+
+// ---- article pages ----
+
+#[tokio::test(flavor = "multi_thread")]
+async fn undated_items_are_dated_from_their_pages_once() {
+    let server = MockServer::start().await;
+    let base = server.uri();
+    serve_feed(
+        &server,
+        "/search.rss",
+        rss(&[
+            ("1", "Undated story", &format!("{base}/story-1"), None),
+            (
+                "2",
+                "AMP copy",
+                &format!("{base}/amp/story-2"),
+                Some("Tue, 19 May 2026 08:00:00 GMT"),
+            ),
+            ("3", "Broken page", &format!("{base}/gone"), None),
+            (
+                "4",
+                "Story two, canonical form",
+                &format!("{base}/story-2"),
+                Some("Tue, 19 May 2026 07:00:00 GMT"),
+            ),
+        ]),
+        "\"s\"",
+    )
+    .await;
+    Mock::given(path("/story-1"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            r#"<html><head><title>Undated story</title><meta property="article:published_time" content="2026-05-18T10:00:00+02:00"><meta name="description" content="From the page."></head><body><h1>Undated story</h1></body></html>"#,
+            "text/html",
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/amp/story-2"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            format!(r#"<html><head><link rel="canonical" href="{base}/story-2"><title>AMP copy</title></head><body></body></html>"#),
+            "text/html",
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/gone"))
+        .respond_with(ResponseTemplate::new(404))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let env = Env::new(&format!(
+        "[[topic]]\nslug = \"t\"\ntitle = \"T\"\n  [[topic.feed]]\n  url = \"{base}/search.rss\"\n"
+    ));
+    let out = env.run(&["run", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let stats: Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!(stats["dated_from_pages"], 1, "{stats}");
+    let items = env.json_lines(&["items", "--json"]);
+    let find = |t: &str| items.iter().find(|i| i["title"] == t).unwrap().clone();
+    let dated = find("Undated story");
+    assert_eq!(
+        (
+            dated["date_source"].as_str(),
+            dated["published_at"].as_str()
+        ),
+        (Some("page"), Some("2026-05-18T08:00:00Z"))
+    );
+    assert_eq!(dated["summary"], "From the page.");
+    assert!(
+        dated["date_evidence"]
+            .as_str()
+            .unwrap()
+            .contains("article:published_time")
+    );
+    let broken = find("Broken page");
+    assert_eq!(
+        (
+            broken["date_source"].as_str(),
+            broken["published_at"].clone()
+        ),
+        (Some("first_seen"), Value::Null)
+    );
+    let amp = find("AMP copy");
+    let canonical = find("Story two, canonical form");
+    assert_eq!(
+        amp["url"],
+        format!("{base}/story-2"),
+        "the AMP item now cites the canonical link"
+    );
+    assert_eq!(
+        canonical["duplicate_of"], amp["id"],
+        "the same story: the later item is the duplicate"
+    );
+    // Pages are read once: a second run fetches none of them again (`.expect(1)` above).
+    assert_eq!(env.run(&["run", "--all"]).status.code(), Some(0));
+    let v = env.json_lines(&["version", "cut", "t", "--json"]);
+    assert_eq!(
+        v[0]["item_count"], 3,
+        "the duplicate is left out of the version: {}",
+        v[0]
+    );
 }

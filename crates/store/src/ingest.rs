@@ -380,8 +380,10 @@ fn insert_item(tx: &rusqlite::Transaction, feed_id: i64, item: &Item, now: &str)
     let id = tx
         .prepare_cached(
             "INSERT INTO items(feed_id, guid, url, original_url, title, summary, author, published_at,
-                date_source, first_seen_at, sort_at, identity)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) RETURNING id",
+                date_source, first_seen_at, sort_at, identity, date_evidence)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,
+                CASE ?9 WHEN 'url' THEN 'date in the URL path' WHEN 'feed' THEN 'the feed''s date' END)
+             RETURNING id",
         )?
         .query_row(
             params![

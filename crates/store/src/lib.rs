@@ -9,6 +9,7 @@
 //! change) and keep each item's source number across versions.
 
 mod ingest;
+mod pages;
 mod query;
 mod versions;
 
@@ -17,6 +18,7 @@ use std::path::Path;
 use std::time::Duration;
 
 pub use crate::ingest::{FeedState, FeedUpdate, IngestCounts, RunStats};
+pub use crate::pages::{PageCandidate, PageFindings};
 pub use crate::query::{FeedRow, ItemQuery, ItemRow};
 pub use crate::versions::{Source, Version, VersionSummary, cut_title};
 
@@ -24,6 +26,7 @@ pub use crate::versions::{Source, Version, VersionSummary, cut_title};
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_initial.sql"),
     include_str!("../migrations/0002_fetch_manners.sql"),
+    include_str!("../migrations/0003_article_pages.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -38,6 +38,8 @@ pub struct ItemRow {
     pub topics: Vec<String>,
     pub duplicate_of: Option<i64>,
     pub sightings: i64,
+    /// What dated the item, in words (extension).
+    pub date_evidence: Option<String>,
 }
 
 /// One feed with its health, as `feeds --json` prints it.
@@ -82,7 +84,8 @@ impl Store {
                 (SELECT json_group_array(slug) FROM (SELECT t.slug FROM item_topics it
                     JOIN topics t ON t.id = it.topic_id WHERE it.item_id = i.id ORDER BY t.slug)),
                 i.duplicate_of,
-                (SELECT count(*) FROM sightings s WHERE s.item_id = i.id)
+                (SELECT count(*) FROM sightings s WHERE s.item_id = i.id),
+                i.date_evidence
              FROM items i JOIN feeds f ON f.id = i.feed_id WHERE 1 = 1",
         );
         let mut args: Vec<Box<dyn ToSql>> = Vec::new();
@@ -142,6 +145,7 @@ impl Store {
                 topics: serde_json::from_str(&topics).unwrap_or_default(),
                 duplicate_of: r.get(13)?,
                 sightings: r.get(14)?,
+                date_evidence: r.get(15)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
