@@ -4,6 +4,7 @@
 
 mod config;
 mod demo;
+mod feeds_cmd;
 mod inspect;
 mod lock;
 mod output;
@@ -72,10 +73,12 @@ enum Command {
         #[arg(long, value_name = "N")]
         jobs: Option<usize>,
     },
-    /// Every feed with its health
+    /// Every feed with its health; or find, import and export feeds
     Feeds {
         #[arg(long)]
         json: bool,
+        #[command(subcommand)]
+        action: Option<FeedsCommand>,
     },
     /// Query stored items, newest first
     Items(ItemsArgs),
@@ -107,6 +110,20 @@ struct ItemsArgs {
     /// JSON Lines, one item per line
     #[arg(long)]
     json: bool,
+}
+
+#[derive(Subcommand)]
+enum FeedsCommand {
+    /// List the feeds a site offers, with a config snippet to paste
+    Discover {
+        url: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add the feeds of an OPML file to the config (keeping its comments)
+    ImportOpml { file: PathBuf },
+    /// Print every configured feed as OPML
+    ExportOpml,
 }
 
 #[derive(Subcommand)]
@@ -301,11 +318,34 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             };
             return inspect::run(&inputs, jobs, cfg.as_ref());
         }
-        Command::Feeds { json } => {
+        Command::Feeds { json, action: None } => {
             let cfg = load_config(&path)?;
             let mut store = open_store(&cfg)?;
             store.sync_config(&cfg.feeds, &cfg.topics)?;
             output::print_feeds(&store.feeds()?, json)?;
+        }
+        Command::Feeds {
+            action: Some(FeedsCommand::Discover { url, json }),
+            ..
+        } => {
+            let cfg = if path.exists() {
+                Some(load_config(&path)?)
+            } else {
+                None
+            };
+            feeds_cmd::discover(&url, json, cfg.as_ref())?;
+        }
+        Command::Feeds {
+            action: Some(FeedsCommand::ImportOpml { file }),
+            ..
+        } => {
+            feeds_cmd::import_opml(&file, &load_config(&path)?)?;
+        }
+        Command::Feeds {
+            action: Some(FeedsCommand::ExportOpml),
+            ..
+        } => {
+            feeds_cmd::export_opml(&load_config(&path)?)?;
         }
         Command::Items(a) => {
             let cfg = load_config(&path)?;

@@ -507,6 +507,7 @@ async fn process_feed(
             .unwrap_or_else(|| feed.url.clone()),
         etag: validators(|s| &s.etag),
         last_modified: validators(|s| &s.last_modified),
+        no_redirects: false,
     };
     match fetcher.fetch(&request).await {
         FetchOutcome::NotModified {

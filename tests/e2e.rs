@@ -1480,3 +1480,111 @@ async fn undated_items_are_dated_from_their_pages_once() {
         v[0]
     );
 }
+
+// ---- finding feeds, OPML ----
+
+#[tokio::test(flavor = "multi_thread")]
+async fn discover_lists_announced_feeds_then_well_known_paths() {
+    let server = MockServer::start().await;
+    let base = server.uri();
+    Mock::given(path("/blog/"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            r#"<html><head><link rel="alternate" type="application/atom+xml" title="Blog posts" href="/blog/atom.xml"></head></html>"#,
+            "text/html",
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(path("/plain/"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw("<html><head></head></html>", "text/html"),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(path("/feed"))
+        .respond_with(ResponseTemplate::new(301).insert_header("location", "/elsewhere.xml"))
+        .mount(&server)
+        .await;
+    Mock::given(path("/rss.xml"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(rss(&[(
+            "1",
+            "x",
+            "https://p.example/1",
+            None,
+        )])))
+        .mount(&server)
+        .await;
+    Mock::given(path("/elsewhere.xml"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(rss(&[])))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let env = Env::new("");
+    let out = env.run(&["feeds", "discover", &format!("{base}/blog/")]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let snippet = stdout(&out);
+    assert!(
+        snippet.contains(&format!(
+            "[[feed]]\nname = \"Blog posts\"\nurl = \"{base}/blog/atom.xml\"\nkind = \"feed\""
+        )),
+        "{snippet}"
+    );
+    let found = env.json_lines(&["feeds", "discover", &format!("{base}/plain/"), "--json"]);
+    let urls: Vec<&str> = found.iter().map(|f| f["url"].as_str().unwrap()).collect();
+    assert_eq!(
+        urls,
+        vec![format!("{base}/rss.xml")],
+        "well-known paths at the site's root; redirects not followed"
+    );
+    assert_eq!(found[0]["found_by"], "well-known");
+}
+
+#[test]
+fn opml_import_keeps_comments_skips_known_feeds_and_export_lists_them() {
+    let env = Env::new(
+        "# my feeds, hand-kept\n[[feed]]\nname = \"Known\"\nurl = \"https://known.example/rss\"\n",
+    );
+    let opml = env.dir.path().join("subs.opml");
+    std::fs::write(
+        &opml,
+        r#"<?xml version="1.0"?><opml version="2.0"><body><outline text="News">
+            <outline text="Known again" xmlUrl="https://known.example/rss"/>
+            <outline text="Fresh &amp; new" xmlUrl="https://fresh.example/feed"/>
+            <outline text="Known" xmlUrl="https://other.example/atom"/>
+            <outline text="Bad" xmlUrl="ftp://bad.example/x"/></outline></body></opml>"#,
+    )
+    .unwrap();
+    let out = env.run(&["feeds", "import-opml", opml.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("added 2 feeds"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("skipped 1 already there, 1 invalid"),
+        "{}",
+        stdout(&out)
+    );
+    let text = std::fs::read_to_string(env.config()).unwrap();
+    assert!(text.contains("# my feeds, hand-kept"), "comments are kept");
+    assert!(
+        text.contains("name = \"Fresh & new\"") && text.contains("name = \"Known (2)\""),
+        "{text}"
+    );
+    assert_eq!(env.run(&["check"]).status.code(), Some(0));
+    let again = env.run(&["feeds", "import-opml", opml.to_str().unwrap()]);
+    assert!(
+        stdout(&again).contains("added 0 feeds"),
+        "{}",
+        stdout(&again)
+    );
+    let exported = stdout(&env.run(&["feeds", "export-opml"]));
+    assert!(exported.starts_with("<?xml"));
+    for url in [
+        "https://known.example/rss",
+        "https://fresh.example/feed",
+        "https://other.example/atom",
+    ] {
+        assert!(
+            exported.contains(&format!("xmlUrl=\"{url}\"")),
+            "{exported}"
+        );
+    }
+    assert!(exported.contains("text=\"Fresh &amp; new\""));
+}

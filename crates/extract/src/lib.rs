@@ -8,6 +8,7 @@
 
 pub mod charset;
 pub mod dates;
+pub mod discover;
 mod legacy;
 pub mod lenient;
 pub mod page;

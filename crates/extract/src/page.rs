@@ -571,18 +571,40 @@ fn find_date_raw(
         };
         return page_date(d, how);
     }
-    let in_main = |el: &ElementRef| {
-        el.ancestors()
-            .filter_map(ElementRef::wrap)
-            .any(|a| SEL.main.matches(&a) || a.value().name() == "header")
+    // A <time> in the article's header or byline, not one in its running text (which
+    // dates what the article tells of, not the article).
+    let in_article_header = |el: &ElementRef| {
+        let mut in_header = false;
+        for a in el.ancestors().filter_map(ElementRef::wrap) {
+            let v = a.value();
+            let named = |w: &[&str]| {
+                [v.attr("class"), v.attr("id")]
+                    .into_iter()
+                    .flatten()
+                    .any(|c| {
+                        let c = c.to_ascii_lowercase();
+                        w.iter().any(|w| c.contains(w))
+                    })
+            };
+            if v.name() == "header"
+                || named(&[
+                    "header", "byline", "meta", "dateline", "posted", "author", "info",
+                ])
+            {
+                in_header = true;
+            }
+            if SEL.main.matches(&a) {
+                return in_header;
+            }
+        }
+        false
     };
-    // Several dated <time>s in the article (the post and its replies, an update): the
-    // earliest is the publication.
     if let Some(d) = times
         .iter()
-        .filter(|t| t.value().attr("datetime").is_some() && in_main(t) && !is_modified_marker(t))
-        .filter_map(time_value)
-        .min_by_key(|d| d.instant)
+        .filter(|t| {
+            t.value().attr("datetime").is_some() && in_article_header(t) && !is_modified_marker(t)
+        })
+        .find_map(time_value)
     {
         return page_date(d, "time[datetime] in the article");
     }
@@ -616,8 +638,22 @@ fn find_date_raw(
         });
     }
 
-    // 6. The text of a byline or date element.
-    for el in doc.select(&SEL.dated_class) {
+    // 6. The text of a byline or date element: inside the article first (a masthead's
+    // "today" or a ticker is not the article's date), then anywhere.
+    let article = doc
+        .select(&SEL.h1)
+        .find(|h| !in_boilerplate(*h))
+        .and_then(|h| {
+            h.ancestors()
+                .filter_map(ElementRef::wrap)
+                .find(|a| SEL.main.matches(a))
+        })
+        .or_else(|| doc.select(&SEL.main).find(|m| !in_boilerplate(*m)));
+    let inside =
+        |el: &ElementRef| article.is_some_and(|a| el.ancestors().any(|x| x.id() == a.id()));
+    let mut dated: Vec<ElementRef> = doc.select(&SEL.dated_class).collect();
+    dated.sort_by_key(|el| !inside(el));
+    for el in dated {
         if in_boilerplate(el) || is_modified_marker(&el) {
             continue;
         }
@@ -626,20 +662,36 @@ fn find_date_raw(
             continue;
         }
         let lower = text.to_lowercase();
-        if [
-            "updated",
-            "modified",
-            "aktualisiert",
-            "mis à jour",
-            "actualizado",
-            "©",
-            "copyright",
+        // "Updated 3 May · Published 1 May": the date after the publication word.
+        let text = match [
+            "publ",
+            "veröffentlicht",
+            "erschienen",
+            "publié",
+            "publicado",
+            "pubblicato",
         ]
         .iter()
-        .any(|w| lower.contains(w) && !lower.contains("publ"))
+        .filter_map(|w| lower.find(w))
+        .min()
         {
-            continue;
-        }
+            Some(at) => text.get(at..).unwrap_or(&text).to_string(),
+            None if [
+                "updated",
+                "modified",
+                "aktualisiert",
+                "mis à jour",
+                "actualizado",
+                "©",
+                "copyright",
+            ]
+            .iter()
+            .any(|w| lower.contains(w)) =>
+            {
+                continue;
+            }
+            None => text,
+        };
         if let Some((d, _)) = dates::find_in_text(&text, cx).into_iter().next() {
             let class = el
                 .value()
@@ -808,6 +860,19 @@ fn find_date(
 ) -> Option<PageDate> {
     let mut date = find_date_raw(doc, metas, url, cx)?;
     if date.source == DateSource::Page && date.found.is_utc() && date.found.has_time {
+        // A day shown without a time, next to the UTC day: possible when some zone's offset
+        // (−12 h to +14 h) takes the UTC instant onto it.
+        let same_day_somewhere = |d: &FoundDate| {
+            use chrono::Timelike;
+            let utc = date.found.instant;
+            let hour = utc.hour();
+            !d.has_time
+                && match (d.local_date - utc.date_naive()).num_days() {
+                    -1 => hour < 12,
+                    1 => hour >= 10,
+                    _ => false,
+                }
+        };
         // The same moment, shown in the page's zone: a date and time whose distance from
         // the UTC instant is a whole number of quarter hours within the world's offsets.
         let same_moment = |d: &FoundDate| {
@@ -818,10 +883,18 @@ fn find_date(
                 && shift % 15 == 0
                 && (-12 * 60..=14 * 60).contains(&shift)
         };
-        if let Some(shown) = displayed_dates(doc, cx)
-            .into_iter()
+        let shown = displayed_dates(doc, cx);
+        // A shown moment anywhere in the header counts; a bare day only as the first date
+        // the page shows (its byline), since other days in a header mean other things.
+        let pick = shown
+            .iter()
             .find(|d| d.offset.is_none() && same_moment(d))
-        {
+            .or_else(|| {
+                shown
+                    .first()
+                    .filter(|d| d.offset.is_none() && same_day_somewhere(d))
+            });
+        if let Some(shown) = pick {
             date.found.local_date = shown.local_date;
             date.evidence.push_str(" (day as shown on the page)");
         }

@@ -73,6 +73,9 @@ pub struct FetchRequest {
     pub url: String,
     pub etag: Option<String>,
     pub last_modified: Option<String>,
+    /// Treat a redirect as a failure instead of following it (feed discovery probes
+    /// well-known paths and wants only what is really there).
+    pub no_redirects: bool,
 }
 
 /// A body the server sent.
@@ -348,6 +351,13 @@ impl Fetcher {
                     status: status.as_u16(),
                     wait,
                 };
+            }
+            if status.is_redirection() && status != StatusCode::NOT_MODIFIED && req.no_redirects {
+                return Attempt::Done(FetchOutcome::Failed(Failure {
+                    class: ErrorClass::Redirect,
+                    status: Some(status.as_u16()),
+                    message: format!("HTTP {status} (redirects not followed here)"),
+                }));
             }
             if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
                 let Some(next) = response

@@ -1,0 +1,123 @@
+//! Finding feeds: the `<link rel="alternate">` feeds a page announces, and the feeds an
+//! OPML file lists. Pure parsing; fetching is the caller's.
+
+use scraper::{Html, Selector};
+
+/// Link types that announce a feed.
+const FEED_TYPES: &[&str] = &[
+    "application/rss+xml",
+    "application/atom+xml",
+    "application/feed+json",
+    "application/rdf+xml",
+    "application/json",
+    "application/x.atom+xml",
+    "text/xml",
+];
+
+/// A feed a page links to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedLink {
+    pub url: String,
+    pub title: Option<String>,
+    pub media_type: String,
+}
+
+/// The feeds a page announces with `<link rel="alternate" type=...>`, resolved against
+/// `page_url`, in page order, each once.
+pub fn feed_links(html: &str, page_url: &str) -> Vec<FeedLink> {
+    let base = url::Url::parse(page_url).ok();
+    let doc = Html::parse_document(html);
+    let links = Selector::parse("link[rel][href]").expect("valid selector");
+    let mut out: Vec<FeedLink> = Vec::new();
+    for l in doc.select(&links) {
+        let v = l.value();
+        let alternate = v.attr("rel").is_some_and(|r| {
+            r.split_whitespace()
+                .any(|w| w.eq_ignore_ascii_case("alternate"))
+        });
+        let Some(ty) = v
+            .attr("type")
+            .map(|t| t.trim().to_ascii_lowercase())
+            .filter(|t| FEED_TYPES.contains(&t.as_str()))
+        else {
+            continue;
+        };
+        let Some(href) = v.attr("href").map(str::trim) else {
+            continue;
+        };
+        let Some(url) = base
+            .as_ref()
+            .map_or_else(|| url::Url::parse(href).ok(), |b| b.join(href).ok())
+        else {
+            continue;
+        };
+        if alternate && !out.iter().any(|f| f.url == url.as_str()) {
+            out.push(FeedLink {
+                url: url.to_string(),
+                title: v
+                    .attr("title")
+                    .map(crate::collapse_ws)
+                    .filter(|t| !t.is_empty()),
+                media_type: ty,
+            });
+        }
+    }
+    out
+}
+
+/// The feeds of an OPML file as (title, xmlUrl), outlines nested at any depth. Read with
+/// an HTML parser on purpose: OPML in the wild is often not well-formed XML.
+pub fn read_opml(text: &str) -> Vec<(String, String)> {
+    let doc = Html::parse_document(text);
+    let outline = Selector::parse("outline").expect("valid selector");
+    doc.select(&outline)
+        .filter_map(|o| {
+            let v = o.value();
+            let url = v.attr("xmlurl")?.trim().to_string();
+            let title = v
+                .attr("title")
+                .or_else(|| v.attr("text"))
+                .map(crate::collapse_ws)
+                .filter(|t| !t.is_empty());
+            Some((title.unwrap_or_else(|| url.clone()), url))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn announced_feeds_are_found_and_resolved() {
+        let html = r#"<html><head>
+            <link rel="alternate" type="application/rss+xml" title="Posts" href="/feed.xml">
+            <link rel="alternate" type="application/atom+xml" href="https://blog.example/atom">
+            <link rel="alternate" type="text/html" hreflang="de" href="/de/">
+            <link rel="stylesheet" type="text/css" href="/s.css">
+            <link rel="alternate" type="application/rss+xml" title="Posts again" href="/feed.xml">
+          </head></html>"#;
+        let got = feed_links(html, "https://blog.example/post/1");
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].url, "https://blog.example/feed.xml");
+        assert_eq!(got[0].title.as_deref(), Some("Posts"));
+        assert_eq!(got[1].media_type, "application/atom+xml");
+    }
+
+    #[test]
+    fn opml_outlines_are_read_at_any_depth() {
+        let opml = r#"<?xml version="1.0"?><opml version="2.0"><body>
+            <outline text="Tech"><outline text="Blog &amp; more" type="rss" xmlUrl="https://blog.example/feed"/></outline>
+            <outline title="Top" xmlUrl="https://top.example/rss"/><outline text="folder only"/></body></opml>"#;
+        assert_eq!(
+            read_opml(opml),
+            vec![
+                (
+                    "Blog & more".to_string(),
+                    "https://blog.example/feed".to_string()
+                ),
+                ("Top".to_string(), "https://top.example/rss".to_string())
+            ]
+        );
+    }
+}

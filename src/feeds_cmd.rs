@@ -1,0 +1,317 @@
+//! `dossier feeds discover|import-opml|export-opml`: finding feeds and moving them in and
+//! out of the config.
+//!
+//! Import appends `[[feed]]` blocks to the config as text, so the operator's comments and
+//! layout survive; the result is validated before it replaces the file (atomically).
+
+use crate::config::{self, Config};
+use crate::{EXIT_FAILED, EXIT_USAGE, Exit, pipeline};
+use anyhow::{Context, Result};
+use dossier_fetch::{FetchOutcome, FetchRequest, Fetcher};
+use serde::Serialize;
+use std::collections::HashSet;
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// Paths where sites commonly serve a feed without linking it.
+const WELL_KNOWN: &[&str] = &[
+    "/feed",
+    "/rss",
+    "/rss.xml",
+    "/feed.xml",
+    "/atom.xml",
+    "/index.xml",
+    "/feed.json",
+    "/?feed=rss2",
+];
+
+#[derive(Serialize)]
+struct Found {
+    url: String,
+    title: Option<String>,
+    /// `link` (announced by the page) or `well-known` (found at a common path).
+    found_by: &'static str,
+    r#type: Option<String>,
+}
+
+fn fetch(
+    rt: &tokio::runtime::Runtime,
+    fetcher: &Fetcher,
+    url: &str,
+    no_redirects: bool,
+) -> Option<dossier_fetch::Fetched> {
+    match rt.block_on(fetcher.fetch(&FetchRequest {
+        url: url.to_string(),
+        no_redirects,
+        ..Default::default()
+    })) {
+        FetchOutcome::Fetched(f) => Some(f),
+        _ => None,
+    }
+}
+
+/// Lists the feeds a site offers: `<link rel="alternate">` on the page, then a few
+/// well-known paths (fetched without following redirects), with a config snippet.
+pub fn discover(url: &str, json: bool, cfg: Option<&Config>) -> Result<()> {
+    let settings = cfg.map(|c| c.fetch.clone()).unwrap_or_default();
+    let fetcher = Fetcher::new(pipeline::fetch_config(&settings))?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let page = match rt.block_on(fetcher.fetch(&FetchRequest {
+        url: url.to_string(),
+        ..Default::default()
+    })) {
+        FetchOutcome::Fetched(f) => f,
+        FetchOutcome::Failed(f) => {
+            return Err(Exit {
+                code: EXIT_FAILED,
+                message: format!("{url}: {}: {}", f.class.as_str(), f.message),
+            }
+            .into());
+        }
+        _ => {
+            return Err(Exit {
+                code: EXIT_FAILED,
+                message: format!("{url}: no page to read"),
+            }
+            .into());
+        }
+    };
+    let base = url::Url::parse(&page.final_url).context("page URL")?;
+    let mut found: Vec<Found> = Vec::new();
+    let mut seen = HashSet::new();
+
+    // The page itself may be a feed.
+    if let Ok(feed) = dossier_extract::parse_feed(
+        &page.body,
+        Some(&page.final_url),
+        page.content_type.as_deref(),
+    ) {
+        seen.insert(page.final_url.clone());
+        found.push(Found {
+            url: page.final_url.clone(),
+            title: feed.title,
+            found_by: "link",
+            r#type: page.content_type.clone(),
+        });
+    } else {
+        let html = String::from_utf8_lossy(
+            &dossier_extract::charset::to_utf8(&page.body, page.content_type.as_deref()).bytes,
+        )
+        .into_owned();
+        for link in dossier_extract::discover::feed_links(&html, &page.final_url) {
+            if seen.insert(link.url.clone()) {
+                found.push(Found {
+                    url: link.url,
+                    title: link.title,
+                    found_by: "link",
+                    r#type: Some(link.media_type),
+                });
+            }
+        }
+    }
+    if found.is_empty() {
+        for path in WELL_KNOWN {
+            let Ok(candidate) = base.join(path) else {
+                continue;
+            };
+            if seen.contains(candidate.as_str()) {
+                continue;
+            }
+            if let Some(f) = fetch(&rt, &fetcher, candidate.as_str(), true) {
+                if let Ok(feed) = dossier_extract::parse_feed(
+                    &f.body,
+                    Some(&f.final_url),
+                    f.content_type.as_deref(),
+                ) {
+                    seen.insert(candidate.to_string());
+                    found.push(Found {
+                        url: candidate.to_string(),
+                        title: feed.title,
+                        found_by: "well-known",
+                        r#type: f.content_type,
+                    });
+                }
+            }
+        }
+    }
+    if json {
+        let mut out = String::new();
+        for f in &found {
+            out += &serde_json::to_string(f)?;
+            out.push('\n');
+        }
+        print!("{out}");
+    } else if found.is_empty() {
+        eprintln!(
+            "dossier: {url}: no feed found (no <link rel=\"alternate\"> and none at the usual paths)"
+        );
+    } else {
+        let mut out = format!("# Feeds offered by {url}\n");
+        for f in &found {
+            let name = f
+                .title
+                .clone()
+                .unwrap_or_else(|| base.host_str().unwrap_or("feed").to_string());
+            let _ = write!(
+                out,
+                "\n[[feed]]\nname = {}\nurl = {}\nkind = \"feed\"\n",
+                toml_str(&name),
+                toml_str(&f.url)
+            );
+        }
+        print!("{out}");
+    }
+    if found.is_empty() {
+        return Err(Exit {
+            code: EXIT_FAILED,
+            message: String::new(),
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// A TOML basic string.
+fn toml_str(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Adds the OPML file's feeds to the config, skipping those already there.
+pub fn import_opml(file: &Path, cfg: &Config) -> Result<()> {
+    let opml =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let entries = dossier_extract::discover::read_opml(&opml);
+    if entries.is_empty() {
+        return Err(Exit {
+            code: EXIT_USAGE,
+            message: format!("{}: no <outline xmlUrl=...> found", file.display()),
+        }
+        .into());
+    }
+    let mut names: HashSet<String> = cfg.feeds.iter().map(|f| f.name.clone()).collect();
+    let urls: HashSet<String> = cfg.feeds.iter().map(|f| f.url.clone()).collect();
+    let mut text = std::fs::read_to_string(&cfg.path)?;
+    let (mut added, mut skipped, mut invalid) = (0, 0, 0);
+    let mut block = String::new();
+    for (title, url) in entries {
+        let Ok(parsed) = url::Url::parse(&url) else {
+            invalid += 1;
+            eprintln!("dossier: {}: skipped `{url}`: not a URL", file.display());
+            continue;
+        };
+        if !matches!(parsed.scheme(), "http" | "https") {
+            invalid += 1;
+            eprintln!(
+                "dossier: {}: skipped `{url}`: not http or https",
+                file.display()
+            );
+            continue;
+        }
+        if urls.contains(parsed.as_str()) || urls.contains(&url) {
+            skipped += 1;
+            continue;
+        }
+        let mut name = title.clone();
+        let mut n = 2;
+        while names.contains(&name) || name.starts_with("reactive:") {
+            name = format!("{title} ({n})");
+            n += 1;
+        }
+        names.insert(name.clone());
+        let _ = write!(
+            block,
+            "\n[[feed]]\nname = {}\nurl = {}\nkind = \"feed\"\n",
+            toml_str(&name),
+            toml_str(parsed.as_str())
+        );
+        added += 1;
+    }
+    if added > 0 {
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        let _ = write!(text, "\n# Imported from {}\n{block}", file.display());
+        // Validate before anything is replaced: a bad import must not break a working config.
+        config::parse(&text, &cfg.path)?;
+        let tmp = cfg.path.with_extension("toml.tmp");
+        std::fs::write(&tmp, &text).with_context(|| format!("cannot write {}", tmp.display()))?;
+        std::fs::rename(&tmp, &cfg.path)
+            .with_context(|| format!("cannot replace {}", cfg.path.display()))?;
+    }
+    println!(
+        "dossier: added {added} feeds to {}, skipped {skipped} already there, {invalid} invalid",
+        cfg.path.display()
+    );
+    Ok(())
+}
+
+fn xml_attr(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Prints every configured feed as OPML 2.0, topic feeds grouped under their topic.
+pub fn export_opml(cfg: &Config) -> Result<()> {
+    let mut out = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<opml version=\"2.0\">\n  <head><title>dossier feeds</title></head>\n  <body>\n",
+    );
+    let outline = |f: &dossier_model::FeedSpec, indent: &str| {
+        format!(
+            "{indent}<outline type=\"rss\" text=\"{0}\" title=\"{0}\" xmlUrl=\"{1}\"/>\n",
+            xml_attr(&f.name),
+            xml_attr(&f.url)
+        )
+    };
+    for t in &cfg.topics {
+        let own: Vec<_> = cfg
+            .feeds
+            .iter()
+            .filter(|f| f.owner_topic.as_deref() == Some(&t.slug))
+            .collect();
+        if own.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "    <outline text=\"{}\" title=\"{}\">",
+            xml_attr(&t.slug),
+            xml_attr(&t.title)
+        );
+        for f in own {
+            out += &outline(f, "      ");
+        }
+        out += "    </outline>\n";
+    }
+    for f in cfg.feeds.iter().filter(|f| f.owner_topic.is_none()) {
+        out += &outline(f, "    ");
+    }
+    out += "  </body>\n</opml>\n";
+    print!("{out}");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_strings_are_escaped() {
+        assert_eq!(toml_str("a \"q\" \\ b"), r#""a \"q\" \\ b""#);
+    }
+}
