@@ -69,6 +69,7 @@ fn run_dossier(
     dossier: &Path,
     dir: &Path,
     rows: &[(String, String, String)],
+    jobs: Option<usize>,
 ) -> Result<(HashMap<String, Option<String>>, f64)> {
     let mut input = String::new();
     for (file, _, url) in rows {
@@ -77,6 +78,7 @@ fn run_dossier(
     let started = Instant::now();
     let mut child = Command::new(dossier)
         .args(["inspect", "-"])
+        .args(jobs.map(|j| format!("--jobs={j}")))
         .env_remove("DOSSIER_CONFIG")
         .current_dir(std::env::temp_dir())
         .stdin(Stdio::piped())
@@ -166,11 +168,14 @@ pub fn run(dossier: &Path, dir: &Path, script: &Path, runs: usize) -> Result<Opt
         s
     };
     let mut ours = Vec::new();
+    let mut ours_one = Vec::new();
     let mut ours_score = Score::default();
     for _ in 0..runs {
-        let (days, wall) = run_dossier(dossier, dir, &rows)?;
+        let (days, wall) = run_dossier(dossier, dir, &rows, None)?;
         ours_score = score(&days);
         ours.push(n as f64 / wall);
+        let (_, wall) = run_dossier(dossier, dir, &rows, Some(1))?;
+        ours_one.push(n as f64 / wall);
     }
     let mut t = String::new();
     let _ = writeln!(
@@ -187,9 +192,14 @@ pub fn run(dossier: &Path, dir: &Path, script: &Path, runs: usize) -> Result<Opt
     let _ = writeln!(t, "|---|---|---|---|---|---|");
     let _ = writeln!(
         t,
-        "| dossier inspect | {} | {} |",
+        "| dossier inspect (all cores) | {} | {} |",
         ours_score.row(),
         fmt_spread(&ours, 0)
+    );
+    let _ = writeln!(
+        t,
+        "| dossier inspect --jobs 1 | (same) | | | | {} |",
+        fmt_spread(&ours_one, 0)
     );
     let mut fast_rate = None;
     for mode in ["fast", "extensive"] {
@@ -224,8 +234,9 @@ pub fn run(dossier: &Path, dir: &Path, script: &Path, runs: usize) -> Result<Opt
     if let Some(fast) = fast_rate {
         let _ = writeln!(
             t,
-            "\nSpeed ratio, dossier / htmldate fast (medians): {:.2}",
-            crate::report::spread(&ours).0 / fast
+            "\nSpeed ratio to htmldate fast (medians): dossier on all cores {:.2}, on one core {:.2}.",
+            crate::report::spread(&ours).0 / fast,
+            crate::report::spread(&ours_one).0 / fast
         );
     }
     Ok(Some(t))
