@@ -684,6 +684,17 @@ fn read_document(
             (doc.items, ttl, doc.warnings)
         }
     };
+    let mut warnings = warnings;
+    if let dossier_normalize::GuidQuality::Unreliable {
+        missing,
+        repeated,
+        total,
+    } = dossier_normalize::guid_quality(&raw)
+    {
+        warnings.push(format!(
+            "guids unreliable ({missing} of {total} missing, {repeated} repeated): items identified by link instead"
+        ));
+    }
     let mut items = normalize_document(raw, feed, matcher, now);
     date_from_urls(&mut items, now);
     let warning = (!warnings.is_empty()).then(|| warnings.join("; "));

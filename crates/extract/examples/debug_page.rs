@@ -12,5 +12,10 @@ fn main() {
     for p in &pages {
         let _ = dossier_extract::inspect_page(p, None, None, chrono::Utc::now());
     }
-    println!("{} pages: parse {:?}, inspect {:?}", pages.len(), parse, t.elapsed());
+    println!(
+        "{} pages: parse {:?}, inspect {:?}",
+        pages.len(),
+        parse,
+        t.elapsed()
+    );
 }

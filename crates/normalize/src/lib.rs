@@ -21,12 +21,64 @@ pub use crate::url::{canonical_url, dedup_key};
 /// Items with nothing to cite (no title, no text and no link) are dropped. A link shared
 /// by several different items of one document (a feed that points every item at its home
 /// page) is not used as an identity key for them, so they are not merged into one.
+/// What a document's guids are worth, decided per fetch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GuidQuality {
+    /// Guids identify items.
+    Usable,
+    /// Too many empty or repeated guids: items are identified by link (or hash) instead.
+    Unreliable {
+        missing: usize,
+        repeated: usize,
+        total: usize,
+    },
+}
+
+/// Whether a document's guids can identify its items: not when at least half are missing
+/// (in a feed that has some), or when any guid stands for two different items.
+pub fn guid_quality(raw: &[RawItem]) -> GuidQuality {
+    let total = raw.len();
+    let mut seen: HashMap<&str, &RawItem> = HashMap::new();
+    let (mut missing, mut repeated) = (0, 0);
+    for r in raw {
+        match r.guid.as_deref().map(str::trim).filter(|g| !g.is_empty()) {
+            None => missing += 1,
+            Some(g) => {
+                if let Some(prev) = seen.insert(g, r) {
+                    if prev.link != r.link || prev.title != r.title {
+                        repeated += 1;
+                    }
+                }
+            }
+        }
+    }
+    if repeated > 0 || (missing > 0 && missing < total && missing * 2 >= total) {
+        GuidQuality::Unreliable {
+            missing,
+            repeated,
+            total,
+        }
+    } else {
+        GuidQuality::Usable
+    }
+}
+
+/// The form of a guid that survives drift: a URL-shaped guid edited from http to https, in
+/// host case or with a trailing slash stays the same key.
+fn guid_key(guid: &str) -> String {
+    match canonical_url(guid) {
+        Some(u) if guid.contains("://") => format!("~{}", dedup_key(&u)),
+        _ => guid.to_string(),
+    }
+}
+
 pub fn normalize_document(
     raw: Vec<RawItem>,
     feed: &FeedSpec,
     matcher: &TopicMatcher,
     now: DateTime<Utc>,
 ) -> Vec<Item> {
+    let use_guids = guid_quality(&raw) == GuidQuality::Usable;
     let canon: Vec<Option<::url::Url>> = raw
         .iter()
         .map(|r| r.link.as_deref().and_then(canonical_url))
@@ -55,7 +107,15 @@ pub fn normalize_document(
         .zip(keys)
         .zip(shared)
         .filter_map(|(((r, url), key), shared)| {
-            normalize_item(r, url, if shared { None } else { key }, feed, matcher, now)
+            normalize_item(
+                r,
+                url,
+                if shared { None } else { key },
+                feed,
+                matcher,
+                now,
+                use_guids,
+            )
         })
         .collect()
 }
@@ -67,6 +127,7 @@ fn normalize_item(
     feed: &FeedSpec,
     matcher: &TopicMatcher,
     now: DateTime<Utc>,
+    use_guids: bool,
 ) -> Option<Item> {
     let summary = raw.summary.filter(|s| !s.is_empty());
     let title = match raw.title.filter(|t| !t.is_empty()) {
@@ -94,13 +155,13 @@ fn normalize_item(
     };
 
     let mut keys = Vec::with_capacity(2);
-    if let Some(g) = &guid {
-        keys.push(format!("guid:{}\u{1f}{}", feed.key, g));
+    if let Some(g) = guid.as_deref().filter(|_| use_guids) {
+        keys.push(format!("guid:{}\u{1f}{}", feed.key, guid_key(g)));
     }
     if let Some(k) = &url_key {
         keys.push(format!("url:{k}"));
     }
-    let identity = if guid.is_some() {
+    let identity = if guid.is_some() && use_guids {
         IdentityRule::Guid
     } else if url_key.is_some() {
         IdentityRule::Link
@@ -185,20 +246,19 @@ mod tests {
     #[test]
     fn identity_ladder_prefers_guid_then_link_then_hash() {
         let m = TopicMatcher::default();
-        let items = normalize_document(
-            vec![
-                raw(
-                    Some("g1"),
-                    Some("https://x.example/1?utm_source=a"),
-                    Some("One"),
-                ),
-                raw(None, Some("https://x.example/2"), Some("Two")),
-                raw(None, None, Some("Three")),
-            ],
-            &feed(None, &[]),
-            &m,
-            now(),
-        );
+        // One document per rule: within one document, guid quality decides for all.
+        let items: Vec<Item> = [
+            raw(
+                Some("g1"),
+                Some("https://x.example/1?utm_source=a"),
+                Some("One"),
+            ),
+            raw(None, Some("https://x.example/2"), Some("Two")),
+            raw(None, None, Some("Three")),
+        ]
+        .into_iter()
+        .flat_map(|r| normalize_document(vec![r], &feed(None, &[]), &m, now()))
+        .collect();
         assert_eq!(items[0].identity, IdentityRule::Guid);
         assert_eq!(
             items[0].keys,
@@ -215,6 +275,63 @@ mod tests {
         assert_eq!(items[1].identity, IdentityRule::Link);
         assert_eq!(items[2].identity, IdentityRule::Hash);
         assert!(items[2].keys[0].starts_with("hash:Feed A\u{1f}"));
+    }
+
+    #[test]
+    fn url_guids_absorb_drift() {
+        let m = TopicMatcher::default();
+        let a = normalize_document(
+            vec![raw(Some("http://Blog.example/p/1/"), None, Some("A"))],
+            &feed(None, &[]),
+            &m,
+            now(),
+        );
+        let b = normalize_document(
+            vec![raw(Some("https://blog.example/p/1"), None, Some("A"))],
+            &feed(None, &[]),
+            &m,
+            now(),
+        );
+        assert_eq!(a[0].keys, b[0].keys);
+        assert_eq!(
+            a[0].guid.as_deref(),
+            Some("http://Blog.example/p/1/"),
+            "the guid itself is kept as given"
+        );
+    }
+
+    #[test]
+    fn unreliable_guids_give_way_to_links() {
+        let m = TopicMatcher::default();
+        let same_guid = vec![
+            raw(Some("x"), Some("https://x.example/1"), Some("One")),
+            raw(Some("x"), Some("https://x.example/2"), Some("Two")),
+        ];
+        assert_eq!(
+            guid_quality(&same_guid),
+            GuidQuality::Unreliable {
+                missing: 0,
+                repeated: 1,
+                total: 2
+            }
+        );
+        let items = normalize_document(same_guid, &feed(None, &[]), &m, now());
+        assert_eq!(items[0].identity, IdentityRule::Link);
+        assert_ne!(items[0].keys, items[1].keys, "two items, not one");
+        let half_missing = vec![
+            raw(Some("a"), Some("https://x.example/1"), Some("One")),
+            raw(None, Some("https://x.example/2"), Some("Two")),
+        ];
+        assert!(matches!(
+            guid_quality(&half_missing),
+            GuidQuality::Unreliable { missing: 1, .. }
+        ));
+        let none_at_all = vec![raw(None, Some("https://x.example/1"), Some("One"))];
+        assert_eq!(
+            guid_quality(&none_at_all),
+            GuidQuality::Usable,
+            "a feed without guids is not a broken one"
+        );
     }
 
     #[test]

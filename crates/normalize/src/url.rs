@@ -56,13 +56,24 @@ fn is_tracking(name: &str) -> bool {
 
 /// The canonical form of an item link, or `None` when it is not an http(s) URL.
 ///
-/// The `url` crate already applies RFC 3986 normalisation of scheme and host case, default
-/// ports and dot segments; on top of it the fragment and tracking parameters go.
+/// In order: redirect wrappers are unwrapped (search-engine click URLs, old Google News
+/// article ids), AMP forms mapped to the article they render, then RFC 3986 normalisation
+/// (the `url` crate does scheme and host case, default ports and dot segments; here
+/// percent-encoded unreserved characters are decoded and other escapes upper-cased), and
+/// finally the fragment and tracking parameters go.
 pub fn canonical_url(raw: &str) -> Option<Url> {
     let mut url = Url::parse(raw.trim()).ok()?;
+    for _ in 0..3 {
+        match unwrap_redirect(&url) {
+            Some(inner) => url = inner,
+            None => break,
+        }
+    }
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return None;
     }
+    url = deamp(url);
+    normalize_percent(&mut url);
     url.set_fragment(None);
     if url.query().is_some() {
         let kept: Vec<(String, String)> = url
@@ -77,6 +88,176 @@ pub fn canonical_url(raw: &str) -> Option<Url> {
         }
     }
     Some(url)
+}
+
+/// The link a redirect wrapper points at: `google.com/url?q=`, Bing's `apiclick.aspx?url=`
+/// and `ck/a?u=a1<base64>`, Facebook's `l.php?u=`, and old-style Google News article ids
+/// (`news.google.com/articles/CBMi…`, which carry the URL in base64).
+fn unwrap_redirect(url: &Url) -> Option<Url> {
+    let host = url.host_str()?.to_ascii_lowercase();
+    let host = host.strip_prefix("www.").unwrap_or(&host);
+    let param = |names: &[&str]| {
+        url.query_pairs()
+            .find(|(k, _)| names.contains(&k.as_ref()))
+            .map(|(_, v)| v.into_owned())
+    };
+    let inner =
+        if (host.starts_with("google.") || host.contains(".google.")) && url.path() == "/url" {
+            param(&["q", "url"])
+        } else if host.ends_with("bing.com") && url.path().ends_with("/apiclick.aspx") {
+            param(&["url"])
+        } else if host.ends_with("bing.com") && url.path() == "/ck/a" {
+            param(&["u"]).and_then(|u| decode_b64_url(u.strip_prefix("a1")?))
+        } else if matches!(host, "l.facebook.com" | "lm.facebook.com" | "facebook.com")
+            && url.path() == "/l.php"
+        {
+            param(&["u"])
+        } else if host == "news.google.com" {
+            let id = url.path().rsplit('/').next()?;
+            if url.path().contains("/articles/") && id.starts_with("CBMi") {
+                google_news_url(id)
+            } else {
+                None
+            }
+        } else {
+            None
+        }?;
+    Url::parse(&inner)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+}
+
+fn decode_b64_url(s: &str) -> Option<String> {
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(s.trim_end_matches('='))
+        .ok()?;
+    String::from_utf8(bytes).ok()
+}
+
+/// Old Google News article ids are base64url protobuf: a field tag, a length, the URL.
+fn google_news_url(id: &str) -> Option<String> {
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(id.trim_end_matches('='))
+        .ok()?;
+    let start = bytes.windows(4).position(|w| w == b"http")?;
+    // The byte before the URL is its length when under 128 (one-byte varint).
+    let len = usize::from(*bytes.get(start.checked_sub(1)?)?);
+    let end = if len < 128 && start + len <= bytes.len() {
+        start + len
+    } else {
+        start
+            + bytes[start..]
+                .iter()
+                .position(|b| !b.is_ascii_graphic())
+                .unwrap_or(bytes.len() - start)
+    };
+    String::from_utf8(bytes[start..end].to_vec()).ok()
+}
+
+/// The article an AMP URL renders: `cdn.ampproject.org/c/s/HOST/PATH`, `amp.` hosts,
+/// `/amp` path segments, `?amp=1` / `?outputType=amp`.
+fn deamp(url: Url) -> Url {
+    let host = url.host_str().unwrap_or("").to_ascii_lowercase();
+    if host.ends_with("cdn.ampproject.org") {
+        let mut segs = url.path().trim_start_matches('/').splitn(3, '/');
+        let kind = segs.next().unwrap_or("");
+        let second = segs.next().unwrap_or("");
+        let rest = segs.next().unwrap_or("");
+        let (scheme, target) = match (kind, second) {
+            ("c" | "v", "s") => ("https", rest.to_string()),
+            ("c" | "v", h) => ("http", format!("{h}/{rest}")),
+            _ => return url,
+        };
+        let query = url.query().map(|q| format!("?{q}")).unwrap_or_default();
+        return Url::parse(&format!("{scheme}://{target}{query}"))
+            .map(deamp)
+            .unwrap_or(url);
+    }
+    let mut url = url;
+    if let Some(bare) = host.strip_prefix("amp.") {
+        if bare.contains('.') {
+            let _ = url.set_host(Some(bare));
+        }
+    }
+    let segments: Vec<String> = url
+        .path_segments()
+        .map(|s| s.map(str::to_string).collect())
+        .unwrap_or_default();
+    if segments.iter().any(|s| s.eq_ignore_ascii_case("amp")) {
+        let kept: Vec<&str> = segments
+            .iter()
+            .filter(|s| !s.eq_ignore_ascii_case("amp"))
+            .map(String::as_str)
+            .collect();
+        let trailing = url.path().ends_with('/')
+            && !segments
+                .last()
+                .is_some_and(|s| s.eq_ignore_ascii_case("amp"));
+        let mut path = format!("/{}", kept.join("/"));
+        if trailing && !path.ends_with('/') {
+            path.push('/');
+        }
+        url.set_path(&path);
+    }
+    if url.query().is_some() {
+        let kept: Vec<(String, String)> = url
+            .query_pairs()
+            .filter(|(k, v)| !(k == "amp" || (k.eq_ignore_ascii_case("outputType") && v == "amp")))
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        if kept.len() != url.query_pairs().count() {
+            if kept.is_empty() {
+                url.set_query(None);
+            } else {
+                url.query_pairs_mut().clear().extend_pairs(kept);
+            }
+        }
+    }
+    url
+}
+
+/// RFC 3986 §6.2.2: percent-encoded unreserved characters are decoded, other escapes use
+/// upper-case hex.
+fn normalize_percent(url: &mut Url) {
+    fn fix(s: &str) -> Option<String> {
+        if !s.contains('%') {
+            return None;
+        }
+        let b = s.as_bytes();
+        let mut out = String::with_capacity(s.len());
+        let mut i = 0;
+        let mut changed = false;
+        while i < b.len() {
+            if b[i] == b'%'
+                && i + 2 < b.len()
+                && b[i + 1].is_ascii_hexdigit()
+                && b[i + 2].is_ascii_hexdigit()
+            {
+                let v = u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap_or(0);
+                if v.is_ascii_alphanumeric() || matches!(v, b'-' | b'.' | b'_' | b'~') {
+                    out.push(v as char);
+                    changed = true;
+                } else {
+                    let upper = s[i..i + 3].to_ascii_uppercase();
+                    changed |= upper != s[i..i + 3];
+                    out.push_str(&upper);
+                }
+                i += 3;
+            } else {
+                out.push(b[i] as char);
+                i += 1;
+            }
+        }
+        changed.then_some(out)
+    }
+    if let Some(p) = fix(url.path()) {
+        url.set_path(&p);
+    }
+    if let Some(q) = url.query().and_then(fix) {
+        url.set_query(Some(&q));
+    }
 }
 
 /// The key under which one story is found again whatever the link's surface form.
@@ -143,6 +324,82 @@ mod tests {
         assert_eq!(
             canon("https://site.example/item?id=9&page=2"),
             "https://site.example/item?id=9&page=2"
+        );
+    }
+
+    #[test]
+    fn unreserved_escapes_are_decoded_and_others_upper_cased() {
+        assert_eq!(
+            canon("https://x.example/%7Euser/caf%c3%a9?q=%41%2f"),
+            "https://x.example/~user/caf%C3%A9?q=A%2F"
+        );
+    }
+
+    #[test]
+    fn redirect_wrappers_are_unwrapped() {
+        assert_eq!(
+            canon(
+                "https://www.google.com/url?sa=t&q=https%3A%2F%2Fnews.example%2Fstory%3Futm_source%3Dg&ved=1"
+            ),
+            "https://news.example/story"
+        );
+        assert_eq!(
+            canon(
+                "https://www.bing.com/news/apiclick.aspx?ref=FexRss&aid=&tid=1&url=https%3a%2f%2fnews.example%2fa&c=1"
+            ),
+            "https://news.example/a"
+        );
+        assert_eq!(
+            canon("https://www.bing.com/ck/a?!&&p=abc&u=a1aHR0cHM6Ly9uZXdzLmV4YW1wbGUvYg&ntb=1"),
+            "https://news.example/b"
+        );
+        assert_eq!(
+            canon("https://l.facebook.com/l.php?u=https%3A%2F%2Fnews.example%2Fc&h=x"),
+            "https://news.example/c"
+        );
+    }
+
+    #[test]
+    fn old_google_news_ids_are_decoded_offline() {
+        use base64::Engine as _;
+        let target = "https://news.example/2026/05/story";
+        let mut proto = vec![0x08, 0x13, 0x22, target.len() as u8];
+        proto.extend_from_slice(target.as_bytes());
+        proto.extend_from_slice(&[0xd2, 0x01, 0x00]);
+        let id = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&proto);
+        assert!(id.starts_with("CBMi"), "{id}");
+        assert_eq!(
+            canon(&format!("https://news.google.com/rss/articles/{id}?oc=5")),
+            target
+        );
+    }
+
+    #[test]
+    fn amp_forms_map_to_their_article() {
+        assert_eq!(
+            canon("https://news-example.cdn.ampproject.org/c/s/news.example/amp/story-1"),
+            "https://news.example/story-1"
+        );
+        assert_eq!(
+            canon("https://amp.news.example/story-2"),
+            "https://news.example/story-2"
+        );
+        assert_eq!(
+            canon("https://news.example/story-3/amp/"),
+            "https://news.example/story-3/"
+        );
+        assert_eq!(
+            canon("https://news.example/story-4?amp=1&id=4"),
+            "https://news.example/story-4?id=4"
+        );
+        assert_eq!(
+            canon("https://news.example/story-5?outputType=amp"),
+            "https://news.example/story-5"
+        );
+        assert_eq!(
+            canon("https://news.example/amplifier/story"),
+            "https://news.example/amplifier/story",
+            "only whole segments"
         );
     }
 
