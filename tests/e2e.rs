@@ -1390,12 +1390,7 @@ async fn undated_items_are_dated_from_their_pages_once() {
         "/search.rss",
         rss(&[
             ("1", "Undated story", &format!("{base}/story-1"), None),
-            (
-                "2",
-                "AMP copy",
-                &format!("{base}/amp/story-2"),
-                Some("Tue, 19 May 2026 08:00:00 GMT"),
-            ),
+            ("2", "Shortlink copy", &format!("{base}/p?id=2"), None),
             ("3", "Broken page", &format!("{base}/gone"), None),
             (
                 "4",
@@ -1415,9 +1410,9 @@ async fn undated_items_are_dated_from_their_pages_once() {
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(path("/amp/story-2"))
+    Mock::given(path("/p"))
         .respond_with(ResponseTemplate::new(200).set_body_raw(
-            format!(r#"<html><head><link rel="canonical" href="{base}/story-2"><title>AMP copy</title></head><body></body></html>"#),
+            format!(r#"<html><head><link rel="canonical" href="{base}/story-2"><title>Shortlink copy</title></head><body></body></html>"#),
             "text/html",
         ))
         .expect(1)
@@ -1436,7 +1431,13 @@ async fn undated_items_are_dated_from_their_pages_once() {
     let stats: Value = serde_json::from_str(stdout(&out).trim()).unwrap();
     assert_eq!(stats["dated_from_pages"], 1, "{stats}");
     let items = env.json_lines(&["items", "--json"]);
-    let find = |t: &str| items.iter().find(|i| i["title"] == t).unwrap().clone();
+    let find = |t: &str| {
+        items
+            .iter()
+            .find(|i| i["title"] == t)
+            .unwrap_or_else(|| panic!("{t} not in {items:?}"))
+            .clone()
+    };
     let dated = find("Undated story");
     assert_eq!(
         (
@@ -1460,7 +1461,7 @@ async fn undated_items_are_dated_from_their_pages_once() {
         ),
         (Some("first_seen"), Value::Null)
     );
-    let amp = find("AMP copy");
+    let amp = find("Shortlink copy");
     let canonical = find("Story two, canonical form");
     assert_eq!(
         amp["url"],
@@ -1587,4 +1588,62 @@ fn opml_import_keeps_comments_skips_known_feeds_and_export_lists_them() {
         );
     }
     assert!(exported.contains("text=\"Fresh &amp; new\""));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_story_via_three_feeds_with_tracking_and_amp_variants_and_a_retweet_is_one_source() {
+    let server = MockServer::start().await;
+    let base = server.uri();
+    serve_feed(
+        &server,
+        "/a.rss",
+        rss(&[(
+            "a-1",
+            "Chip exports curbed",
+            "https://news.example/2026/05/chips?utm_source=rss",
+            Some("Tue, 19 May 2026 08:00:00 GMT"),
+        )]),
+        "\"a\"",
+    )
+    .await;
+    serve_feed(
+        &server,
+        "/b.rss",
+        rss(&[(
+            "b-9",
+            "Chip exports curbed - Wire Service",
+            "https://news-example.cdn.ampproject.org/c/s/news.example/2026/05/chips/amp/",
+            Some("Tue, 19 May 2026 09:00:00 GMT"),
+        )]),
+        "\"b\"",
+    )
+    .await;
+    serve_feed(
+        &server,
+        "/c.rss",
+        rss(&[(
+            "c-3",
+            "Chip exports curbed",
+            "https://amp.news.example/2026/05/chips?amp=1&amp;fbclid=z",
+            Some("Tue, 19 May 2026 10:00:00 GMT"),
+        )]),
+        "\"c\"",
+    )
+    .await;
+    let feeds: String = ["a", "b", "c"]
+        .iter()
+        .map(|n| {
+            format!("[[feed]]\nname = \"{n}\"\nurl = \"{base}/{n}.rss\"\ntopics = [\"t\"]\n\n")
+        })
+        .collect();
+    let env = Env::new(&format!(
+        "[[topic]]\nslug = \"t\"\ntitle = \"T\"\n\n{feeds}"
+    ));
+    assert_eq!(env.run(&["run"]).status.code(), Some(0));
+    let items = env.json_lines(&["items", "--json"]);
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0]["sightings"], 3);
+    assert_eq!(items[0]["url"], "https://news.example/2026/05/chips");
+    let v = env.json_lines(&["version", "cut", "t", "--json"]);
+    assert_eq!(v[0]["item_count"], 1);
 }

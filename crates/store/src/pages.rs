@@ -36,7 +36,8 @@ impl Store {
              WHERE page_checked_at IS NULL AND COALESCE(url, original_url) IS NOT NULL
                AND (date_source IN ('first_seen', 'url')
                     OR url LIKE '%/amp/%' OR url LIKE '%amp=1%' OR url LIKE '%://amp.%'
-                    OR url LIKE '%.ampproject.org/%')
+                    OR url LIKE '%.ampproject.org/%' OR url LIKE '%feedproxy.google.com/%'
+                    OR url LIKE '%feeds.feedburner.com/~r/%')
              ORDER BY id DESC LIMIT ?1",
         )?;
         let rows = stmt.query_map([limit as i64], |r| {
