@@ -21,8 +21,9 @@ Per file, `dossier parse FILE` must exit 0 (JSON Lines on stdout) or 1 (not a fe
 a message on stderr); exit 101 is a panic, anything else (or a 60 s timeout) is an error.
 Entries are paired by position, only when both sides yield the same number of entries;
 the rest are counted as "entry count differs". Feedparser's entries that have no title,
-no text (summary or content) and no link are left out first: dossier drops those by
-design (README, identity rules), and most corpus files test one such lone field. Fields compared per pair:
+no text (summary or content, tags stripped) and no absolute link are left out first:
+dossier drops those by design (README, identity rules), and many corpus files test one
+such lone field (see fp_is_empty). Fields compared per pair:
 
 - title: feedparser `title` vs dossier `title`, white space collapsed. A feedparser title
   whose title_detail type is HTML/XHTML has its tags stripped and entities unescaped
@@ -50,6 +51,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import urllib.parse
 import warnings
 from datetime import datetime, timezone
 
@@ -137,10 +139,31 @@ def show_instant(t):
     return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def html_text(value):
+    return collapse(html.unescape(re.sub(r"<[^>]+>", "", value or "")))
+
+
 def fp_is_empty(entry):
-    """True for an entry with no title, no text and no link: dossier drops those."""
-    has_text = entry.get("summary") or any(c.get("value") for c in entry.get("content", []))
-    return not (entry.get("title") or has_text or entry.get("link"))
+    """Why dossier would drop this feedparser entry, or None when it would keep it.
+
+    dossier drops an entry with no title, no text and no link (README, identity rules).
+    Text is what is left of summary/content once tags are stripped; a link counts only
+    when absolute (there is no base URL for a file) and not when feedparser made it up
+    from the entry's id (feedparser's `guidislink`: an id-only entry gets its id as link).
+    """
+    if fp_title(entry):
+        return None
+    texts = [entry.get("summary")] + [c.get("value") for c in entry.get("content", [])]
+    if any(html_text(t) for t in texts):
+        return None
+    link = entry.get("link")
+    if link and urllib.parse.urlsplit(link).netloc:
+        if not entry.get("guidislink"):
+            return None
+        return "only an id, which feedparser copies into link"
+    if link:
+        return "no title or text, only a relative link"
+    return "no title, no text, no link"
 
 
 def fp_fields(entry):
@@ -207,6 +230,7 @@ def main():
     fp_crashes = []
     files_paired = 0
     dropped_empty = [0, 0]  # files, entries: feedparser entries dossier drops by design
+    left_out_why = {}
 
     for rel in files:
         d = dossier_runs[rel]
@@ -218,6 +242,7 @@ def main():
         all_fp_entries = fp.get("entries", [])
         # dossier drops entries with no title, no text and no link (README, Identity)
         fp_entries = [e for e in all_fp_entries if not fp_is_empty(e)]
+        left_out = [fp_is_empty(e) for e in all_fp_entries if fp_is_empty(e)]
         if d["rc"] == 101:
             panics.append((rel, d["stderr"].strip().splitlines()[:1]))
             continue
@@ -232,9 +257,11 @@ def main():
         if len(fp_entries) != len(d["items"]):
             count_differs.append((rel, len(fp_entries), len(d["items"])))
             continue
-        if len(all_fp_entries) != len(fp_entries):
+        if left_out:
             dropped_empty[0] += 1
-            dropped_empty[1] += len(all_fp_entries) - len(fp_entries)
+            dropped_empty[1] += len(left_out)
+            for why in left_out:
+                left_out_why[why] = left_out_why.get(why, 0) + 1
         if not fp_entries:
             continue
         files_paired += 1
@@ -282,6 +309,8 @@ def main():
     out.append(f"| entry count differs | {len(count_differs)} |")
     out.append(f"| same count once feedparser's entries without title, text and link are "
                f"left out ({dropped_empty[1]} entries) | {dropped_empty[0]} |")
+    for why, n in sorted(left_out_why.items()):
+        out.append(f"| … entries left out: {why} | {n} |")
     out.append(f"| feedparser raised | {len(fp_crashes)} |")
     out.append(f"| entries without a feedparser title (left out of title) | {untitled['entries']} |")
     print("\n".join(out))

@@ -315,6 +315,9 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunReport> {
         }
     };
     stats.not_fetched = total as u64 - sent;
+    if stats.items_new > 0 {
+        mark_near_duplicates(&mut store, now)?;
+    }
     if cfg.fetch.article_pages && !outage {
         let left = opts.deadline.map(|d| d.saturating_sub(started.elapsed()));
         if left.is_none_or(|l| !l.is_zero()) {
@@ -335,6 +338,61 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunReport> {
         failures,
         outage,
     })
+}
+
+/// How far apart two copies of one story may be published and still be found.
+const NEAR_DUP_WINDOW: Duration = Duration::days(3);
+
+/// Marks this run's new items that repeat an earlier item: a retweet, a syndicated copy
+/// under another title suffix, a post quoting the earlier item's link. The earliest item
+/// stays the source; the others become `duplicate_of` it.
+fn mark_near_duplicates(store: &mut Store, run_started: DateTime<Utc>) -> Result<u64> {
+    use dossier_normalize::TitleKey;
+    let run = dossier_model::fmt_time(run_started);
+    let Some(earliest) = store.earliest_new(run_started)? else {
+        return Ok(0);
+    };
+    let rows = store.titles_since(earliest - NEAR_DUP_WINDOW)?;
+    let keys: Vec<TitleKey> = rows.iter().map(|r| TitleKey::new(&r.title)).collect();
+    let mut index: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, k) in keys.iter().enumerate() {
+        for w in k.words() {
+            index.entry(w).or_default().push(i);
+        }
+    }
+    let window =
+        |a: &str, b: &str| match (dossier_model::parse_time(a), dossier_model::parse_time(b)) {
+            (Some(a), Some(b)) => (a - b).abs() <= NEAR_DUP_WINDOW,
+            _ => false,
+        };
+    let mut marked = 0;
+    for (i, row) in rows.iter().enumerate() {
+        if row.first_seen_at != run || row.duplicate_of.is_some() || keys[i].is_empty() {
+            continue;
+        }
+        // A post that quotes another item's link is that item.
+        let text = format!("{} {}", row.title, row.summary.as_deref().unwrap_or(""));
+        let quoted = dossier_normalize::neardup::quoted_link_keys(&text)
+            .into_iter()
+            .find_map(|key| store.item_by_key(&format!("url:{key}")).ok().flatten());
+        if let Some(of) = quoted.filter(|of| *of != row.id) {
+            marked += u64::from(store.mark_duplicate(row.id, of)?);
+            continue;
+        }
+        // Else the earliest earlier item whose title tells the same story.
+        let mut seen = std::collections::HashSet::new();
+        let best = keys[i]
+            .words()
+            .flat_map(|w| index.get(w).into_iter().flatten())
+            .filter(|&&j| j < i && seen.insert(j))
+            .filter(|&&j| rows[j].duplicate_of.is_none() && window(&rows[j].sort_at, &row.sort_at))
+            .filter(|&&j| keys[j].similarity(&keys[i]) >= dossier_normalize::neardup::THRESHOLD)
+            .min();
+        if let Some(&j) = best {
+            marked += u64::from(store.mark_duplicate(row.id, rows[j].id)?);
+        }
+    }
+    Ok(marked)
 }
 
 /// Most item pages read in one run: dating old backlogs is spread over runs.

@@ -1647,3 +1647,71 @@ async fn one_story_via_three_feeds_with_tracking_and_amp_variants_and_a_retweet_
     let v = env.json_lines(&["version", "cut", "t", "--json"]);
     assert_eq!(v[0]["item_count"], 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_retweet_a_syndicated_copy_and_a_quoting_post_are_marked_duplicates() {
+    let server = MockServer::start().await;
+    let base = server.uri();
+    serve_feed(
+        &server,
+        "/news.rss",
+        rss(&[
+            (
+                "n1",
+                "China files far more AI patents than the US",
+                "https://news.example/patents",
+                Some("Mon, 18 May 2026 08:00:00 GMT"),
+            ),
+            (
+                "n2",
+                "Live updates: chip talks, day 12",
+                "https://news.example/live-12",
+                Some("Mon, 18 May 2026 09:00:00 GMT"),
+            ),
+        ]),
+        "\"n\"",
+    )
+    .await;
+    let posts = r#"{"version":"https://jsonfeed.org/version/1.1","title":"Posts","items":[
+        {"id":"p1","url":"https://x.example/p1","content_text":"RT @newsdesk: China files far more AI patents than the US","date_published":"2026-05-18T10:00:00Z"},
+        {"id":"p2","url":"https://x.example/p2","content_text":"Must read https://www.news.example/patents?utm_source=x","date_published":"2026-05-18T11:00:00Z"},
+        {"id":"p3","url":"https://wire.example/patents","title":"China files far more AI patents than the US - Wire Service","date_published":"2026-05-18T12:00:00Z"},
+        {"id":"p4","url":"https://x.example/p4","title":"Live updates: chip talks, day 13","date_published":"2026-05-19T09:00:00Z"}]}"#;
+    Mock::given(path("/posts.json"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(posts, "application/feed+json"))
+        .mount(&server)
+        .await;
+    let env = Env::new(&format!(
+        "[[topic]]\nslug = \"t\"\ntitle = \"T\"\n  [[topic.feed]]\n  url = \"{base}/news.rss\"\n  [[topic.feed]]\n  url = \"{base}/posts.json\"\n"
+    ));
+    assert_eq!(env.run(&["run"]).status.code(), Some(0));
+    let items = env.json_lines(&["items", "--json"]);
+    let id_of = |url: &str| items.iter().find(|i| i["url"] == url).unwrap()["id"].clone();
+    let original = id_of("https://news.example/patents");
+    for url in [
+        "https://x.example/p1",
+        "https://x.example/p2",
+        "https://wire.example/patents",
+    ] {
+        let item = items.iter().find(|i| i["url"] == url).unwrap();
+        assert_eq!(
+            item["duplicate_of"], original,
+            "{url} repeats the original: {item}"
+        );
+    }
+    let day13 = items
+        .iter()
+        .find(|i| i["url"] == "https://x.example/p4")
+        .unwrap();
+    assert_eq!(
+        day13["duplicate_of"],
+        Value::Null,
+        "a recurring headline with another number is another story"
+    );
+    let v = env.json_lines(&["version", "cut", "t", "--json"]);
+    assert_eq!(
+        v[0]["item_count"], 3,
+        "original, day 12 and day 13: {}",
+        v[0]
+    );
+}

@@ -5,6 +5,7 @@
 //! identity ladder: guid per feed, else canonical link, else a content hash), its date
 //! and where the date came from, and which topics it joins and why.
 
+pub mod neardup;
 pub mod topics;
 pub mod url;
 
@@ -13,6 +14,7 @@ use dossier_model::{DateSource, FeedSpec, IdentityRule, Item, RawItem, TopicReas
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
+pub use crate::neardup::TitleKey;
 pub use crate::topics::TopicMatcher;
 pub use crate::url::{canonical_url, dedup_key};
 

@@ -24,7 +24,7 @@ impl Keyword {
             return None;
         }
         Some(Keyword {
-            anywhere: collapsed.chars().any(is_unspaced_script),
+            anywhere: collapsed.chars().any(is_unspaced_script_char),
             lower: collapsed.to_lowercase(),
             original: collapsed,
         })
@@ -58,7 +58,7 @@ fn is_word_char(c: char) -> bool {
 }
 
 /// Scripts written without spaces between words.
-fn is_unspaced_script(c: char) -> bool {
+pub(crate) fn is_unspaced_script_char(c: char) -> bool {
     matches!(c as u32,
         0x0E00..=0x0EFF      // Thai, Lao
         | 0x1000..=0x109F    // Myanmar

@@ -9,6 +9,7 @@
 //! change) and keep each item's source number across versions.
 
 mod ingest;
+mod neardup;
 mod pages;
 mod query;
 mod versions;
@@ -18,6 +19,7 @@ use std::path::Path;
 use std::time::Duration;
 
 pub use crate::ingest::{FeedState, FeedUpdate, IngestCounts, RunStats};
+pub use crate::neardup::TitleRow;
 pub use crate::pages::{PageCandidate, PageFindings};
 pub use crate::query::{FeedRow, ItemQuery, ItemRow};
 pub use crate::versions::{Source, Version, VersionSummary, cut_title};

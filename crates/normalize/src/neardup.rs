@@ -1,0 +1,229 @@
+//! Near-duplicate titles: the same story told twice — a retweet or boost, a syndicated
+//! copy with the publisher's name appended, a headline with a typo fixed — as opposed to
+//! two stories on the same subject, or a recurring headline ("Live updates", "Morning
+//! briefing") that names a different day each time.
+//!
+//! A title is reduced to its words (case, punctuation, "RT @user:", "BREAKING:",
+//! a trailing " - Publisher" / " | Site" and links removed). Two titles match when their
+//! word sets are similar enough (Jaccard index) *and* they agree on every number they
+//! carry: "day 812" and "day 813" are two stories however alike the rest. The threshold
+//! was chosen by measurement on a labelled set of title pairs (`fixtures/near-dups/`,
+//! figures in BENCHMARKS.md).
+
+use std::collections::BTreeSet;
+
+/// The similarity at or above which two titles are the same story.
+pub const THRESHOLD: f64 = 0.8;
+
+/// A title reduced for comparison.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TitleKey {
+    words: BTreeSet<String>,
+    numbers: BTreeSet<String>,
+}
+
+/// Prefixes that mark a repost or an urgency label, not content.
+const PREFIXES: &[&str] = &[
+    "breaking",
+    "update",
+    "updated",
+    "watch",
+    "video",
+    "exclusive",
+    "just in",
+    "live",
+    "eilmeldung",
+    "urgent",
+    "último",
+];
+
+fn strip_prefixes(mut t: &str) -> &str {
+    loop {
+        let trimmed = t.trim_start();
+        // "RT @user: text", "RT: text", "RT text"
+        if let Some(rest) = trimmed
+            .strip_prefix("RT ")
+            .or_else(|| trimmed.strip_prefix("RT:"))
+        {
+            let rest = rest.trim_start();
+            t = match rest.strip_prefix('@') {
+                Some(after) => after.split_once(':').map_or(after, |(_, x)| x),
+                None => rest,
+            };
+            continue;
+        }
+        let lower = trimmed.to_lowercase();
+        let label = PREFIXES.iter().find(|p| {
+            lower.starts_with(*p)
+                && lower[p.len()..]
+                    .trim_start()
+                    .starts_with([':', '-', '|', '–', '—'])
+        });
+        match label {
+            Some(p) => {
+                let rest = &trimmed[p.len()..];
+                t = rest
+                    .trim_start()
+                    .trim_start_matches([':', '-', '|', '–', '—']);
+            }
+            None => return trimmed,
+        }
+    }
+}
+
+/// Drops a trailing publisher name: " - Reuters", " | The Site", " — Example News". Only
+/// a short tail (at most five words) after the last separator counts as a name.
+fn strip_suffix(t: &str) -> &str {
+    let cut = [" - ", " | ", " – ", " — ", " :: ", " · "]
+        .iter()
+        .filter_map(|sep| t.rfind(sep))
+        .max();
+    match cut {
+        Some(at) if at > 0 => {
+            let tail = &t[at..];
+            let words = tail.split_whitespace().count().saturating_sub(1);
+            if words <= 5 && at >= t.len() / 3 {
+                &t[..at]
+            } else {
+                t
+            }
+        }
+        _ => t,
+    }
+}
+
+impl TitleKey {
+    pub fn new(title: &str) -> TitleKey {
+        let t = strip_suffix(strip_prefixes(title.trim()));
+        let mut words = BTreeSet::new();
+        let mut numbers = BTreeSet::new();
+        for raw in t.split_whitespace() {
+            if raw.contains("://") || raw.starts_with("www.") {
+                continue;
+            }
+            let w: String = raw
+                .chars()
+                .filter(|c| c.is_alphanumeric() || *c == '%' || *c == '.' || *c == ',')
+                .collect::<String>()
+                .trim_matches(['.', ','])
+                .to_lowercase();
+            if w.is_empty() {
+                continue;
+            }
+            if w.chars().any(|c| c.is_ascii_digit()) {
+                numbers.insert(w.replace(',', ""));
+            }
+            // Scripts without spaces: every character is a word.
+            if w.chars().any(crate::topics::is_unspaced_script_char) {
+                for c in w.chars() {
+                    words.insert(c.to_string());
+                }
+            } else {
+                words.insert(w);
+            }
+        }
+        TitleKey { words, numbers }
+    }
+
+    /// How alike two titles are, from 0 (nothing shared) to 1 (the same words). Titles
+    /// whose numbers differ are never alike.
+    pub fn similarity(&self, other: &TitleKey) -> f64 {
+        if self.numbers != other.numbers || self.words.is_empty() || other.words.is_empty() {
+            return 0.0;
+        }
+        let shared = self.words.intersection(&other.words).count() as f64;
+        shared / self.words.union(&other.words).count() as f64
+    }
+
+    /// The words, for indexing candidates.
+    pub fn words(&self) -> impl Iterator<Item = &str> {
+        self.words.iter().map(String::as_str)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+}
+
+/// The dedup keys of the links a post quotes in its text: a post that quotes an item's
+/// link is that item again.
+pub fn quoted_link_keys(text: &str) -> Vec<String> {
+    static LINK: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r#"https?://[^\s<>"']+"#).expect("valid regex")
+    });
+    LINK.find_iter(text)
+        .filter_map(|m| {
+            crate::canonical_url(m.as_str().trim_end_matches(['.', ',', ')', ']', '!', '?']))
+        })
+        .map(|u| crate::dedup_key(&u))
+        .collect()
+}
+
+/// Whether two titles tell the same story.
+pub fn same_story(a: &str, b: &str) -> bool {
+    TitleKey::new(a).similarity(&TitleKey::new(b)) >= THRESHOLD
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reposts_suffixes_and_labels_do_not_hide_a_story() {
+        assert!(same_story(
+            "RT @rohanpaul_ai: China is filing far more AI patents",
+            "China is filing far more AI patents"
+        ));
+        assert!(same_story(
+            "Fed holds rates steady - Reuters",
+            "Fed holds rates steady | Example News"
+        ));
+        assert!(same_story(
+            "BREAKING: Fed holds rates steady",
+            "Fed holds rates steady"
+        ));
+        assert!(same_story(
+            "Fed Holds Rates Steady.",
+            "fed holds rates steady"
+        ));
+    }
+
+    #[test]
+    fn quoted_links_are_found_in_post_text() {
+        assert_eq!(
+            quoted_link_keys(
+                "Worth a read: https://www.news.example/story?utm_source=tw. Thoughts?"
+            ),
+            vec!["news.example/story".to_string()]
+        );
+    }
+
+    #[test]
+    fn different_numbers_are_different_stories() {
+        assert!(!same_story(
+            "Live updates: Ukraine war, day 812",
+            "Live updates: Ukraine war, day 813"
+        ));
+        assert!(!same_story("Apple stock rises 3%", "Apple stock rises 5%"));
+    }
+
+    #[test]
+    fn same_subject_is_not_same_story() {
+        assert!(!same_story(
+            "Nvidia shares jump on strong data-centre sales",
+            "Nvidia shares fall on export worries"
+        ));
+    }
+
+    #[test]
+    fn a_long_tail_after_a_dash_is_content_not_a_publisher() {
+        assert_eq!(
+            strip_suffix("Rates - what the Fed decided today and why it matters for you"),
+            "Rates - what the Fed decided today and why it matters for you"
+        );
+        assert_eq!(
+            strip_suffix("Fed holds rates steady - Reuters"),
+            "Fed holds rates steady"
+        );
+    }
+}

@@ -1,0 +1,71 @@
+//! The read and write side of near-duplicate marking: recent titles out, `duplicate_of`
+//! in. Deciding what is a duplicate is the normalizer's; this only fetches and records.
+
+use crate::{Result, Store};
+use chrono::{DateTime, Utc};
+use dossier_model::fmt_time;
+use rusqlite::{OptionalExtension, params};
+
+/// An item as near-duplicate detection sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TitleRow {
+    pub id: i64,
+    pub title: String,
+    pub summary: Option<String>,
+    pub sort_at: String,
+    pub first_seen_at: String,
+    pub duplicate_of: Option<i64>,
+}
+
+impl Store {
+    /// The earliest date among the items first seen at `seen_at` (one run's new items).
+    pub fn earliest_new(&self, seen_at: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
+        let min: Option<String> = self.conn.query_row(
+            "SELECT MIN(sort_at) FROM items WHERE first_seen_at = ?1",
+            [fmt_time(seen_at)],
+            |r| r.get(0),
+        )?;
+        Ok(min.as_deref().and_then(dossier_model::parse_time))
+    }
+
+    /// Items dated (or first seen) at or after `since`, oldest first.
+    pub fn titles_since(&self, since: DateTime<Utc>) -> Result<Vec<TitleRow>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, title, summary, sort_at, first_seen_at, duplicate_of FROM items
+             WHERE sort_at >= ?1 ORDER BY sort_at, id",
+        )?;
+        let rows = stmt.query_map([fmt_time(since)], |r| {
+            Ok(TitleRow {
+                id: r.get(0)?,
+                title: r.get(1)?,
+                summary: r.get(2)?,
+                sort_at: r.get(3)?,
+                first_seen_at: r.get(4)?,
+                duplicate_of: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The item a key (`url:…`, `guid:…`) names, if any.
+    pub fn item_by_key(&self, key: &str) -> Result<Option<i64>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT item_id FROM item_keys WHERE key = ?1")?
+            .query_row([key], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Records `id` as a duplicate of `of` (never of itself, never twice).
+    pub fn mark_duplicate(&mut self, id: i64, of: i64) -> Result<bool> {
+        if id == of {
+            return Ok(false);
+        }
+        let n = self.conn.execute(
+            "UPDATE items SET duplicate_of = ?2 WHERE id = ?1 AND duplicate_of IS NULL
+               AND NOT EXISTS (SELECT 1 FROM items o WHERE o.id = ?2 AND o.duplicate_of = ?1)",
+            params![id, of],
+        )?;
+        Ok(n > 0)
+    }
+}
