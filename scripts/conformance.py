@@ -107,14 +107,29 @@ def collapse(s):
     return re.sub(r"\s+", " ", s).strip() if s is not None else None
 
 
-def fp_title(entry):
-    title = entry.get("title")
-    if not title:
+def as_text(value, kind):
+    """feedparser's value of a text construct as plain text: markup (text/html,
+    application/xhtml+xml) has its tags stripped and entities unescaped; text/plain is
+    already text."""
+    if not value:
         return None
-    kind = (entry.get("title_detail") or {}).get("type", "text/plain")
-    if "html" in kind:  # text/html or application/xhtml+xml: markup, reduce to text
-        title = html.unescape(re.sub(r"<[^>]+>", "", title))
-    return collapse(title)
+    if "html" in (kind or "text/plain"):
+        value = html.unescape(re.sub(r"<[^>]+>", "", value))
+    return collapse(value) or None
+
+
+def fp_title(entry):
+    return as_text(entry.get("title"), (entry.get("title_detail") or {}).get("type"))
+
+
+def fp_texts(entry):
+    """feedparser's summary, then each content, as plain text."""
+    contents = entry.get("content", [])
+    # without summary_detail, feedparser's summary is a copy of the first content
+    kind = (entry.get("summary_detail") or (contents[0] if contents else {})).get("type")
+    texts = [as_text(entry.get("summary"), kind)]
+    texts += [as_text(c.get("value"), c.get("type")) for c in contents]
+    return [t for t in texts if t]
 
 
 def fp_instant(entry):
@@ -139,10 +154,6 @@ def show_instant(t):
     return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def html_text(value):
-    return collapse(html.unescape(re.sub(r"<[^>]+>", "", value or "")))
-
-
 def fp_is_empty(entry):
     """Why dossier would drop this feedparser entry, or None when it would keep it.
 
@@ -153,8 +164,7 @@ def fp_is_empty(entry):
     """
     if fp_title(entry):
         return None
-    texts = [entry.get("summary")] + [c.get("value") for c in entry.get("content", [])]
-    if any(html_text(t) for t in texts):
+    if fp_texts(entry):
         return None
     link = entry.get("link")
     if link and urllib.parse.urlsplit(link).netloc:
@@ -164,6 +174,13 @@ def fp_is_empty(entry):
     if link:
         return "no title or text, only a relative link"
     return "no title, no text, no link"
+
+
+def fp_fallback_title(entry):
+    """What dossier should show for an entry feedparser has no title for: its text, else
+    its link (dossier shows the canonical form of the link; compared as is here)."""
+    texts = fp_texts(entry)
+    return texts[0] if texts else entry.get("link") or None
 
 
 def fp_fields(entry):
@@ -225,7 +242,7 @@ def main():
     stats = {f: {"files": 0, "entries": 0, "agree": 0} for f in FIELDS}
     examples = {f: [] for f in FIELDS}
     disagreeing = {f: 0 for f in FIELDS}
-    untitled = {"entries": 0, "examples": []}
+    untitled = {"entries": 0, "agree": 0, "examples": []}
     rejected, rejected_with_entries, panics, errors, count_differs = [], [], [], [], []
     fp_crashes = []
     files_paired = 0
@@ -271,8 +288,11 @@ def main():
             for field in FIELDS:
                 if field == "title" and a["title"] is None:
                     untitled["entries"] += 1
-                    if len(untitled["examples"]) < 5:
-                        untitled["examples"].append((rel, i, b["title"]))
+                    want = fp_fallback_title(e)
+                    if want == b["title"]:
+                        untitled["agree"] += 1
+                    elif len(untitled["examples"]) < args.examples:
+                        untitled["examples"].append((rel, i, repr(want), repr(b["title"])))
                     continue
                 st = stats[field]
                 if (field, "file") not in seen_in_file:
@@ -290,7 +310,13 @@ def main():
                         examples[field].append((rel, i, fa, fb))
 
     out = []
-    out.append(f"# dossier vs feedparser {feedparser.__version__}: {len(files)} corpus files\n")
+    try:
+        import chardet  # noqa: F401  (feedparser guesses undeclared charsets with it)
+        have_chardet = "with chardet"
+    except ImportError:
+        have_chardet = "without chardet"
+    out.append(f"# dossier vs feedparser {feedparser.__version__} ({have_chardet}): "
+               f"{len(files)} corpus files\n")
     out.append("| field | files compared | entries compared | agreements | agreement % |")
     out.append("| --- | ---: | ---: | ---: | ---: |")
     for field in FIELDS:
@@ -312,7 +338,12 @@ def main():
     for why, n in sorted(left_out_why.items()):
         out.append(f"| … entries left out: {why} | {n} |")
     out.append(f"| feedparser raised | {len(fp_crashes)} |")
-    out.append(f"| entries without a feedparser title (left out of title) | {untitled['entries']} |")
+    out.append("")
+    u = untitled
+    pct = 100.0 * u["agree"] / u["entries"] if u["entries"] else 0.0
+    out.append("Entries without a feedparser title are left out of the title row; dossier shows "
+               "their text (else link) instead. Against feedparser's text (tags stripped) or link: "
+               f"{u['agree']} of {u['entries']} agree ({pct:.1f}%).")
     print("\n".join(out))
 
     def section(title, rows):
@@ -321,13 +352,22 @@ def main():
             for r in rows:
                 print("- " + " | ".join(str(x) for x in r))
 
+    reasons = {}
+    for rel in rejected:
+        msg = dossier_runs[rel]["stderr"].strip().splitlines()[-1]
+        msg = re.sub(r" at position \d+", "", msg.replace(f"{rel}: ", ""))
+        reasons[msg] = reasons.get(msg, 0) + 1
+    section("dossier exit 1, by message (files)",
+            sorted(((n, m) for m, n in reasons.items()), reverse=True))
     section("Panics (exit 101)", panics)
     section("Other exits", errors)
     section("dossier failed where feedparser found entries (file, fp entries, stderr)",
             rejected_with_entries)
     section("Entry count differs (file, feedparser, dossier)", count_differs)
     section("feedparser raised", fp_crashes)
-    section("Untitled in feedparser (file, entry, dossier title)", untitled["examples"])
+    section("Untitled entries: feedparser text or link vs dossier's title "
+            f"({untitled['entries'] - untitled['agree']}; file, entry, feedparser, dossier)",
+            untitled["examples"])
     for field in FIELDS:
         section(f"Disagreements: {field} ({disagreeing[field]}; file, entry, feedparser, dossier)",
                 [(r, i, repr(a), repr(b)) for r, i, a, b in examples[field]])

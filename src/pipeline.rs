@@ -770,6 +770,7 @@ fn date_from_urls(items: &mut [Item], now: DateTime<Utc>) {
         {
             item.published_at = Some(d.instant);
             item.date_source = dossier_model::DateSource::Url;
+            item.date_evidence = Some("date in the URL path".into());
         }
     }
 }

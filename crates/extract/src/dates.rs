@@ -42,6 +42,9 @@ pub struct DateContext {
     pub now: DateTime<Utc>,
     /// Whether `05/06/2026` is 5 June (true), 6 May (false) or unknown (`None`: rejected).
     pub day_first: Option<bool>,
+    /// Whether implausible dates (before 1995, after now + 1 day) are rejected here; feeds
+    /// turn this off so that the normalizer can flag such dates instead of losing them.
+    pub plausible_only: bool,
 }
 
 impl DateContext {
@@ -49,10 +52,14 @@ impl DateContext {
         DateContext {
             now,
             day_first: None,
+            plausible_only: true,
         }
     }
 
     fn accept(&self, d: FoundDate) -> Option<FoundDate> {
+        if !self.plausible_only {
+            return Some(d);
+        }
         let earliest = NaiveDate::from_ymd_opt(1995, 1, 1)?;
         (d.local_date >= earliest && d.instant <= self.now + Duration::days(1)).then_some(d)
     }
@@ -553,6 +560,20 @@ pub fn find_in_text(s: &str, cx: &DateContext) -> Vec<(FoundDate, std::ops::Rang
     found
 }
 
+/// A feed's date field, in any of the forms feeds use in the wild (RFC 2822 with or
+/// without weekday, named zones, ISO 8601 dialects, human dates), without judging
+/// plausibility: the normalizer flags future and pre-web dates.
+pub fn parse_feed_timestamp(s: &str) -> Option<DateTime<Utc>> {
+    let cx = DateContext {
+        now: Utc::now(),
+        day_first: None,
+        plausible_only: false,
+    };
+    parse_machine(s, &cx)
+        .or_else(|| parse_human(s, &cx))
+        .map(|d| d.instant)
+}
+
 /// A full date in a URL path: `/2026/05/20/`, `/2026-05-20-`, `/20260520/`.
 pub fn from_url(url: &str, cx: &DateContext) -> Option<FoundDate> {
     static URL_DATE: LazyLock<Regex> = LazyLock::new(|| {
@@ -695,6 +716,48 @@ mod tests {
         );
         assert_eq!(day("2026-02-30"), None);
         assert_eq!(day("version 1.2.22.4"), None, "a dotted version is no date");
+    }
+
+    #[test]
+    fn broken_feed_dates_still_parse() {
+        let t = |s: &str| parse_feed_timestamp(s).map(dossier_model::fmt_time);
+        assert_eq!(
+            t("Tue, 19 May 2026 08:00:00 GMT").as_deref(),
+            Some("2026-05-19T08:00:00Z")
+        );
+        assert_eq!(
+            t("19 May 2026 08:00:00 +0200").as_deref(),
+            Some("2026-05-19T06:00:00Z"),
+            "no weekday"
+        );
+        assert_eq!(
+            t("Tue, 19 May 2026 08:00:00 PDT").as_deref(),
+            Some("2026-05-19T15:00:00Z")
+        );
+        assert_eq!(
+            t("Tue, 19 May 2026 8:00 EST").as_deref(),
+            Some("2026-05-19T13:00:00Z"),
+            "no seconds"
+        );
+        assert_eq!(
+            t("2026-05-19 08:00:00").as_deref(),
+            Some("2026-05-19T08:00:00Z"),
+            "no zone: UTC"
+        );
+        assert_eq!(
+            t("Thursday, May 19, 2026 8:00 AM").as_deref(),
+            Some("2026-05-19T08:00:00Z")
+        );
+        assert_eq!(
+            t("Wed, 01 Jan 2031 00:00:00 GMT").as_deref(),
+            Some("2031-01-01T00:00:00Z"),
+            "kept, for flagging"
+        );
+        assert_eq!(
+            t("Thu, 01 Jan 1970 00:00:00 GMT").as_deref(),
+            Some("1970-01-01T00:00:00Z"),
+            "kept, for flagging"
+        );
     }
 
     #[test]

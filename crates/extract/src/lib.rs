@@ -131,6 +131,7 @@ fn run_feed_rs(
         feed_rs::parser::Builder::new()
             .base_uri(base)
             .id_generator(|_, _, _| String::new())
+            .timestamp_parser(dates::parse_feed_timestamp)
             .build()
             .parse(doc)
     });

@@ -310,7 +310,11 @@ fn read_page(
         Some(l) if l.starts_with("en") || !l.is_empty() => Some(true),
         _ => None,
     };
-    let cx = DateContext { now, day_first };
+    let cx = DateContext {
+        now,
+        day_first,
+        plausible_only: true,
+    };
     let base = doc
         .select(&SEL.base)
         .next()

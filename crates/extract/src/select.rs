@@ -148,6 +148,7 @@ pub fn parse_page_items(
             Some(_) => Some(true),
             None => None,
         },
+        plausible_only: true,
     };
 
     let mut out = PageItems::default();

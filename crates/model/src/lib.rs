@@ -212,6 +212,8 @@ pub struct Item {
     pub author: Option<String>,
     pub published_at: Option<DateTime<Utc>>,
     pub date_source: DateSource,
+    /// What dated the item, or why a date the feed gave was not used.
+    pub date_evidence: Option<String>,
     pub identity: IdentityRule,
     /// Keys under which the store finds this story again, strongest first
     /// (`guid:`, `url:`, `hash:` prefixes). Any shared key means the same story.

@@ -9,8 +9,8 @@ pub mod neardup;
 pub mod topics;
 pub mod url;
 
-use chrono::{DateTime, Duration, Utc};
-use dossier_model::{DateSource, FeedSpec, IdentityRule, Item, RawItem, TopicReason};
+use chrono::{DateTime, Datelike, Duration, Utc};
+use dossier_model::{DateSource, FeedSpec, IdentityRule, Item, RawItem, TopicReason, fmt_time};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
@@ -145,11 +145,35 @@ fn normalize_item(
         .map(|g| g.trim().to_string())
         .filter(|g| !g.is_empty());
     // A date more than a day ahead is a feed's mistake (a wrong zone, a scheduled post):
-    // trusting it would pin the item to the top of every list, so it dates nothing.
-    let published_at = raw
-        .published
-        .or(raw.updated)
-        .filter(|d| *d <= now + Duration::days(1));
+    // trusting it would pin the item to the top of every list, so the item counts as
+    // first seen now, and the evidence says why. A date before the web is a placeholder
+    // (the Unix epoch, a year 1900 default).
+    let given = raw.published.or(raw.updated);
+    let (published_at, date_evidence) = match given {
+        Some(d) if d > now + Duration::days(1) => (
+            None,
+            Some(format!(
+                "feed date {} is in the future: ignored",
+                fmt_time(d)
+            )),
+        ),
+        Some(d) if d.year() < 1995 => (
+            None,
+            Some(format!("feed date {} is before 1995: ignored", fmt_time(d))),
+        ),
+        Some(d) => (
+            Some(d),
+            Some(
+                if raw.published.is_some() {
+                    "the feed's date"
+                } else {
+                    "the feed's updated date"
+                }
+                .to_string(),
+            ),
+        ),
+        None => (None, None),
+    };
     let date_source = if published_at.is_some() {
         DateSource::Feed
     } else {
@@ -207,6 +231,7 @@ fn normalize_item(
         author: raw.author.filter(|a| !a.is_empty()),
         published_at,
         date_source,
+        date_evidence,
         identity,
         keys,
         topics,
@@ -431,5 +456,23 @@ mod tests {
         let items = normalize_document(vec![r], &feed(None, &[]), &m, now());
         assert_eq!(items[0].published_at, None);
         assert_eq!(items[0].date_source, DateSource::FirstSeen);
+        assert!(
+            items[0]
+                .date_evidence
+                .as_deref()
+                .unwrap()
+                .contains("in the future")
+        );
+        let mut old = raw(Some("2"), None, Some("y"));
+        old.published = dossier_model::parse_time("1970-01-01T00:00:00Z");
+        let items = normalize_document(vec![old], &feed(None, &[]), &m, now());
+        assert_eq!(items[0].published_at, None);
+        assert!(
+            items[0]
+                .date_evidence
+                .as_deref()
+                .unwrap()
+                .contains("before 1995")
+        );
     }
 }

@@ -381,8 +381,7 @@ fn insert_item(tx: &rusqlite::Transaction, feed_id: i64, item: &Item, now: &str)
         .prepare_cached(
             "INSERT INTO items(feed_id, guid, url, original_url, title, summary, author, published_at,
                 date_source, first_seen_at, sort_at, identity, date_evidence)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,
-                CASE ?9 WHEN 'url' THEN 'date in the URL path' WHEN 'feed' THEN 'the feed''s date' END)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
              RETURNING id",
         )?
         .query_row(
@@ -398,7 +397,8 @@ fn insert_item(tx: &rusqlite::Transaction, feed_id: i64, item: &Item, now: &str)
                 item.date_source.as_str(),
                 now,
                 sort_at,
-                item.identity.as_str()
+                item.identity.as_str(),
+                item.date_evidence
             ],
             |r| r.get(0),
         )?;

@@ -72,6 +72,7 @@ fn item(guid: &str, url: &str, title: &str, published: Option<&str>, topics: &[&
         } else {
             DateSource::FirstSeen
         },
+        date_evidence: None,
         identity: IdentityRule::Guid,
         keys: vec![
             format!("guid:x\u{1f}{guid}"),
