@@ -239,7 +239,8 @@ def main():
     with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         dossier_runs = dict(zip(files, pool.map(lambda r: run_dossier(binary, tests, r), files)))
 
-    stats = {f: {"files": 0, "entries": 0, "agree": 0} for f in FIELDS}
+    stats = {f: {"files": 0, "entries": 0, "agree": 0, "valued": 0, "valued_agree": 0}
+             for f in FIELDS}
     examples = {f: [] for f in FIELDS}
     disagreeing = {f: 0 for f in FIELDS}
     untitled = {"entries": 0, "agree": 0, "examples": []}
@@ -299,8 +300,11 @@ def main():
                     seen_in_file.add((field, "file"))
                     st["files"] += 1
                 st["entries"] += 1
+                valued = a[field] is not None or b[field] is not None
+                st["valued"] += valued
                 if a[field] == b[field]:
                     st["agree"] += 1
+                    st["valued_agree"] += valued
                 else:
                     disagreeing[field] += 1
                     if len(examples[field]) < args.examples:
@@ -317,12 +321,15 @@ def main():
         have_chardet = "without chardet"
     out.append(f"# dossier vs feedparser {feedparser.__version__} ({have_chardet}): "
                f"{len(files)} corpus files\n")
-    out.append("| field | files compared | entries compared | agreements | agreement % |")
-    out.append("| --- | ---: | ---: | ---: | ---: |")
+    out.append("| field | files compared | entries compared | agreements | agreement % "
+               "| entries with a value on either side | agreements among those |")
+    out.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for field in FIELDS:
         st = stats[field]
         pct = 100.0 * st["agree"] / st["entries"] if st["entries"] else 0.0
-        out.append(f"| {field} | {st['files']} | {st['entries']} | {st['agree']} | {pct:.1f} |")
+        vpct = 100.0 * st["valued_agree"] / st["valued"] if st["valued"] else 0.0
+        out.append(f"| {field} | {st['files']} | {st['entries']} | {st['agree']} | {pct:.1f} "
+                   f"| {st['valued']} | {st['valued_agree']} ({vpct:.1f}%) |")
     out.append("")
     out.append("| outcome | files |")
     out.append("| --- | ---: |")

@@ -6,15 +6,16 @@
 
 mod dates;
 mod ingest;
+mod neardup;
 mod report;
 mod server;
 
 use anyhow::{Context, Result, bail};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 fn usage() -> ! {
     eprintln!(
-        "usage: dossier-bench [--dossier PATH] [--runs N] [--out BENCHMARKS.md] <ingest|dates|all> [--feeds N] [--items N] [--dates DIR]"
+        "usage: dossier-bench [--dossier PATH] [--runs N] [--out BENCHMARKS.md] <ingest|dates|neardup|all> [--feeds N] [--items N] [--dates DIR]"
     );
     std::process::exit(2)
 }
@@ -37,7 +38,7 @@ fn main() -> Result<()> {
             "--feeds" => feeds = value().parse().context("--feeds")?,
             "--items" => items = value().parse().context("--items")?,
             "--dates" => dates_dir = value().into(),
-            "ingest" | "dates" | "all" => command = Some(a),
+            "ingest" | "dates" | "neardup" | "all" => command = Some(a),
             _ => usage(),
         }
     }
@@ -55,6 +56,10 @@ fn main() -> Result<()> {
     if matches!(command.as_str(), "ingest" | "all") {
         let table = ingest::run(&dossier, feeds, items, runs)?;
         report::replace_section(&out, "ingest", &format!("{machine}\n\n{table}"))?;
+    }
+    if matches!(command.as_str(), "neardup" | "all") {
+        let table = neardup::run(Path::new("fixtures/near-dups/pairs.tsv"))?;
+        report::replace_section(&out, "neardup", &table)?;
     }
     if matches!(command.as_str(), "dates" | "all") {
         let script = PathBuf::from("scripts/htmldate_bench.py");

@@ -22,75 +22,84 @@ pub struct TitleKey {
     numbers: BTreeSet<String>,
 }
 
-/// Prefixes that mark a repost or an urgency label, not content.
-const PREFIXES: &[&str] = &[
-    "breaking",
-    "update",
-    "updated",
-    "watch",
-    "video",
-    "exclusive",
-    "just in",
-    "live",
-    "eilmeldung",
-    "urgent",
-    "último",
-];
+/// A repost marker and what it quotes: "RT @user: …", "rt: …", "wow. RT @user …",
+/// "🔁 @user@host: …", Weibo's "//@user: …".
+static REPOST: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"^(?:.{0,20}?\s)?(?:(?i:rt)\b\s*:?\s*(?:@[\w.@-]+\s*:?)?|🔁\s*(?:@[\w.@-]+\s*:?)?|//@[^:：]{1,30}[:：])\s*")
+        .expect("valid regex")
+});
 
-fn strip_prefixes(mut t: &str) -> &str {
-    loop {
-        let trimmed = t.trim_start();
-        // "RT @user: text", "RT: text", "RT text"
-        if let Some(rest) = trimmed
-            .strip_prefix("RT ")
-            .or_else(|| trimmed.strip_prefix("RT:"))
-        {
-            let rest = rest.trim_start();
-            t = match rest.strip_prefix('@') {
-                Some(after) => after.split_once(':').map_or(after, |(_, x)| x),
-                None => rest,
-            };
-            continue;
+/// A label in front of a headline: "BREAKING:", "UPDATE 2-", "[UPDATED]", "Analysis:",
+/// "Eilmeldung:", "突发！" — one or two words (or a short bracketed tag) and a separator.
+static LABEL: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"^(?:\[[^\]]{1,20}\]\s*|[\p{L}]+(?:\s[\p{L}]+)?(?:\s?\d{1,2})?\s?(?:[:|：！!]|\s[-–—]|-)\s*)").expect("valid regex")
+});
+
+fn strip_prefixes(t: &str) -> &str {
+    let mut t = t.trim();
+    for _ in 0..3 {
+        let before = t;
+        if let Some(m) = REPOST.find(t) {
+            t = t[m.end()..].trim_start();
         }
-        let lower = trimmed.to_lowercase();
-        let label = PREFIXES.iter().find(|p| {
-            lower.starts_with(*p)
-                && lower[p.len()..]
-                    .trim_start()
-                    .starts_with([':', '-', '|', '–', '—'])
-        });
-        match label {
-            Some(p) => {
-                let rest = &trimmed[p.len()..];
-                t = rest
-                    .trim_start()
-                    .trim_start_matches([':', '-', '|', '–', '—']);
+        if let Some(m) = LABEL.find(t) {
+            // Only a label if enough headline is left after it.
+            let rest = &t[m.end()..];
+            if rest.split_whitespace().count() >= 3
+                || rest
+                    .chars()
+                    .filter(|c| crate::topics::is_unspaced_script_char(*c))
+                    .count()
+                    >= 6
+            {
+                t = rest.trim_start();
             }
-            None => return trimmed,
+        }
+        if t == before {
+            break;
         }
     }
+    t
 }
 
-/// Drops a trailing publisher name: " - Reuters", " | The Site", " — Example News". Only
-/// a short tail (at most five words) after the last separator counts as a name.
+/// Drops a trailing publisher name: " - Reuters", " | The Site", " — Example News",
+/// "_新浪财经_新浪网", and a bracketed tag without digits ("[video]", "(Reuters)"). Only a
+/// short tail (at most five words) after the last separator counts as a name.
 fn strip_suffix(t: &str) -> &str {
-    let cut = [" - ", " | ", " – ", " — ", " :: ", " · "]
-        .iter()
-        .filter_map(|sep| t.rfind(sep))
-        .max();
-    match cut {
-        Some(at) if at > 0 => {
+    let mut t = t.trim_end();
+    for _ in 0..3 {
+        let before = t;
+        if let Some(open) = t.rfind(['(', '[']) {
+            let tail = &t[open..];
+            if (tail.ends_with(')') || tail.ends_with(']'))
+                && tail.len() <= 24
+                && !tail.chars().any(|c| c.is_ascii_digit())
+                && open > 0
+            {
+                t = t[..open].trim_end();
+            }
+        }
+        let cut = [" - ", " | ", " – ", " — ", " :: ", " · ", " • ", "_"]
+            .iter()
+            .filter_map(|sep| t.rfind(sep))
+            .max();
+        if let Some(at) = cut.filter(|&at| at > 0) {
             let tail = &t[at..];
             let words = tail.split_whitespace().count().saturating_sub(1);
-            if words <= 5 && at >= t.len() / 3 {
-                &t[..at]
-            } else {
-                t
+            if words <= 5 && tail.chars().count() <= 40 && at >= t.len() / 3 {
+                t = t[..at].trim_end();
             }
         }
-        _ => t,
+        if t == before {
+            break;
+        }
     }
+    t
 }
+
+/// Titles shorter than this many words are never matched by similarity: "Daily digest"
+/// and "Week in review" recur with the same words and mean a new story each time.
+const MIN_WORDS: usize = 4;
 
 impl TitleKey {
     pub fn new(title: &str) -> TitleKey {
@@ -128,7 +137,10 @@ impl TitleKey {
     /// How alike two titles are, from 0 (nothing shared) to 1 (the same words). Titles
     /// whose numbers differ are never alike.
     pub fn similarity(&self, other: &TitleKey) -> f64 {
-        if self.numbers != other.numbers || self.words.is_empty() || other.words.is_empty() {
+        if self.numbers != other.numbers
+            || self.words.len() < MIN_WORDS
+            || other.words.len() < MIN_WORDS
+        {
             return 0.0;
         }
         let shared = self.words.intersection(&other.words).count() as f64;
@@ -225,5 +237,47 @@ mod tests {
             strip_suffix("Fed holds rates steady - Reuters"),
             "Fed holds rates steady"
         );
+    }
+
+    #[test]
+    fn suffix_forms() {
+        assert_eq!(
+            strip_suffix("Storm hits | Storm Ciarán | The Guardian"),
+            "Storm hits"
+        );
+        assert_eq!(
+            strip_suffix("How we cut our bill [video]"),
+            "How we cut our bill"
+        );
+    }
+
+    #[test]
+    fn repost_and_label_forms() {
+        assert_eq!(
+            strip_prefixes("wow. RT @Reuters: Japan's Nikkei plunges"),
+            "Japan's Nikkei plunges"
+        );
+        assert_eq!(
+            strip_prefixes("rt @guardian: Glastonbury lineup announced today"),
+            "Glastonbury lineup announced today"
+        );
+        assert_eq!(
+            strip_prefixes("UPDATE 2-Fed holds rates, signals patience"),
+            "Fed holds rates, signals patience"
+        );
+        assert_eq!(
+            strip_prefixes("[UPDATED] GitHub suffers major outage"),
+            "GitHub suffers major outage"
+        );
+        assert_eq!(
+            strip_prefixes("//@人民日报:神舟十八号载人飞船发射取得圆满成功"),
+            "神舟十八号载人飞船发射取得圆满成功"
+        );
+    }
+
+    #[test]
+    fn short_recurring_titles_never_match() {
+        assert!(!same_story("Daily digest", "Daily Digest"));
+        assert!(!same_story("Week in review", "Week in review"));
     }
 }
