@@ -8,7 +8,8 @@ SDIST_DIR is the unpacked feedparser 6.0.11 sdist (the folder holding `tests/`).
 it, the sdist is fetched with `pip download --no-deps --no-binary :all: feedparser==6.0.11`
 into a temporary folder and unpacked there. The installed `feedparser` package does the
 reference parse (it is pip-installed, same version, when `import feedparser` fails).
-`--dossier` defaults to target/release/dossier.
+`--dossier` defaults to target/release/dossier. This is a measuring tool for the
+developers only: dossier itself never depends on Python.
 
 Corpus: every *.xml under tests/wellformed, tests/illformed, tests/encoding and
 tests/entities (one feed per file, a header comment saying what feedparser must find).
@@ -19,27 +20,41 @@ Both parsers get the same bytes from disk, with no HTTP headers and no base URL.
 
 Per file, `dossier parse FILE` must exit 0 (JSON Lines on stdout) or 1 (not a feed, with
 a message on stderr); exit 101 is a panic, anything else (or a 60 s timeout) is an error.
+
 Entries are paired by position, only when both sides yield the same number of entries;
-the rest are counted as "entry count differs". Feedparser's entries that have no title,
-no text (summary or content, tags stripped) and no absolute link are left out first:
-dossier drops those by design (README, identity rules), and many corpus files test one
-such lone field (see fp_is_empty). Fields compared per pair:
+the rest count as "entry count differs". First, feedparser's entries that have no title,
+no text (summary or content, tags stripped) and no absolute link are left out: dossier
+drops those by design (README, identity rules), and most corpus files test one lone field
+in an otherwise empty entry (see `fp_left_out`). Fields compared per pair:
 
 - title: feedparser `title` vs dossier `title`, white space collapsed. A feedparser title
   whose title_detail type is HTML/XHTML has its tags stripped and entities unescaped
   (it is markup); a text/plain one is taken as it is (it is already text). Entries
-  without a feedparser title are counted apart ("untitled"): dossier then shows the
-  entry's text or link, by design, and they are left out of the agreement figure.
+  without a feedparser title are counted apart: dossier shows their text (else link)
+  by design, which is checked against feedparser's summary text (else link).
 - link: feedparser `link` vs dossier `original_url` (`url` drops tracking parameters).
 - id: feedparser `id` vs dossier `guid` (an empty id counts as no id: null).
 - date: feedparser published_parsed, else updated_parsed (UTC struct_time), as a UTC
   instant to the second, vs dossier `published_at`; both missing agree.
 
-Prints a Markdown table of agreement per field, the files dossier rejected or panicked
-on, and up to N example disagreements per field. This is a measuring tool for the
-developers only: dossier itself never depends on Python.
+Because both-missing agrees, each row also gives the agreement among entries where at
+least one side has a value.
+
+Probe pass: where dossier dropped every entry of a file because each held only an id, a
+date, an author… (so nothing about link, id or date could be compared), the file is
+parsed again by both with `<title>probe</title>` added to each unprefixed <item>/<entry>,
+and link, id and date are compared on that copy, in a table of their own.
+
+Date strings: the `date_tests` table of tests/runtests.py (feedparser's date-parser unit
+tests, read with ast, not run) is put through both parsers, each string in an RSS
+<pubDate> and in an Atom <updated>, and compared with each other and with the test's
+expected value. The corpus files hold few dates of their own.
+
+Prints Markdown: the tables, the files dossier rejected or panicked on, and up to N
+example disagreements per field.
 """
 import argparse
+import ast
 import calendar
 import concurrent.futures
 import glob
@@ -53,12 +68,16 @@ import tarfile
 import tempfile
 import urllib.parse
 import warnings
+from collections import Counter
 from datetime import datetime, timezone
+from xml.sax.saxutils import escape
 
 FEEDPARSER_VERSION = "6.0.11"
 CORPUS_DIRS = ("wellformed", "illformed", "encoding", "entities")
 FIELDS = ("title", "link", "id", "date")
 
+
+# ---------- setup ----------
 
 def ensure_feedparser():
     try:
@@ -101,7 +120,7 @@ def corpus_files(sdist):
     return tests, sorted(os.path.relpath(f, tests) for f in files)
 
 
-# ---------- normalisation ----------
+# ---------- feedparser's side, normalised ----------
 
 def collapse(s):
     return re.sub(r"\s+", " ", s).strip() if s is not None else None
@@ -132,29 +151,7 @@ def fp_texts(entry):
     return [t for t in texts if t]
 
 
-def fp_instant(entry):
-    # plain dict access: FeedParserDict's key mapping would alias updated/published
-    for key in ("published_parsed", "updated_parsed"):
-        t = dict.get(entry, key)
-        if t:
-            return calendar.timegm(t)
-    return None
-
-
-def dossier_instant(item):
-    v = item.get("published_at")
-    if not v:
-        return None
-    return int(datetime.fromisoformat(v.replace("Z", "+00:00")).timestamp())
-
-
-def show_instant(t):
-    if t is None:
-        return None
-    return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def fp_is_empty(entry):
+def fp_left_out(entry):
     """Why dossier would drop this feedparser entry, or None when it would keep it.
 
     dossier drops an entry with no title, no text and no link (README, identity rules).
@@ -162,9 +159,7 @@ def fp_is_empty(entry):
     when absolute (there is no base URL for a file) and not when feedparser made it up
     from the entry's id (feedparser's `guidislink`: an id-only entry gets its id as link).
     """
-    if fp_title(entry):
-        return None
-    if fp_texts(entry):
+    if fp_title(entry) or fp_texts(entry):
         return None
     link = entry.get("link")
     if link and urllib.parse.urlsplit(link).netloc:
@@ -183,6 +178,15 @@ def fp_fallback_title(entry):
     return texts[0] if texts else entry.get("link") or None
 
 
+def fp_instant(entry):
+    # plain dict access: FeedParserDict's key mapping would alias updated/published
+    for key in ("published_parsed", "updated_parsed"):
+        t = dict.get(entry, key)
+        if t:
+            return calendar.timegm(t)
+    return None
+
+
 def fp_fields(entry):
     return {
         "title": fp_title(entry),
@@ -190,6 +194,15 @@ def fp_fields(entry):
         "id": entry.get("id") or None,
         "date": fp_instant(entry),
     }
+
+
+# ---------- dossier's side ----------
+
+def dossier_instant(item):
+    v = item.get("published_at")
+    if not v:
+        return None
+    return int(datetime.fromisoformat(v.replace("Z", "+00:00")).timestamp())
 
 
 def dossier_fields(item):
@@ -201,11 +214,17 @@ def dossier_fields(item):
     }
 
 
+def show_instant(t):
+    if t is None:
+        return None
+    return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 # ---------- running the two parsers ----------
 
-def run_dossier(binary, tests, rel):
+def run_dossier(binary, cwd, rel):
     try:
-        p = subprocess.run([binary, "parse", rel], cwd=tests, capture_output=True, timeout=60)
+        p = subprocess.run([binary, "parse", rel], cwd=cwd, capture_output=True, timeout=60)
     except subprocess.TimeoutExpired:
         return {"rc": "timeout", "items": [], "stderr": "timeout after 60 s"}
     items = []
@@ -214,15 +233,138 @@ def run_dossier(binary, tests, rel):
     return {"rc": p.returncode, "items": items, "stderr": p.stderr.decode("utf-8", "replace")}
 
 
-def run_feedparser(feedparser, tests, rel):
-    with open(os.path.join(tests, rel), "rb") as f:
+def run_dossier_all(binary, cwd, files):
+    with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        return dict(zip(files, pool.map(lambda r: run_dossier(binary, cwd, r), files)))
+
+
+def run_feedparser(feedparser, path):
+    with open(path, "rb") as f:
         data = f.read()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return feedparser.parse(data)
 
 
-# ---------- report ----------
+# ---------- tallying ----------
+
+class Tally:
+    """Agreement per field, with examples of disagreements."""
+
+    def __init__(self, fields, max_examples):
+        self.fields = fields
+        self.max_examples = max_examples
+        self.stats = {f: Counter() for f in fields}
+        self.examples = {f: [] for f in fields}
+
+    def compare(self, rel, pairs):
+        for field in self.fields:
+            st = self.stats[field]
+            counted = False
+            for i, (a, b) in enumerate(pairs):
+                if field == "title" and a["title"] is None:
+                    continue  # untitled entries are tallied apart
+                counted = True
+                st["entries"] += 1
+                valued = a[field] is not None or b[field] is not None
+                st["valued"] += valued
+                if a[field] == b[field]:
+                    st["agree"] += 1
+                    st["valued_agree"] += valued
+                else:
+                    st["disagree"] += 1
+                    if len(self.examples[field]) < self.max_examples:
+                        fa, fb = a[field], b[field]
+                        if field == "date":
+                            fa, fb = show_instant(fa), show_instant(fb)
+                        self.examples[field].append((rel, i, repr(fa), repr(fb)))
+            st["files"] += counted
+
+    def table(self):
+        rows = ["| field | files compared | entries compared | agreements | agreement % "
+                "| entries with a value on either side | agreements among those |",
+                "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        for field in self.fields:
+            st = self.stats[field]
+            pct = 100.0 * st["agree"] / st["entries"] if st["entries"] else 0.0
+            vpct = 100.0 * st["valued_agree"] / st["valued"] if st["valued"] else 0.0
+            rows.append(f"| {field} | {st['files']} | {st['entries']} | {st['agree']} "
+                        f"| {pct:.1f} | {st['valued']} | {st['valued_agree']} ({vpct:.1f}%) |")
+        return rows
+
+
+def pct(n, d):
+    return f"{100.0 * n / d:.1f}%" if d else "n/a"
+
+
+# ---------- probe: give title-less entries a title ----------
+
+ENTRY_OPEN = re.compile(rb"(<(?:item|entry)(?:\s[^<>]*)?(?<!/)>)")
+
+
+def with_probe_titles(data):
+    """The document with <title>probe</title> after each unprefixed <item>/<entry> open
+    tag, or None for documents an ASCII insertion would break (UTF-16/32, EBCDIC)."""
+    head = data.lstrip(b"\xef\xbb\xbf").lstrip()
+    if not head.startswith(b"<") or b"\x00" in data[:64]:
+        return None
+    probed, n = ENTRY_OPEN.subn(rb"\1<title>probe</title>", data)
+    return probed if n else None
+
+
+# ---------- date strings of feedparser's unit tests ----------
+
+DATE_WRAPPERS = {
+    "rss pubDate": '<rss version="2.0"><channel><title>t</title><item><title>d</title>'
+                   '<link>http://example.com/d</link><pubDate>{}</pubDate></item></channel></rss>',
+    "atom updated": '<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><entry>'
+                    '<title>d</title><link href="http://example.com/d"/><id>urn:d</id>'
+                    '<updated>{}</updated></entry></feed>',
+}
+
+
+def date_strings(tests):
+    """(parser name, date string, expected UTC instant or None) from the `date_tests`
+    table of tests/runtests.py, read with ast (runtests.py is not run)."""
+    with open(os.path.join(tests, "runtests.py"), encoding="utf-8") as f:
+        tree = ast.parse(f.read())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "date_tests":
+            for key, value in zip(node.value.keys, node.value.values):
+                for text, expected in ast.literal_eval(value):
+                    yield key.id, text, calendar.timegm(expected) if expected else None
+
+
+def compare_date_strings(feedparser, binary, tests, tmp):
+    """Each date string in an RSS <pubDate> and in an Atom <updated>, parsed by both."""
+    cases = []
+    for n, (func, text, expected) in enumerate(date_strings(tests)):
+        for container, template in DATE_WRAPPERS.items():
+            rel = f"date-{n:03d}-{container.split()[0]}.xml"
+            with open(os.path.join(tmp, rel), "w", encoding="utf-8") as f:
+                f.write(template.format(escape(text)))
+            cases.append((rel, func, text, container, expected))
+    runs = run_dossier_all(binary, tmp, [c[0] for c in cases])
+    rows = []
+    for rel, func, text, container, expected in cases:
+        entries = run_feedparser(feedparser, os.path.join(tmp, rel)).get("entries", [])
+        fp = fp_instant(entries[0]) if entries else None
+        d = runs[rel]
+        got = dossier_instant(d["items"][0]) if d["rc"] == 0 and d["items"] else None
+        if d["rc"] == 101:
+            got = "panic"
+        rows.append((func, text, container, expected, fp, got))
+    return rows
+
+
+# ---------- main ----------
+
+def section(title, rows):
+    if rows:
+        print(f"\n## {title}\n")
+        for r in rows:
+            print("- " + " | ".join(str(x) for x in r))
+
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -235,34 +377,28 @@ def main():
     feedparser = ensure_feedparser()
     sdist = args.sdist or fetch_sdist()
     tests, files = corpus_files(sdist)
+    dossier_runs = run_dossier_all(binary, tests, files)
 
-    with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        dossier_runs = dict(zip(files, pool.map(lambda r: run_dossier(binary, tests, r), files)))
-
-    stats = {f: {"files": 0, "entries": 0, "agree": 0, "valued": 0, "valued_agree": 0}
-             for f in FIELDS}
-    examples = {f: [] for f in FIELDS}
-    disagreeing = {f: 0 for f in FIELDS}
-    untitled = {"entries": 0, "agree": 0, "examples": []}
+    main_tally = Tally(FIELDS, args.examples)
+    untitled = Counter()
+    untitled_examples = []
     rejected, rejected_with_entries, panics, errors, count_differs = [], [], [], [], []
-    fp_crashes = []
+    fp_crashes, probe_candidates = [], []
     files_paired = 0
-    dropped_empty = [0, 0]  # files, entries: feedparser entries dossier drops by design
-    left_out_why = {}
+    left_out_files, left_out_why = 0, Counter()
 
     for rel in files:
         d = dossier_runs[rel]
         try:
-            fp = run_feedparser(feedparser, tests, rel)
-        except Exception as e:  # feedparser itself should not crash; record if it does
+            fp = run_feedparser(feedparser, os.path.join(tests, rel))
+        except Exception as e:  # feedparser should not raise; record it when it does
             fp_crashes.append((rel, repr(e)))
             continue
         all_fp_entries = fp.get("entries", [])
-        # dossier drops entries with no title, no text and no link (README, Identity)
-        fp_entries = [e for e in all_fp_entries if not fp_is_empty(e)]
-        left_out = [fp_is_empty(e) for e in all_fp_entries if fp_is_empty(e)]
+        why = [fp_left_out(e) for e in all_fp_entries]
+        fp_entries = [e for e, w in zip(all_fp_entries, why) if w is None]
         if d["rc"] == 101:
-            panics.append((rel, d["stderr"].strip().splitlines()[:1]))
+            panics.append((rel, " ".join(d["stderr"].strip().splitlines()[:2])))
             continue
         if d["rc"] == 1:
             rejected.append(rel)
@@ -275,109 +411,122 @@ def main():
         if len(fp_entries) != len(d["items"]):
             count_differs.append((rel, len(fp_entries), len(d["items"])))
             continue
-        if left_out:
-            dropped_empty[0] += 1
-            dropped_empty[1] += len(left_out)
-            for why in left_out:
-                left_out_why[why] = left_out_why.get(why, 0) + 1
+        if len(fp_entries) < len(all_fp_entries):
+            left_out_files += 1
+            left_out_why.update(w for w in why if w)
+            if not fp_entries:
+                probe_candidates.append(rel)
         if not fp_entries:
             continue
         files_paired += 1
-        seen_in_file = set()
-        for i, (e, item) in enumerate(zip(fp_entries, d["items"])):
-            a, b = fp_fields(e), dossier_fields(item)
-            for field in FIELDS:
-                if field == "title" and a["title"] is None:
-                    untitled["entries"] += 1
-                    want = fp_fallback_title(e)
-                    if want == b["title"]:
-                        untitled["agree"] += 1
-                    elif len(untitled["examples"]) < args.examples:
-                        untitled["examples"].append((rel, i, repr(want), repr(b["title"])))
-                    continue
-                st = stats[field]
-                if (field, "file") not in seen_in_file:
-                    seen_in_file.add((field, "file"))
-                    st["files"] += 1
-                st["entries"] += 1
-                valued = a[field] is not None or b[field] is not None
-                st["valued"] += valued
-                if a[field] == b[field]:
-                    st["agree"] += 1
-                    st["valued_agree"] += valued
-                else:
-                    disagreeing[field] += 1
-                    if len(examples[field]) < args.examples:
-                        fa, fb = a[field], b[field]
-                        if field == "date":
-                            fa, fb = show_instant(fa), show_instant(fb)
-                        examples[field].append((rel, i, fa, fb))
+        pairs = [(fp_fields(e), dossier_fields(item)) for e, item in zip(fp_entries, d["items"])]
+        main_tally.compare(rel, pairs)
+        for i, ((a, b), e) in enumerate(zip(pairs, fp_entries)):
+            if a["title"] is None:
+                want = fp_fallback_title(e)
+                untitled["entries"] += 1
+                if want == b["title"]:
+                    untitled["agree"] += 1
+                elif len(untitled_examples) < args.examples:
+                    untitled_examples.append((rel, i, repr(want), repr(b["title"])))
 
-    out = []
+    # the probe pass, on copies in a temporary folder
+    probe_tally = Tally(("link", "id", "date"), args.examples)
+    probe = Counter()
+    with tempfile.TemporaryDirectory(prefix="dossier-conformance-") as tmp:
+        probed = []
+        for rel in probe_candidates:
+            with open(os.path.join(tests, rel), "rb") as f:
+                data = with_probe_titles(f.read())
+            if data is None:
+                probe["skipped"] += 1
+                continue
+            os.makedirs(os.path.dirname(os.path.join(tmp, rel)), exist_ok=True)
+            with open(os.path.join(tmp, rel), "wb") as f:
+                f.write(data)
+            probed.append(rel)
+        probe_runs = run_dossier_all(binary, tmp, probed)
+        for rel in probed:
+            d = probe_runs[rel]
+            fp_entries = run_feedparser(feedparser, os.path.join(tmp, rel)).get("entries", [])
+            if d["rc"] == 101:
+                panics.append((f"{rel} (probe copy)", d["stderr"].strip().splitlines()[:1]))
+            elif d["rc"] != 0:
+                probe["dossier failed"] += 1
+            elif len(fp_entries) != len(d["items"]):
+                probe["entry count differs"] += 1
+            else:
+                probe["files"] += 1
+                probe_tally.compare(rel, [(fp_fields(e), dossier_fields(item))
+                                          for e, item in zip(fp_entries, d["items"])])
+        dates = compare_date_strings(feedparser, binary, tests, tmp)
+
     try:
         import chardet  # noqa: F401  (feedparser guesses undeclared charsets with it)
         have_chardet = "with chardet"
     except ImportError:
         have_chardet = "without chardet"
-    out.append(f"# dossier vs feedparser {feedparser.__version__} ({have_chardet}): "
-               f"{len(files)} corpus files\n")
-    out.append("| field | files compared | entries compared | agreements | agreement % "
-               "| entries with a value on either side | agreements among those |")
-    out.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for field in FIELDS:
-        st = stats[field]
-        pct = 100.0 * st["agree"] / st["entries"] if st["entries"] else 0.0
-        vpct = 100.0 * st["valued_agree"] / st["valued"] if st["valued"] else 0.0
-        out.append(f"| {field} | {st['files']} | {st['entries']} | {st['agree']} | {pct:.1f} "
-                   f"| {st['valued']} | {st['valued_agree']} ({vpct:.1f}%) |")
-    out.append("")
-    out.append("| outcome | files |")
-    out.append("| --- | ---: |")
-    out.append(f"| corpus files | {len(files)} |")
-    out.append(f"| compared entry by entry (same entry count, at least one entry) | {files_paired} |")
-    out.append(f"| dossier failed (exit 1) | {len(rejected)} |")
-    out.append(f"| … of which feedparser found entries | {len(rejected_with_entries)} |")
-    out.append(f"| dossier panicked (exit 101) | {len(panics)} |")
-    out.append(f"| dossier other exit / timeout | {len(errors)} |")
-    out.append(f"| entry count differs | {len(count_differs)} |")
-    out.append(f"| same count once feedparser's entries without title, text and link are "
-               f"left out ({dropped_empty[1]} entries) | {dropped_empty[0]} |")
-    for why, n in sorted(left_out_why.items()):
-        out.append(f"| … entries left out: {why} | {n} |")
-    out.append(f"| feedparser raised | {len(fp_crashes)} |")
-    out.append("")
-    u = untitled
-    pct = 100.0 * u["agree"] / u["entries"] if u["entries"] else 0.0
-    out.append("Entries without a feedparser title are left out of the title row; dossier shows "
-               "their text (else link) instead. Against feedparser's text (tags stripped) or link: "
-               f"{u['agree']} of {u['entries']} agree ({pct:.1f}%).")
+    out = [f"# dossier vs feedparser {feedparser.__version__} ({have_chardet}): "
+           f"{len(files)} corpus files", ""]
+    out += main_tally.table()
+    out += ["", f"Entries without a feedparser title (left out of the title row): "
+            f"{untitled['entries']}; dossier's fallback title equals feedparser's text "
+            f"(else link) for {untitled['agree']} ({pct(untitled['agree'], untitled['entries'])}).",
+            "", "| outcome | files |", "| --- | ---: |",
+            f"| corpus files | {len(files)} |",
+            f"| compared entry by entry (same entry count, at least one entry) | {files_paired} |",
+            f"| dossier failed (exit 1) | {len(rejected)} |",
+            f"| … of which feedparser found entries | {len(rejected_with_entries)} |",
+            f"| dossier panicked (exit 101) | {len(panics)} |",
+            f"| dossier other exit / timeout | {len(errors)} |",
+            f"| entry count differs | {len(count_differs)} |",
+            f"| same count once feedparser's entries that dossier drops by design are left out "
+            f"({sum(left_out_why.values())} entries) | {left_out_files} |"]
+    out += [f"| … entries left out: {w} | {n} |" for w, n in sorted(left_out_why.items())]
+    out += [f"| feedparser raised | {len(fp_crashes)} |", ""]
+    out += [f"## Probe: files whose every entry dossier dropped, with a title added to each "
+            f"entry ({len(probe_candidates)} files: {probe['files']} compared, "
+            f"{probe['entry count differs']} entry count differs, {probe['dossier failed']} "
+            f"dossier failed, {probe['skipped']} not ASCII-compatible)", ""]
+    out += probe_tally.table()
+    out += ["", f"## Date strings of runtests.py's date_tests ({len(dates) // len(DATE_WRAPPERS)} "
+            f"strings, each in an RSS <pubDate> and an Atom <updated>)", "",
+            "| container | cases | dossier = feedparser | dossier = test's expected value "
+            "| feedparser = expected | dossier panics |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    for container in DATE_WRAPPERS:
+        rows = [r for r in dates if r[2] == container]
+        n = len(rows)
+        same_fp = sum(r[5] == r[4] for r in rows)
+        same_exp = sum(r[5] == r[3] for r in rows)
+        fp_exp = sum(r[4] == r[3] for r in rows)
+        panic = sum(r[5] == "panic" for r in rows)
+        out.append(f"| {container} | {n} | {same_fp} ({pct(same_fp, n)}) | {same_exp} "
+                   f"({pct(same_exp, n)}) | {fp_exp} ({pct(fp_exp, n)}) | {panic} |")
     print("\n".join(out))
 
-    def section(title, rows):
-        if rows:
-            print(f"\n## {title}\n")
-            for r in rows:
-                print("- " + " | ".join(str(x) for x in r))
-
-    reasons = {}
+    reasons = Counter()
     for rel in rejected:
         msg = dossier_runs[rel]["stderr"].strip().splitlines()[-1]
-        msg = re.sub(r" at position \d+", "", msg.replace(f"{rel}: ", ""))
-        reasons[msg] = reasons.get(msg, 0) + 1
-    section("dossier exit 1, by message (files)",
-            sorted(((n, m) for m, n in reasons.items()), reverse=True))
+        reasons[re.sub(r" at position \d+", "", msg.replace(f"{rel}: ", ""))] += 1
+    section("dossier exit 1, by message (files, message)",
+            [(n, m) for m, n in reasons.most_common()])
     section("Panics (exit 101)", panics)
     section("Other exits", errors)
-    section("dossier failed where feedparser found entries (file, fp entries, stderr)",
+    section("dossier failed where feedparser found entries (file, feedparser entries, stderr)",
             rejected_with_entries)
     section("Entry count differs (file, feedparser, dossier)", count_differs)
     section("feedparser raised", fp_crashes)
-    section("Untitled entries: feedparser text or link vs dossier's title "
+    section(f"Untitled entries: feedparser text or link vs dossier's title "
             f"({untitled['entries'] - untitled['agree']}; file, entry, feedparser, dossier)",
-            untitled["examples"])
-    for field in FIELDS:
-        section(f"Disagreements: {field} ({disagreeing[field]}; file, entry, feedparser, dossier)",
-                [(r, i, repr(a), repr(b)) for r, i, a, b in examples[field]])
+            untitled_examples)
+    section("Date strings where dossier differs from feedparser or the expected value "
+            "(parser, string, container, expected, feedparser, dossier)",
+            [(f, repr(t), c, show_instant(e), show_instant(fp), show_instant(g)
+              if g != "panic" else g) for f, t, c, e, fp, g in dates if g != fp or g != e])
+    for tally, label in ((main_tally, ""), (probe_tally, " (probe)")):
+        for field in tally.fields:
+            section(f"Disagreements{label}: {field} ({tally.stats[field]['disagree']}; "
+                    f"file, entry, feedparser, dossier)", tally.examples[field])
 
 
 if __name__ == "__main__":

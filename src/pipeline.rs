@@ -315,6 +315,7 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunReport> {
         }
     };
     stats.not_fetched = total as u64 - sent;
+    rematch_changed_topics(&mut store, cfg, now)?;
     if stats.items_new > 0 {
         mark_near_duplicates(&mut store, now)?;
     }
@@ -338,6 +339,80 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunReport> {
         failures,
         outage,
     })
+}
+
+/// How far back items are matched again when a topic's rules change.
+const REMATCH_WINDOW: Duration = Duration::days(30);
+
+/// A topic's rules as a hash: its keywords, vetoes, and the feeds that list it.
+fn rules_hash(topic: &dossier_model::TopicSpec, cfg: &Config) -> String {
+    let mut listing: Vec<&str> = cfg
+        .feeds
+        .iter()
+        .filter(|f| f.topics.contains(&topic.slug))
+        .map(|f| f.key.as_str())
+        .collect();
+    listing.sort_unstable();
+    let text = format!(
+        "{:?}\u{1e}{:?}\u{1e}{:?}",
+        topic.match_any, topic.match_none, listing
+    );
+    hash_hex(text.as_bytes())
+}
+
+/// When a topic's rules changed since the last run (or the topic is new), its items of
+/// the last 30 days are matched again: new matches attached, keyword and feed-list
+/// attachments that no longer hold removed. Published versions never change.
+fn rematch_changed_topics(store: &mut Store, cfg: &Config, now: DateTime<Utc>) -> Result<()> {
+    let stored = store.topic_rule_hashes()?;
+    let changed: Vec<(&dossier_model::TopicSpec, String)> = cfg
+        .topics
+        .iter()
+        .map(|t| (t, rules_hash(t, cfg)))
+        .filter(|(t, h)| stored.get(&t.slug).and_then(|s| s.as_deref()) != Some(h.as_str()))
+        .collect();
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let items = store.items_for_rematch(now - REMATCH_WINDOW)?;
+    let considered: Vec<i64> = items.iter().map(|i| i.id).collect();
+    for (topic, hash) in changed {
+        let matcher = TopicMatcher::new(std::slice::from_ref(topic));
+        let own: HashSet<&str> = cfg
+            .feeds
+            .iter()
+            .filter(|f| f.owner_topic.as_deref() == Some(&topic.slug))
+            .map(|f| f.key.as_str())
+            .collect();
+        let listing: HashSet<&str> = cfg
+            .feeds
+            .iter()
+            .filter(|f| f.topics.contains(&topic.slug))
+            .map(|f| f.key.as_str())
+            .collect();
+        let matches: Vec<(i64, &str, Option<String>)> = items
+            .iter()
+            .filter_map(|i| {
+                if i.feed_keys.iter().any(|k| own.contains(k.as_str())) {
+                    Some((i.id, "topic_feed", None))
+                } else if i.feed_keys.iter().any(|k| listing.contains(k.as_str())) {
+                    Some((i.id, "feed_topics", None))
+                } else {
+                    let (_, keyword) = matcher
+                        .matches(&i.title, i.summary.as_deref())
+                        .into_iter()
+                        .next()?;
+                    Some((i.id, "keyword", Some(keyword)))
+                }
+            })
+            .collect();
+        let (added, removed) = store.retag_topic(&topic.slug, &considered, &matches, now)?;
+        if added + removed > 0 {
+            tracing::debug!(topic = %topic.slug, added, removed, "topic rules changed: recent items matched again");
+        }
+        store.set_topic_rule_hash(&topic.slug, &hash)?;
+    }
+    Ok(())
 }
 
 /// How far apart two copies of one story may be published and still be found.

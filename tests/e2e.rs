@@ -1715,3 +1715,65 @@ async fn a_retweet_a_syndicated_copy_and_a_quoting_post_are_marked_duplicates() 
         v[0]
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn changed_topic_rules_rematch_the_last_30_days() {
+    let server = MockServer::start().await;
+    let day = |ago: i64| (chrono::Utc::now() - chrono::Duration::days(ago)).to_rfc2822();
+    let (recent_a, recent_b, old_b) = (day(2), day(3), day(60));
+    serve_feed(
+        &server,
+        "/wire.rss",
+        rss(&[
+            (
+                "1",
+                "Alpha launches a model",
+                "https://w.example/1",
+                Some(recent_a.as_str()),
+            ),
+            (
+                "2",
+                "Beta raises funding",
+                "https://w.example/2",
+                Some(recent_b.as_str()),
+            ),
+            (
+                "3",
+                "Beta's old news",
+                "https://w.example/3",
+                Some(old_b.as_str()),
+            ),
+        ]),
+        "\"w\"",
+    )
+    .await;
+    let config = |kw: &str| {
+        format!(
+            "[[topic]]\nslug = \"t\"\ntitle = \"T\"\nmatch_any = [\"{kw}\"]\n\n[[feed]]\nname = \"wire\"\nurl = \"{}/wire.rss\"\n",
+            server.uri()
+        )
+    };
+    let env = Env::new(&config("Alpha"));
+    env.run(&["run"]);
+    let titles = |env: &Env| -> Vec<String> {
+        env.json_lines(&["items", "--json", "--topic", "t"])
+            .iter()
+            .map(|i| i["title"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(titles(&env), vec!["Alpha launches a model"]);
+    let text = std::fs::read_to_string(env.config())
+        .unwrap()
+        .replace("match_any = [\"Alpha\"]", "match_any = [\"Beta\"]");
+    std::fs::write(env.config(), text).unwrap();
+    assert_eq!(
+        env.run(&["run"]).status.code(),
+        Some(0),
+        "nothing due, but the rules changed"
+    );
+    assert_eq!(
+        titles(&env),
+        vec!["Beta raises funding"],
+        "the 60-day-old item is outside the window"
+    );
+}

@@ -12,6 +12,7 @@ mod ingest;
 mod neardup;
 mod pages;
 mod query;
+mod rematch;
 mod versions;
 
 use rusqlite::{Connection, OpenFlags};
@@ -22,6 +23,7 @@ pub use crate::ingest::{FeedState, FeedUpdate, IngestCounts, RunStats};
 pub use crate::neardup::TitleRow;
 pub use crate::pages::{PageCandidate, PageFindings};
 pub use crate::query::{FeedRow, ItemQuery, ItemRow};
+pub use crate::rematch::RematchItem;
 pub use crate::versions::{Source, Version, VersionSummary, cut_title};
 
 /// The schema, one entry per version; append only.
@@ -29,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_initial.sql"),
     include_str!("../migrations/0002_fetch_manners.sql"),
     include_str!("../migrations/0003_article_pages.sql"),
+    include_str!("../migrations/0004_topic_rules.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
