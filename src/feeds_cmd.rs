@@ -203,7 +203,7 @@ pub fn import_opml(file: &Path, cfg: &Config) -> Result<()> {
         .into());
     }
     let mut names: HashSet<String> = cfg.feeds.iter().map(|f| f.name.clone()).collect();
-    let urls: HashSet<String> = cfg.feeds.iter().map(|f| f.url.clone()).collect();
+    let mut urls: HashSet<String> = cfg.feeds.iter().map(|f| f.url.clone()).collect();
     let mut text = std::fs::read_to_string(&cfg.path)?;
     let (mut added, mut skipped, mut invalid) = (0, 0, 0);
     let mut block = String::new();
@@ -225,9 +225,17 @@ pub fn import_opml(file: &Path, cfg: &Config) -> Result<()> {
             skipped += 1;
             continue;
         }
+        urls.insert(parsed.to_string());
+        // `reactive:` names belong to topic feeds.
+        let title = title
+            .strip_prefix("reactive:")
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .unwrap_or(&title)
+            .to_string();
         let mut name = title.clone();
         let mut n = 2;
-        while names.contains(&name) || name.starts_with("reactive:") {
+        while names.contains(&name) {
             name = format!("{title} ({n})");
             n += 1;
         }

@@ -49,6 +49,78 @@ pub fn atom03_as_atom10(bytes: &[u8]) -> Option<Vec<u8>> {
     Some(doc.into_owned())
 }
 
+/// An `<rss>` root whose `version` feed-rs does not know (missing, 0.93, 0.94, 2.01, …)
+/// rewritten as RSS 2.0, which all of them are in practice; `None` when nothing to do.
+pub fn rss_version_as_20(bytes: &[u8]) -> Option<Vec<u8>> {
+    let head = &bytes[..bytes.len().min(2048)];
+    let start = head.windows(4).position(|w| w == b"<rss")?;
+    let end = start + head[start..].iter().position(|b| *b == b'>')?;
+    let tag = std::str::from_utf8(&head[start..end]).ok()?;
+    if !tag[4..].starts_with(|c: char| c.is_whitespace()) && tag.len() > 4 {
+        return None;
+    }
+    let version = tag.find("version=").map(|v| {
+        let q = tag.as_bytes().get(v + 8).copied().unwrap_or(b'"');
+        let rest = &tag[v + 9..];
+        (
+            v,
+            rest.find(q as char)
+                .map_or(rest, |e| &rest[..e])
+                .to_string(),
+        )
+    });
+    let new_tag = match version {
+        Some((_, ref v)) if matches!(v.as_str(), "2.0" | "" | "0.91" | "0.92") => return None,
+        Some((at, v)) => format!(
+            "{}version=\"2.0\"{}",
+            &tag[..at],
+            &tag[at + 9 + v.len() + 1..]
+        ),
+        None => format!("<rss version=\"2.0\"{}", &tag[4..]),
+    };
+    let mut out = Vec::with_capacity(bytes.len() + 16);
+    out.extend_from_slice(&bytes[..start]);
+    out.extend_from_slice(new_tag.as_bytes());
+    out.extend_from_slice(&bytes[end..]);
+    Some(out)
+}
+
+/// Atom text constructs typed with a media type (`type="text/plain"`, `"TEXT"`, …), which
+/// feed-rs refuses, given the Atom 1.0 names; `None` when nothing changed.
+pub fn atom_text_types(bytes: &[u8]) -> Option<Vec<u8>> {
+    static TYPED: std::sync::LazyLock<regex::bytes::Regex> = std::sync::LazyLock::new(|| {
+        regex::bytes::Regex::new(r#"(?i-u)(<(?:[a-z-]+:)?(?:title|subtitle|summary|rights|tagline|content)\s[^>]*?type=)(["'])([^"']*)(["'])"#)
+            .expect("valid regex")
+    });
+    let mut changed = false;
+    let out = TYPED.replace_all(bytes, |c: &regex::bytes::Captures| {
+        let ty = String::from_utf8_lossy(&c[3]).trim().to_ascii_lowercase();
+        let mapped = match ty.as_str() {
+            "text" | "html" | "xhtml" => ty.clone(),
+            "" | "text/plain" => "text".into(),
+            "text/html" => "html".into(),
+            "application/xhtml+xml" => "xhtml".into(),
+            // Other media types: read as text; a content element keeps its own.
+            other
+                if c[1]
+                    .to_ascii_lowercase()
+                    .windows(8)
+                    .any(|w| w == b"<content") =>
+            {
+                other.to_string()
+            }
+            _ => "text".into(),
+        };
+        changed |= mapped.as_bytes() != &c[3];
+        let mut v = c[1].to_vec();
+        v.extend_from_slice(&c[2]);
+        v.extend_from_slice(mapped.as_bytes());
+        v.extend_from_slice(&c[4]);
+        v
+    });
+    changed.then(|| out.into_owned())
+}
+
 /// The JSON Feed with every item `id` that is a number turned into a string; `None` when
 /// the document is not JSON or has nothing to fix.
 pub fn json_ids_as_strings(bytes: &[u8]) -> Option<Vec<u8>> {
@@ -76,6 +148,30 @@ mod tests {
             r#"<feed version="0.3" xmlns="http://www.w3.org/2005/Atom"><entry><published>x</published></entry></feed>"#
         );
         assert!(atom03_as_atom10(b"<feed xmlns=\"http://www.w3.org/2005/Atom\"/>").is_none());
+    }
+
+    #[test]
+    fn unknown_rss_versions_become_20() {
+        let out = |d: &[u8]| rss_version_as_20(d).map(|v| String::from_utf8(v).unwrap());
+        assert_eq!(
+            out(b"<rss><channel/></rss>").as_deref(),
+            Some("<rss version=\"2.0\"><channel/></rss>")
+        );
+        assert_eq!(
+            out(b"<rss version='0.94' x='1'><channel/></rss>").as_deref(),
+            Some("<rss version=\"2.0\" x='1'><channel/></rss>")
+        );
+        assert_eq!(out(b"<rss version=\"2.0\"><channel/></rss>"), None);
+        assert_eq!(out(b"<rdf:RDF/>"), None);
+    }
+
+    #[test]
+    fn atom_media_types_become_atom_names() {
+        let out = atom_text_types(br#"<feed><title type="text/plain">A</title><summary type='TEXT'>B</summary><content type="image/png">x</content></feed>"#).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"<feed><title type="text">A</title><summary type='text'>B</summary><content type="image/png">x</content></feed>"#
+        );
     }
 
     #[test]

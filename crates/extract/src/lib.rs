@@ -11,6 +11,7 @@ pub mod dates;
 pub mod discover;
 mod legacy;
 pub mod lenient;
+pub mod nesting;
 pub mod page;
 pub mod select;
 pub mod text;
@@ -25,6 +26,10 @@ pub use crate::text::{collapse_ws, html_to_text};
 /// Summaries longer than this many characters are cut: a source list needs a gist, and
 /// full-text feeds would otherwise fill the store with whole articles.
 pub const MAX_SUMMARY_CHARS: usize = 5_000;
+
+/// Items kept from one document; a feed of a hundred thousand items is a mistake or an
+/// attack, and the newest (first) ones are what matter.
+pub const MAX_ITEMS_PER_DOCUMENT: usize = 10_000;
 
 /// What a feed document yielded.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -82,19 +87,33 @@ pub fn parse_feed(
         }
         Err(feed_rs::parser::ParseFeedError::ParseError(
             feed_rs::parser::ParseErrorKind::NoFeedRoot,
+        )) if legacy::rss_version_as_20(doc).is_some() => {
+            let fixed = legacy::rss_version_as_20(doc).unwrap_or_default();
+            run_feed_rs(&fixed, base).map_err(|e| ExtractError::Parse(e.to_string()))?
+        }
+        Err(feed_rs::parser::ParseFeedError::ParseError(
+            feed_rs::parser::ParseErrorKind::NoFeedRoot,
         )) => {
             return Err(ExtractError::NotAFeed(
                 "no RSS, Atom, RDF or JSON Feed root element".into(),
             ));
         }
         Err(strict) => {
-            let repaired = std::str::from_utf8(doc).ok().and_then(lenient::repair);
-            match repaired.map(|r| (run_feed_rs(r.text.as_bytes(), base), r.warnings)) {
-                Some((Ok(feed), w)) => {
-                    warnings = w;
-                    feed
+            // Atom text typed with a media type, then broken XML: each repaired in turn.
+            let typed = legacy::atom_text_types(doc);
+            let doc = typed.as_deref().unwrap_or(doc);
+            match typed.as_ref().map(|_| run_feed_rs(doc, base)) {
+                Some(Ok(feed)) => feed,
+                _ => {
+                    let repaired = std::str::from_utf8(doc).ok().and_then(lenient::repair);
+                    match repaired.map(|r| (run_feed_rs(r.text.as_bytes(), base), r.warnings)) {
+                        Some((Ok(feed), w)) => {
+                            warnings = w;
+                            feed
+                        }
+                        _ => return Err(ExtractError::Parse(strict.to_string())),
+                    }
                 }
-                _ => return Err(ExtractError::Parse(strict.to_string())),
             }
         }
     };
@@ -105,14 +124,21 @@ pub fn parse_feed(
         feed_rs::model::FeedType::Atom | feed_rs::model::FeedType::JSON
     );
     let home = pick_link(&feed.links).and_then(|l| url::Url::parse(&l).ok());
+    let mut entries = feed.entries;
+    if entries.len() > MAX_ITEMS_PER_DOCUMENT {
+        warnings.push(format!(
+            "kept the first {MAX_ITEMS_PER_DOCUMENT} of {} items",
+            entries.len()
+        ));
+        entries.truncate(MAX_ITEMS_PER_DOCUMENT);
+    }
     Ok(ParsedFeed {
         title: feed
             .title
             .map(|t| text_of(&t, typed))
             .filter(|t| !t.is_empty()),
         ttl_mins: feed.ttl,
-        items: feed
-            .entries
+        items: entries
             .into_iter()
             .map(|e| raw_item(e, typed, home.as_ref()))
             .collect(),
@@ -204,12 +230,17 @@ fn author_name(raw: &str) -> String {
     s
 }
 
-/// The link a reader follows: `rel="alternate"` (or no rel) first, then any link.
+/// The link a reader follows: `rel="alternate"` (or no rel) first, then a related or
+/// enclosed resource; never the feed itself, a licence, comments or an edit URL.
 fn pick_link(links: &[Link]) -> Option<String> {
     links
         .iter()
         .find(|l| matches!(l.rel.as_deref(), None | Some("alternate")))
-        .or_else(|| links.first())
+        .or_else(|| {
+            links
+                .iter()
+                .find(|l| matches!(l.rel.as_deref(), Some("related" | "via" | "enclosure")))
+        })
         .map(|l| l.href.trim().to_string())
         .filter(|h| !h.is_empty())
 }

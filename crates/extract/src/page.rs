@@ -169,6 +169,15 @@ impl Selectors {
     }
 }
 
+/// How far up the tree any check walks: a hostile page nested a hundred thousand levels
+/// deep must not make every check walk all of them.
+const MAX_DEPTH: usize = 256;
+
+/// An element's ancestors, nearest first, at most [`MAX_DEPTH`] of them.
+fn up(el: ElementRef<'_>) -> impl Iterator<Item = ElementRef<'_>> {
+    el.ancestors().take(MAX_DEPTH).filter_map(ElementRef::wrap)
+}
+
 /// Words of class or id tokens (split on `-` and `_`) that name containers whose dates
 /// belong to other content: other articles, comments, archives, site chrome.
 const BOILERPLATE_WORDS: &[&str] = &[
@@ -232,7 +241,7 @@ fn in_boilerplate_self(el: ElementRef) -> bool {
 
 fn in_boilerplate(el: ElementRef) -> bool {
     let mut in_article = false;
-    for a in std::iter::once(el).chain(el.ancestors().filter_map(ElementRef::wrap)) {
+    for a in std::iter::once(el).chain(up(el)) {
         let v = a.value();
         if matches!(v.name(), "body" | "html") {
             // The body's classes describe the page ("single-post has-sidebar"), not a box.
@@ -241,10 +250,7 @@ fn in_boilerplate(el: ElementRef) -> bool {
         let boiler = matches!(v.name(), "aside" | "nav")
             || (v.name() == "footer"
                 && !in_article
-                && !a
-                    .ancestors()
-                    .filter_map(ElementRef::wrap)
-                    .any(|x| x.value().name() == "article"))
+                && !up(a).any(|x| x.value().name() == "article"))
             || v.attr("class").is_some_and(is_boilerplate_name)
             || v.attr("id").is_some_and(is_boilerplate_name);
         if boiler {
@@ -279,9 +285,11 @@ pub fn inspect_page(
 ) -> PageInfo {
     let utf8 = charset::to_utf8(bytes, content_type);
     let html = String::from_utf8_lossy(&utf8.bytes);
+    let html = crate::nesting::defuse(&html);
     if let Some(end) = html.find("</head").or_else(|| html.find("</HEAD")) {
         let body = &html[end..];
-        if !body.contains("ld+json") && !body.contains("\"@context\"") {
+        // Structured data in the body could outrank the head's: then the whole page is read.
+        if !body.contains("ld+json") && !body.contains("\"@context\"") && !body.contains("<meta") {
             let head = Html::parse_document(&html[..end]);
             if let Some(info) = read_page(&head, url, now, true) {
                 return info;
@@ -532,30 +540,28 @@ fn find_date_raw(
         .collect();
     let marked = |t: &ElementRef| {
         t.value().attr("pubdate").is_some()
-            || std::iter::once(*t)
-                .chain(t.ancestors().filter_map(ElementRef::wrap).take(3))
-                .any(|el| {
-                    let v = el.value();
-                    [v.attr("class"), v.attr("id"), v.attr("itemprop")]
-                        .into_iter()
-                        .flatten()
-                        .any(|c| {
-                            let c = c.to_ascii_lowercase();
-                            [
-                                "publish",
-                                "entry-date",
-                                "post-date",
-                                "posted-on",
-                                "created",
-                                "article-date",
-                                "pubdate",
-                            ]
-                            .iter()
-                            .any(|w| c.contains(w))
-                                && !c.contains("update")
-                                && !c.contains("modif")
-                        })
-                })
+            || std::iter::once(*t).chain(up(*t).take(3)).any(|el| {
+                let v = el.value();
+                [v.attr("class"), v.attr("id"), v.attr("itemprop")]
+                    .into_iter()
+                    .flatten()
+                    .any(|c| {
+                        let c = c.to_ascii_lowercase();
+                        [
+                            "publish",
+                            "entry-date",
+                            "post-date",
+                            "posted-on",
+                            "created",
+                            "article-date",
+                            "pubdate",
+                        ]
+                        .iter()
+                        .any(|w| c.contains(w))
+                            && !c.contains("update")
+                            && !c.contains("modif")
+                    })
+            })
     };
     let time_value = |t: &ElementRef| -> Option<FoundDate> {
         match t.value().attr("datetime") {
@@ -579,7 +585,7 @@ fn find_date_raw(
     // dates what the article tells of, not the article).
     let in_article_header = |el: &ElementRef| {
         let mut in_header = false;
-        for a in el.ancestors().filter_map(ElementRef::wrap) {
+        for a in up(*el) {
             let v = a.value();
             let named = |w: &[&str]| {
                 [v.attr("class"), v.attr("id")]
@@ -647,14 +653,9 @@ fn find_date_raw(
     let article = doc
         .select(&SEL.h1)
         .find(|h| !in_boilerplate(*h))
-        .and_then(|h| {
-            h.ancestors()
-                .filter_map(ElementRef::wrap)
-                .find(|a| SEL.main.matches(a))
-        })
+        .and_then(|h| up(h).find(|a| SEL.main.matches(a)))
         .or_else(|| doc.select(&SEL.main).find(|m| !in_boilerplate(*m)));
-    let inside =
-        |el: &ElementRef| article.is_some_and(|a| el.ancestors().any(|x| x.id() == a.id()));
+    let inside = |el: &ElementRef| article.is_some_and(|a| up(*el).any(|x| x.id() == a.id()));
     let mut dated: Vec<ElementRef> = doc.select(&SEL.dated_class).collect();
     dated.sort_by_key(|el| !inside(el));
     for el in dated {
@@ -723,11 +724,7 @@ fn find_date_raw(
     // 7. A date at the start of the article's text, under the headline.
     let headline = doc.select(&SEL.h1).find(|h| !in_boilerplate(*h));
     let container = headline
-        .and_then(|h| {
-            h.ancestors()
-                .filter_map(ElementRef::wrap)
-                .find(|a| SEL.main.matches(a))
-        })
+        .and_then(|h| up(h).find(|a| SEL.main.matches(a)))
         .or_else(|| doc.select(&SEL.main).find(|m| !in_boilerplate(*m)));
     if let Some(container) = container {
         let mut text = String::new();
@@ -742,10 +739,14 @@ fn find_date_raw(
             let Some(t) = node.value().as_text() else {
                 continue;
             };
-            let skipped = node.ancestors().filter_map(ElementRef::wrap).any(|a| {
-                matches!(a.value().name(), "script" | "style" | "noscript")
-                    || (a != container && in_boilerplate(a))
-            });
+            let skipped = node
+                .ancestors()
+                .take(MAX_DEPTH)
+                .filter_map(ElementRef::wrap)
+                .any(|a| {
+                    matches!(a.value().name(), "script" | "style" | "noscript")
+                        || (a != container && in_boilerplate(a))
+                });
             if started && !skipped {
                 text.push_str(t);
                 text.push(' ');
@@ -777,20 +778,24 @@ fn find_date_raw(
             let Some(t) = node.value().as_text() else {
                 continue;
             };
-            let skipped = node.ancestors().filter_map(ElementRef::wrap).any(|a| {
-                // Linked dates are other pages' (archives, event lists, "next post").
-                matches!(
-                    a.value().name(),
-                    "script"
-                        | "style"
-                        | "noscript"
-                        | "template"
-                        | "a"
-                        | "option"
-                        | "select"
-                        | "button"
-                ) || in_boilerplate_self(a)
-            });
+            let skipped = node
+                .ancestors()
+                .take(MAX_DEPTH)
+                .filter_map(ElementRef::wrap)
+                .any(|a| {
+                    // Linked dates are other pages' (archives, event lists, "next post").
+                    matches!(
+                        a.value().name(),
+                        "script"
+                            | "style"
+                            | "noscript"
+                            | "template"
+                            | "a"
+                            | "option"
+                            | "select"
+                            | "button"
+                    ) || in_boilerplate_self(a)
+                });
             if !skipped && !t.trim().is_empty() {
                 text.push_str(t);
                 text.push(' ');

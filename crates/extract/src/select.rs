@@ -123,7 +123,7 @@ pub fn parse_page_items(
 
     let utf8 = charset::to_utf8(bytes, content_type);
     let html = String::from_utf8_lossy(&utf8.bytes);
-    let doc = Html::parse_document(&html);
+    let doc = Html::parse_document(&crate::nesting::defuse(&html));
     let page = url::Url::parse(page_url).ok();
     let base_sel = Selector::parse("base[href]").expect("valid selector");
     let base = doc

@@ -66,7 +66,7 @@ pub fn html_to_text(s: &str) -> String {
     if !s.contains(['<', '&']) {
         return collapse_ws(s);
     }
-    let doc = Html::parse_fragment(s);
+    let doc = Html::parse_fragment(&crate::nesting::defuse(s));
     let mut out = String::with_capacity(s.len());
     let mut hidden = 0usize;
     for edge in doc.tree.root().traverse() {

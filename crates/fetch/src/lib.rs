@@ -144,6 +144,8 @@ struct Host {
     slots: Semaphore,
     /// When the next request may start: the gap after the last start, or a `Retry-After`.
     next_start: Mutex<Instant>,
+    /// Until when the server asked us to wait (`Retry-After`).
+    retry_hold: Mutex<Option<Instant>>,
     /// The status of the last `Retry-After` hold (429 or 503), for deferrals it causes.
     held_by: std::sync::atomic::AtomicU16,
 }
@@ -211,6 +213,7 @@ impl Fetcher {
                 Arc::new(Host {
                     slots: Semaphore::new(self.config.per_host.max(1)),
                     next_start: Mutex::new(Instant::now()),
+                    retry_hold: Mutex::new(None),
                     held_by: std::sync::atomic::AtomicU16::new(429),
                 })
             })
@@ -222,12 +225,17 @@ impl Fetcher {
     /// left, and the fetch is deferred without a request.
     async fn host_turn(&self, host: &Host) -> Result<(), Duration> {
         let wait = {
-            let mut next = host.next_start.lock().unwrap_or_else(|p| p.into_inner());
             let now = Instant::now();
-            let start = (*next).max(now);
-            if start - now > self.config.max_retry_after {
-                return Err(start - now);
+            // A server's Retry-After: waited out when short, a deferral when long.
+            let hold = *host.retry_hold.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(until) = hold.filter(|u| *u > now) {
+                if until - now > self.config.max_retry_after {
+                    return Err(until - now);
+                }
             }
+            // Our own gap between requests: always waited, however long it is set.
+            let mut next = host.next_start.lock().unwrap_or_else(|p| p.into_inner());
+            let start = (*next).max(now).max(hold.unwrap_or(now));
             *next = start + self.config.host_gap;
             start - now
         };
@@ -244,8 +252,8 @@ impl Fetcher {
             .store(status, std::sync::atomic::Ordering::Relaxed);
         let jitter = wait.mul_f64(fastrand::f64() * 0.1);
         let until = Instant::now() + wait + jitter;
-        let mut next = host.next_start.lock().unwrap_or_else(|p| p.into_inner());
-        *next = (*next).max(until);
+        let mut hold = host.retry_hold.lock().unwrap_or_else(|p| p.into_inner());
+        *hold = Some(hold.map_or(until, |h| h.max(until)));
     }
 
     /// Fetches one URL, conditionally when validators are given. Never panics, never errs:

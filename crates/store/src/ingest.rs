@@ -406,26 +406,24 @@ fn insert_item(tx: &rusqlite::Transaction, feed_id: i64, item: &Item, now: &str)
 }
 
 /// The feed that first brought an item may correct it (an edited headline, a fixed date);
-/// other feeds never overwrite it. Dossier versions already cut keep what they froze.
+/// other feeds never overwrite it. Only what the feed itself states is corrected: a date
+/// from the item's page, or a summary the page supplied, stays when the feed says nothing
+/// of them. Dossier versions already cut keep what they froze.
 fn refresh_item(tx: &rusqlite::Transaction, id: i64, item: &Item, now: &str) -> Result<()> {
-    let published = item.published_at.map(fmt_time);
+    let feed_date = match item.date_source {
+        dossier_model::DateSource::Feed => item.published_at.map(fmt_time),
+        _ => None,
+    };
     tx.prepare_cached(
-        "UPDATE items SET title = ?2, summary = ?3, author = ?4,
+        "UPDATE items SET title = ?2, summary = COALESCE(?3, summary), author = COALESCE(?4, author),
             published_at = COALESCE(?5, published_at),
-            date_source = CASE WHEN ?5 IS NULL THEN date_source ELSE ?6 END,
+            date_source = CASE WHEN ?5 IS NULL THEN date_source ELSE 'feed' END,
+            date_evidence = CASE WHEN ?5 IS NULL THEN date_evidence ELSE ?6 END,
             sort_at = COALESCE(?5, sort_at), updated_at = ?7
-         WHERE id = ?1 AND (title IS NOT ?2 OR summary IS NOT ?3 OR author IS NOT ?4
-            OR (?5 IS NOT NULL AND published_at IS NOT ?5))",
+         WHERE id = ?1 AND (title IS NOT ?2 OR (?3 IS NOT NULL AND summary IS NOT ?3)
+            OR (?4 IS NOT NULL AND author IS NOT ?4) OR (?5 IS NOT NULL AND published_at IS NOT ?5))",
     )?
-    .execute(params![
-        id,
-        item.title,
-        item.summary,
-        item.author,
-        published,
-        item.date_source.as_str(),
-        now
-    ])?;
+    .execute(params![id, item.title, item.summary, item.author, feed_date, item.date_evidence, now])?;
     Ok(())
 }
 

@@ -35,7 +35,7 @@ impl Store {
             "SELECT id, COALESCE(url, original_url) FROM items
              WHERE page_checked_at IS NULL AND COALESCE(url, original_url) IS NOT NULL
                AND (date_source IN ('first_seen', 'url')
-                    OR url LIKE '%/amp/%' OR url LIKE '%amp=1%' OR url LIKE '%://amp.%'
+                    OR url LIKE '%/amp/%' OR url LIKE '%?amp=1%' OR url LIKE '%&amp=1%' OR url LIKE '%://amp.%'
                     OR url LIKE '%.ampproject.org/%' OR url LIKE '%feedproxy.google.com/%'
                     OR url LIKE '%feeds.feedburner.com/~r/%')
              ORDER BY id DESC LIMIT ?1",

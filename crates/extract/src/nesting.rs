@@ -1,0 +1,96 @@
+//! A guard against pathologically deep markup. html5ever checks element scopes against
+//! its stack of open elements, so a page nested a hundred thousand levels deep costs time
+//! quadratic in its depth. No real page nests more than a few hundred levels; past
+//! [`MAX_NESTING`], the document is cut where the nesting passes the limit, and what
+//! came before it is read as usual.
+
+use std::borrow::Cow;
+
+/// Open elements allowed at once before the rest of a document is dropped.
+pub const MAX_NESTING: usize = 1_000;
+
+/// Elements that never have content, so never add to the depth.
+const VOID: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+    "track", "wbr", "!doctype",
+];
+
+/// The document, cut where its nesting would pass [`MAX_NESTING`]; borrowed when it never
+/// does (a cheap scan of tag names, not a parse).
+pub fn defuse(html: &str) -> Cow<'_, str> {
+    let bytes = html.as_bytes();
+    let mut depth: usize = 0;
+    let mut i = 0;
+    while let Some(off) = memchr_lt(&bytes[i..]) {
+        let at = i + off;
+        let rest = &html[at..];
+        if rest.starts_with("<!--") {
+            i = at + rest.find("-->").map_or(rest.len(), |e| e + 3);
+            continue;
+        }
+        let closing = rest.starts_with("</");
+        let name_start = at + if closing { 2 } else { 1 };
+        let name_len = bytes[name_start..]
+            .iter()
+            .position(|b| !(b.is_ascii_alphanumeric() || *b == b'!' || *b == b'-'))
+            .unwrap_or(bytes.len() - name_start);
+        if name_len == 0 {
+            i = at + 1;
+            continue;
+        }
+        let name = html[name_start..name_start + name_len].to_ascii_lowercase();
+        let tag_end = bytes[at..]
+            .iter()
+            .position(|b| *b == b'>')
+            .map_or(bytes.len(), |e| at + e + 1);
+        if closing {
+            depth = depth.saturating_sub(1);
+        } else if !VOID.contains(&name.as_str()) && !html[..tag_end].ends_with("/>") {
+            if matches!(name.as_str(), "script" | "style" | "textarea" | "title") {
+                // Raw text: skip to its end tag, it holds no elements.
+                let close = format!("</{name}");
+                let after = html[tag_end..]
+                    .to_ascii_lowercase()
+                    .find(&close)
+                    .map_or(html.len(), |e| tag_end + e);
+                i = after;
+                continue;
+            }
+            depth += 1;
+            if depth > MAX_NESTING {
+                return Cow::Owned(html[..at].to_string());
+            }
+        }
+        i = tag_end.max(at + 1);
+    }
+    Cow::Borrowed(html)
+}
+
+fn memchr_lt(b: &[u8]) -> Option<usize> {
+    b.iter().position(|c| *c == b'<')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ordinary_pages_pass_untouched() {
+        let page = "<html><head><meta charset=utf-8><title>a<b</title><script>if (a<b) {}</script></head>\
+                    <body><div><p>x<br>y</p><img src=x></div><!-- <div><div> --></body></html>";
+        assert!(matches!(defuse(page), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn deep_nesting_is_cut_at_the_limit() {
+        let page = format!(
+            "<html><body><h1>Top</h1>{}x{}</body></html>",
+            "<div>".repeat(5_000),
+            "</div>".repeat(5_000)
+        );
+        let cut = defuse(&page);
+        assert!(cut.len() < page.len());
+        assert!(cut.contains("<h1>Top</h1>"));
+        assert_eq!(cut.matches("<div>").count(), MAX_NESTING - 2);
+    }
+}
