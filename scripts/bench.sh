@@ -5,4 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --locked -p dossier -p dossier-bench
-exec target/release/dossier-bench --dossier target/release/dossier "$@" all
+target/release/dossier-bench --dossier target/release/dossier "$@" all
+# The feedparser conformance figures (needs python3 and pip; skipped without them).
+if command -v python3 >/dev/null 2>&1; then
+    python3 scripts/conformance.py > target/conformance.md || echo "conformance run skipped"
+    echo "conformance figures in target/conformance.md (copy the tables into BENCHMARKS.md)"
+fi
