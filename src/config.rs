@@ -827,4 +827,20 @@ kind = "web"
             "{got:?}"
         );
     }
+
+    proptest::proptest! {
+        /// Config loading never panics, and every problem names a line inside the file.
+        #[test]
+        fn any_text_is_a_config_or_a_list_of_located_problems(text in "(\\[{1,2}[a-z.]{0,8}\\]{1,2}\n|[a-z_]{1,12} = (\"[^\"\\n]{0,20}\"|[0-9_]{1,6}|true|\\[\"[a-z]{0,5}\"\\])\n|#[^\\n]{0,10}\n|\\PC{0,8}\n){0,20}") {
+            match parse(&text, Path::new("fuzz.toml")) {
+                Ok(_) => {}
+                Err(e) => {
+                    let lines = text.lines().count().max(1);
+                    for p in &e.problems {
+                        proptest::prop_assert!(p.line >= 1 && p.line <= lines + 1, "{:?} in {:?}", p, text);
+                    }
+                }
+            }
+        }
+    }
 }

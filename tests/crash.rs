@@ -32,12 +32,39 @@ fn count(db: &Connection, sql: &str) -> i64 {
 
 fn check_intact(store: &Path, context: &str) {
     let db = Connection::open(store).unwrap();
-    let integrity: String = db.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    let integrity: String = db
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(integrity, "ok", "{context}");
-    assert_eq!(count(&db, "SELECT count(*) FROM items i WHERE NOT EXISTS (SELECT 1 FROM sightings s WHERE s.item_id = i.id)"), 0, "{context}: item without sighting");
-    assert_eq!(count(&db, "SELECT count(*) FROM items i WHERE NOT EXISTS (SELECT 1 FROM item_keys k WHERE k.item_id = i.id)"), 0, "{context}: item without key");
-    assert_eq!(count(&db, "SELECT count(*) FROM items i WHERE NOT EXISTS (SELECT 1 FROM item_topics t WHERE t.item_id = i.id)"), 0, "{context}: item without topic link");
-    assert_eq!(count(&db, "SELECT count(*) - count(DISTINCT url) FROM items"), 0, "{context}: duplicate items");
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM items i WHERE NOT EXISTS (SELECT 1 FROM sightings s WHERE s.item_id = i.id)"
+        ),
+        0,
+        "{context}: item without sighting"
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM items i WHERE NOT EXISTS (SELECT 1 FROM item_keys k WHERE k.item_id = i.id)"
+        ),
+        0,
+        "{context}: item without key"
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM items i WHERE NOT EXISTS (SELECT 1 FROM item_topics t WHERE t.item_id = i.id)"
+        ),
+        0,
+        "{context}: item without topic link"
+    );
+    assert_eq!(
+        count(&db, "SELECT count(*) - count(DISTINCT url) FROM items"),
+        0,
+        "{context}: duplicate items"
+    );
     let versions: Vec<(i64, i64, i64)> = db
         .prepare("SELECT v.number, v.item_count, (SELECT count(*) FROM version_sources s WHERE s.version_id = v.id) FROM versions v ORDER BY v.number")
         .unwrap()
@@ -56,19 +83,37 @@ async fn killing_run_and_version_cut_never_corrupts_or_half_stores() {
     let server = MockServer::start().await;
     for f in 0..FEEDS {
         Mock::given(path(format!("/f{f}.rss")))
-            .respond_with(ResponseTemplate::new(200).set_body_string(rss(f)).set_delay(Duration::from_millis((f % 7) as u64 * 3)))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_string(rss(f))
+                    .set_delay(Duration::from_millis((f % 7) as u64 * 3)),
+            )
             .mount(&server)
             .await;
     }
     let dir = tempfile::tempdir().unwrap();
-    let mut cfg = String::from("[store]\npath = \"s.sqlite\"\n[fetch]\nallow_private_addresses = true\nretries = 0\nper_host_gap_ms = 0\nconcurrency = 8\narticle_pages = false\n\n[[topic]]\nslug = \"t\"\ntitle = \"T\"\n\n");
+    let mut cfg = String::from(
+        "[store]\npath = \"s.sqlite\"\n[fetch]\nallow_private_addresses = true\nretries = 0\nper_host_gap_ms = 0\nconcurrency = 8\narticle_pages = false\n\n[[topic]]\nslug = \"t\"\ntitle = \"T\"\n\n",
+    );
     for f in 0..FEEDS {
-        cfg += &format!("[[feed]]\nname = \"f{f}\"\nurl = \"{}/f{f}.rss\"\ntopics = [\"t\"]\n\n", server.uri());
+        cfg += &format!(
+            "[[feed]]\nname = \"f{f}\"\nurl = \"{}/f{f}.rss\"\ntopics = [\"t\"]\n\n",
+            server.uri()
+        );
     }
     let config = dir.path().join("d.toml");
     std::fs::write(&config, cfg).unwrap();
     let store = dir.path().join("s.sqlite");
-    let run = |args: &[&str]| Command::new(BIN).arg("--config").arg(&config).args(args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(BIN)
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
 
     let mut kills = 0;
     for k in 0..10u64 {
@@ -91,16 +136,40 @@ async fn killing_run_and_version_cut_never_corrupts_or_half_stores() {
             check_intact(&store, &format!("after killing version cut #{k}"));
         }
     }
-    assert!(kills >= 5, "the kills must land mid-run to mean anything ({kills})");
+    assert!(
+        kills >= 5,
+        "the kills must land mid-run to mean anything ({kills})"
+    );
 
     // The lock does not block, and the next run finishes the work.
-    let status = Command::new(BIN).arg("--config").arg(&config).args(["run", "--all"]).output().unwrap();
-    assert_eq!(status.status.code(), Some(0), "{}", String::from_utf8_lossy(&status.stderr));
+    let status = Command::new(BIN)
+        .arg("--config")
+        .arg(&config)
+        .args(["run", "--all"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        status.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
     check_intact(&store, "after the final run");
     let db = Connection::open(&store).unwrap();
-    assert_eq!(count(&db, "SELECT count(*) FROM items"), (FEEDS * ITEMS) as i64);
-    assert_eq!(count(&db, "SELECT count(*) FROM sightings"), (FEEDS * ITEMS) as i64);
-    let cut = Command::new(BIN).arg("--config").arg(&config).args(["version", "cut", "t", "--json"]).output().unwrap();
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM items"),
+        (FEEDS * ITEMS) as i64
+    );
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM sightings"),
+        (FEEDS * ITEMS) as i64
+    );
+    let cut = Command::new(BIN)
+        .arg("--config")
+        .arg(&config)
+        .args(["version", "cut", "t", "--json"])
+        .output()
+        .unwrap();
     assert_eq!(cut.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_slice(&cut.stdout).unwrap();
     assert_eq!(v["item_count"], (FEEDS * ITEMS) as i64);

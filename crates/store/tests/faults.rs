@@ -2,7 +2,9 @@
 //! a clear error and nothing half-written, and the store recovers.
 
 use chrono::{DateTime, Duration, Utc};
-use dossier_model::{DateSource, FeedKind, FeedSpec, IdentityRule, Item, TopicReason, TopicSpec, parse_time};
+use dossier_model::{
+    DateSource, FeedKind, FeedSpec, IdentityRule, Item, TopicReason, TopicSpec, parse_time,
+};
 use dossier_store::{FeedUpdate, ItemQuery, Store, StoreError};
 
 fn t0() -> DateTime<Utc> {
@@ -36,20 +38,36 @@ fn items(feed: &str, n: usize, size: usize) -> Vec<Item> {
             date_source: DateSource::FirstSeen,
             date_evidence: None,
             identity: IdentityRule::Guid,
-            keys: vec![format!("guid:{feed}\u{1f}{i}"), format!("url:{feed}.example/{i}")],
+            keys: vec![
+                format!("guid:{feed}\u{1f}{i}"),
+                format!("url:{feed}.example/{i}"),
+            ],
             topics: vec![("t".into(), TopicReason::FeedTopics)],
         })
         .collect()
 }
 
 fn ok() -> FeedUpdate {
-    FeedUpdate { status: "200".into(), next_due_at: Some(t0() + Duration::minutes(30)), ..FeedUpdate::new(t0()) }
+    FeedUpdate {
+        status: "200".into(),
+        next_due_at: Some(t0() + Duration::minutes(30)),
+        ..FeedUpdate::new(t0())
+    }
 }
 
 fn open(dir: &std::path::Path) -> Store {
     let mut s = Store::open(&dir.join("s.sqlite")).unwrap();
     let feeds: Vec<FeedSpec> = (0..30).map(|i| feed(&format!("f{i}"))).collect();
-    s.sync_config(&feeds, &[TopicSpec { slug: "t".into(), title: "T".into(), match_any: vec![], match_none: vec![] }]).unwrap();
+    s.sync_config(
+        &feeds,
+        &[TopicSpec {
+            slug: "t".into(),
+            title: "T".into(),
+            match_any: vec![],
+            match_none: vec![],
+        }],
+    )
+    .unwrap();
     s
 }
 
@@ -61,21 +79,40 @@ fn item_count(s: &Store) -> usize {
 fn a_full_disk_fails_the_feed_whole_and_the_store_recovers() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = open(dir.path());
-    s.record_fetch("f0", &ok(), &items("f0", 10, 100), t0()).unwrap();
-    let pages: i64 = s.connection().query_row("PRAGMA page_count", [], |r| r.get(0)).unwrap();
+    s.record_fetch("f0", &ok(), &items("f0", 10, 100), t0())
+        .unwrap();
+    let pages: i64 = s
+        .connection()
+        .query_row("PRAGMA page_count", [], |r| r.get(0))
+        .unwrap();
     // The disk is full: no page may be added.
-    s.connection().pragma_update(None, "max_page_count", pages).unwrap();
-    let err = s.record_fetch("f1", &ok(), &items("f1", 200, 4000), t0()).unwrap_err();
+    s.connection()
+        .pragma_update(None, "max_page_count", pages)
+        .unwrap();
+    let err = s
+        .record_fetch("f1", &ok(), &items("f1", 200, 4000), t0())
+        .unwrap_err();
     assert!(matches!(err, StoreError::Sqlite(_)), "{err}");
     assert!(err.to_string().contains("full"), "a clear error: {err}");
     assert_eq!(item_count(&s), 10, "nothing of the failed feed was written");
-    let f1 = s.feeds().unwrap().into_iter().find(|f| f.name == "f1").unwrap();
+    let f1 = s
+        .feeds()
+        .unwrap()
+        .into_iter()
+        .find(|f| f.name == "f1")
+        .unwrap();
     assert_eq!(f1.last_fetch_at, None, "not even its feed state");
     // Space again: the next attempt stores the feed whole.
-    s.connection().pragma_update(None, "max_page_count", 1_073_741_823).unwrap();
-    s.record_fetch("f1", &ok(), &items("f1", 200, 4000), t0()).unwrap();
+    s.connection()
+        .pragma_update(None, "max_page_count", 1_073_741_823)
+        .unwrap();
+    s.record_fetch("f1", &ok(), &items("f1", 200, 4000), t0())
+        .unwrap();
     assert_eq!(item_count(&s), 210);
-    let integrity: String = s.connection().query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    let integrity: String = s
+        .connection()
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(integrity, "ok");
 }
 
@@ -83,11 +120,23 @@ fn a_full_disk_fails_the_feed_whole_and_the_store_recovers() {
 fn a_read_only_store_fails_clearly_and_recovers() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = open(dir.path());
-    s.connection().pragma_update(None, "query_only", true).unwrap();
-    let err = s.record_fetch("f0", &ok(), &items("f0", 5, 10), t0()).unwrap_err();
-    assert!(err.to_string().contains("readonly") || err.to_string().contains("read-only") || err.to_string().contains("query_only"), "{err}");
-    s.connection().pragma_update(None, "query_only", false).unwrap();
-    s.record_fetch("f0", &ok(), &items("f0", 5, 10), t0()).unwrap();
+    s.connection()
+        .pragma_update(None, "query_only", true)
+        .unwrap();
+    let err = s
+        .record_fetch("f0", &ok(), &items("f0", 5, 10), t0())
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("readonly")
+            || err.to_string().contains("read-only")
+            || err.to_string().contains("query_only"),
+        "{err}"
+    );
+    s.connection()
+        .pragma_update(None, "query_only", false)
+        .unwrap();
+    s.record_fetch("f0", &ok(), &items("f0", 5, 10), t0())
+        .unwrap();
     assert_eq!(item_count(&s), 5);
 }
 
@@ -101,7 +150,9 @@ fn readers_during_a_run_see_whole_feeds_only() {
         let db = rusqlite::Connection::open(&path).unwrap();
         let mut seen = Vec::new();
         for _ in 0..400 {
-            let n: i64 = db.query_row("SELECT count(*) FROM items", [], |r| r.get(0)).unwrap();
+            let n: i64 = db
+                .query_row("SELECT count(*) FROM items", [], |r| r.get(0))
+                .unwrap();
             let orphans: i64 = db
                 .query_row("SELECT count(*) FROM items i WHERE NOT EXISTS (SELECT 1 FROM item_topics t WHERE t.item_id = i.id)", [], |r| r.get(0))
                 .unwrap();
@@ -112,10 +163,15 @@ fn readers_during_a_run_see_whole_feeds_only() {
     });
     for i in 0..30 {
         let name = format!("f{i}");
-        s.record_fetch(&name, &ok(), &items(&name, per_feed, 200), t0()).unwrap();
+        s.record_fetch(&name, &ok(), &items(&name, per_feed, 200), t0())
+            .unwrap();
     }
     for (n, orphans) in reader.join().unwrap() {
-        assert_eq!(n % per_feed as i64, 0, "a reader saw part of a feed: {n} items");
+        assert_eq!(
+            n % per_feed as i64,
+            0,
+            "a reader saw part of a feed: {n} items"
+        );
         assert_eq!(orphans, 0, "a reader saw an item before its topic link");
     }
 }
