@@ -7,6 +7,7 @@
 mod dates;
 mod ingest;
 mod neardup;
+mod parse;
 mod report;
 mod server;
 
@@ -15,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 fn usage() -> ! {
     eprintln!(
-        "usage: dossier-bench [--dossier PATH] [--runs N] [--out BENCHMARKS.md] <ingest|dates|neardup|all> [--feeds N] [--items N] [--dates DIR]"
+        "usage: dossier-bench [--dossier PATH] [--runs N] [--out BENCHMARKS.md] <ingest|parse|dates|neardup|all> [--feeds N] [--items N] [--dates DIR]"
     );
     std::process::exit(2)
 }
@@ -38,7 +39,7 @@ fn main() -> Result<()> {
             "--feeds" => feeds = value().parse().context("--feeds")?,
             "--items" => items = value().parse().context("--items")?,
             "--dates" => dates_dir = value().into(),
-            "ingest" | "dates" | "neardup" | "all" => command = Some(a),
+            "ingest" | "dates" | "neardup" | "parse" | "all" => command = Some(a),
             _ => usage(),
         }
     }
@@ -56,6 +57,10 @@ fn main() -> Result<()> {
     if matches!(command.as_str(), "ingest" | "all") {
         let table = ingest::run(&dossier, feeds, items, runs)?;
         report::replace_section(&out, "ingest", &format!("{machine}\n\n{table}"))?;
+    }
+    if matches!(command.as_str(), "parse" | "all") {
+        let table = parse::run(&dossier, runs)?;
+        report::replace_section(&out, "parse", &format!("{machine}\n\n{table}"))?;
     }
     if matches!(command.as_str(), "neardup" | "all") {
         let table = neardup::run(Path::new("fixtures/near-dups/pairs.tsv"))?;

@@ -59,22 +59,25 @@ pub fn rss_version_as_20(bytes: &[u8]) -> Option<Vec<u8>> {
     if !tag[4..].starts_with(|c: char| c.is_whitespace()) && tag.len() > 4 {
         return None;
     }
-    let version = tag.find("version=").map(|v| {
-        let q = tag.as_bytes().get(v + 8).copied().unwrap_or(b'"');
-        let rest = &tag[v + 9..];
-        (
-            v,
-            rest.find(q as char)
-                .map_or(rest, |e| &rest[..e])
-                .to_string(),
-        )
-    });
+    // An attribute we cannot read cleanly (no quotes, no closing quote) is left alone.
+    let version = match tag.find("version=") {
+        None => None,
+        Some(v) => {
+            let quote = *tag.as_bytes().get(v + 8)?;
+            if quote != b'"' && quote != b'\'' {
+                return None;
+            }
+            let rest = tag.get(v + 9..)?;
+            let end = rest.find(quote as char)?;
+            Some((v, &rest[..end]))
+        }
+    };
     let new_tag = match version {
-        Some((_, ref v)) if matches!(v.as_str(), "2.0" | "" | "0.91" | "0.92") => return None,
+        Some((_, v)) if matches!(v, "2.0" | "" | "0.91" | "0.92") => return None,
         Some((at, v)) => format!(
             "{}version=\"2.0\"{}",
             &tag[..at],
-            &tag[at + 9 + v.len() + 1..]
+            tag.get(at + 9 + v.len() + 1..)?
         ),
         None => format!("<rss version=\"2.0\"{}", &tag[4..]),
     };
@@ -163,6 +166,10 @@ mod tests {
         );
         assert_eq!(out(b"<rss version=\"2.0\"><channel/></rss>"), None);
         assert_eq!(out(b"<rdf:RDF/>"), None);
+        // Found by fuzzing: an unterminated version attribute made the rewrite slice out
+        // of bounds.
+        assert_eq!(out(b"<rss version=\"0.92@ <channel>"), None);
+        assert_eq!(out(b"<rss version=0.93><channel/></rss>"), None);
     }
 
     #[test]
