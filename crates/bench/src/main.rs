@@ -10,13 +10,14 @@ mod neardup;
 mod parse;
 mod report;
 mod server;
+mod store;
 
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 
 fn usage() -> ! {
     eprintln!(
-        "usage: dossier-bench [--dossier PATH] [--runs N] [--out BENCHMARKS.md] <ingest|parse|dates|neardup|all> [--feeds N] [--items N] [--dates DIR]"
+        "usage: dossier-bench [--dossier PATH] [--runs N] [--out BENCHMARKS.md] <ingest|parse|store|dates|neardup|all> [--feeds N] [--items N] [--dates DIR] [--store-items N]"
     );
     std::process::exit(2)
 }
@@ -27,6 +28,7 @@ fn main() -> Result<()> {
     let mut runs = 5usize;
     let mut out = PathBuf::from("BENCHMARKS.md");
     let mut feeds = 2000usize;
+    let mut store_items = 1_000_000usize;
     let mut items = 50usize;
     let mut command = None;
     let mut dates_dir = PathBuf::from("../shared/bench/dates");
@@ -38,8 +40,9 @@ fn main() -> Result<()> {
             "--out" => out = value().into(),
             "--feeds" => feeds = value().parse().context("--feeds")?,
             "--items" => items = value().parse().context("--items")?,
+            "--store-items" => store_items = value().parse().context("--store-items")?,
             "--dates" => dates_dir = value().into(),
-            "ingest" | "dates" | "neardup" | "parse" | "all" => command = Some(a),
+            "ingest" | "dates" | "neardup" | "parse" | "store" | "all" => command = Some(a),
             _ => usage(),
         }
     }
@@ -57,6 +60,10 @@ fn main() -> Result<()> {
     if matches!(command.as_str(), "ingest" | "all") {
         let table = ingest::run(&dossier, feeds, items, runs)?;
         report::replace_section(&out, "ingest", &format!("{machine}\n\n{table}"))?;
+    }
+    if matches!(command.as_str(), "store" | "all") {
+        let table = store::run(store_items)?;
+        report::replace_section(&out, "store", &format!("{machine}\n\n{table}"))?;
     }
     if matches!(command.as_str(), "parse" | "all") {
         let table = parse::run(&dossier, runs)?;
