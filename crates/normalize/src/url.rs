@@ -245,6 +245,12 @@ fn normalize_percent(url: &mut Url) {
                     out.push_str(&upper);
                 }
                 i += 3;
+            } else if b[i] == b'%' {
+                // A bare '%' is a literal percent sign: written as an escape, so that a
+                // later pass cannot read it and what follows as a new one.
+                out.push_str("%25");
+                changed = true;
+                i += 1;
             } else {
                 out.push(b[i] as char);
                 i += 1;
@@ -333,6 +339,15 @@ mod tests {
             canon("https://x.example/%7Euser/caf%c3%a9?q=%41%2f"),
             "https://x.example/~user/caf%C3%A9?q=A%2F"
         );
+    }
+
+    #[test]
+    fn a_bare_percent_sign_cannot_form_a_new_escape() {
+        // Found by fuzzing: "%%330" decoded %33 and left "%30", which a second pass read
+        // as "0", so canonicalising twice gave a different URL.
+        let once = canon("http://a.example/%%330");
+        assert_eq!(once, "http://a.example/%2530");
+        assert_eq!(canon(&once), once);
     }
 
     #[test]
