@@ -441,17 +441,33 @@ fn mark_near_duplicates(store: &mut Store, run_started: DateTime<Utc>) -> Result
             _ => false,
         };
     let mut marked = 0;
+    let by_id: HashMap<i64, usize> = rows.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
+    // Items made duplicates in this pass are never the original of another.
+    let mut marked_ids: HashSet<i64> = HashSet::new();
     for (i, row) in rows.iter().enumerate() {
         if row.first_seen_at != run || row.duplicate_of.is_some() || keys[i].is_empty() {
             continue;
         }
         // A post that quotes another item's link is that item.
         let text = format!("{} {}", row.title, row.summary.as_deref().unwrap_or(""));
+        // ... when the quoted item is earlier and within the window, and not a copy itself.
         let quoted = dossier_normalize::neardup::quoted_link_keys(&text)
             .into_iter()
-            .find_map(|key| store.item_by_key(&format!("url:{key}")).ok().flatten());
-        if let Some(of) = quoted.filter(|of| *of != row.id) {
-            marked += u64::from(store.mark_duplicate(row.id, of)?);
+            .filter_map(|key| store.item_by_key(&format!("url:{key}")).ok().flatten())
+            .find(|of| {
+                *of != row.id
+                    && !marked_ids.contains(of)
+                    && by_id.get(of).is_some_and(|&j| {
+                        j < i
+                            && rows[j].duplicate_of.is_none()
+                            && window(&rows[j].sort_at, &row.sort_at)
+                    })
+            });
+        if let Some(of) = quoted {
+            if store.mark_duplicate(row.id, of)? {
+                marked += 1;
+                marked_ids.insert(row.id);
+            }
             continue;
         }
         // Else the earliest earlier item whose title tells the same story.
@@ -460,11 +476,18 @@ fn mark_near_duplicates(store: &mut Store, run_started: DateTime<Utc>) -> Result
             .words()
             .flat_map(|w| index.get(w).into_iter().flatten())
             .filter(|&&j| j < i && seen.insert(j))
-            .filter(|&&j| rows[j].duplicate_of.is_none() && window(&rows[j].sort_at, &row.sort_at))
+            .filter(|&&j| {
+                rows[j].duplicate_of.is_none()
+                    && !marked_ids.contains(&rows[j].id)
+                    && window(&rows[j].sort_at, &row.sort_at)
+            })
             .filter(|&&j| keys[j].similarity(&keys[i]) >= dossier_normalize::neardup::THRESHOLD)
             .min();
         if let Some(&j) = best {
-            marked += u64::from(store.mark_duplicate(row.id, rows[j].id)?);
+            if store.mark_duplicate(row.id, rows[j].id)? {
+                marked += 1;
+                marked_ids.insert(row.id);
+            }
         }
     }
     Ok(marked)

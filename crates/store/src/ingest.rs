@@ -415,12 +415,16 @@ fn refresh_item(tx: &rusqlite::Transaction, id: i64, item: &Item, now: &str) -> 
         _ => None,
     };
     tx.prepare_cached(
-        "UPDATE items SET title = ?2, summary = COALESCE(?3, summary), author = COALESCE(?4, author),
+        "UPDATE items SET
+            -- a feed without a title for the item (its link stands in) keeps a page's title
+            title = CASE WHEN ?2 = url OR ?2 = original_url THEN title ELSE ?2 END,
+            summary = COALESCE(?3, summary), author = COALESCE(?4, author),
             published_at = COALESCE(?5, published_at),
             date_source = CASE WHEN ?5 IS NULL THEN date_source ELSE 'feed' END,
             date_evidence = CASE WHEN ?5 IS NULL THEN date_evidence ELSE ?6 END,
             sort_at = COALESCE(?5, sort_at), updated_at = ?7
-         WHERE id = ?1 AND (title IS NOT ?2 OR (?3 IS NOT NULL AND summary IS NOT ?3)
+         WHERE id = ?1 AND ((title IS NOT ?2 AND ?2 IS NOT url AND ?2 IS NOT original_url)
+            OR (?3 IS NOT NULL AND summary IS NOT ?3)
             OR (?4 IS NOT NULL AND author IS NOT ?4) OR (?5 IS NOT NULL AND published_at IS NOT ?5))",
     )?
     .execute(params![id, item.title, item.summary, item.author, feed_date, item.date_evidence, now])?;
