@@ -415,6 +415,29 @@ fn rematch_changed_topics(store: &mut Store, cfg: &Config, now: DateTime<Utc>) -
     Ok(())
 }
 
+/// A hasher for keys that are hashes already.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// Words of a title (its rarest) whose earlier occurrences are compared.
+const NEAR_DUP_RARE_WORDS: usize = 3;
+/// Earlier items compared per word, nearest in time first.
+const NEAR_DUP_CANDIDATES: usize = 200;
+
 /// How far apart two copies of one story may be published and still be found.
 const NEAR_DUP_WINDOW: Duration = Duration::days(3);
 
@@ -427,19 +450,21 @@ fn mark_near_duplicates(store: &mut Store, run_started: DateTime<Utc>) -> Result
     let Some(earliest) = store.earliest_new(run_started)? else {
         return Ok(0);
     };
-    let rows = store.titles_since(earliest - NEAR_DUP_WINDOW)?;
+    let rows = store.titles_since(earliest - NEAR_DUP_WINDOW, run_started)?;
     let keys: Vec<TitleKey> = rows.iter().map(|r| TitleKey::new(&r.title)).collect();
-    let mut index: HashMap<&str, Vec<usize>> = HashMap::new();
+    // Keys are already hashes: index them as they are.
+    let mut index: HashMap<u64, Vec<usize>, std::hash::BuildHasherDefault<IdHasher>> =
+        HashMap::default();
     for (i, k) in keys.iter().enumerate() {
         for w in k.words() {
             index.entry(w).or_default().push(i);
         }
     }
-    let window =
-        |a: &str, b: &str| match (dossier_model::parse_time(a), dossier_model::parse_time(b)) {
-            (Some(a), Some(b)) => (a - b).abs() <= NEAR_DUP_WINDOW,
-            _ => false,
-        };
+    let at: Vec<i64> = rows
+        .iter()
+        .map(|r| dossier_model::parse_time(&r.sort_at).map_or(i64::MIN / 2, |t| t.timestamp()))
+        .collect();
+    let window = |a: usize, b: usize| (at[a] - at[b]).abs() <= NEAR_DUP_WINDOW.num_seconds();
     let mut marked = 0;
     let by_id: HashMap<i64, usize> = rows.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
     // Items made duplicates in this pass are never the original of another.
@@ -457,11 +482,9 @@ fn mark_near_duplicates(store: &mut Store, run_started: DateTime<Utc>) -> Result
             .find(|of| {
                 *of != row.id
                     && !marked_ids.contains(of)
-                    && by_id.get(of).is_some_and(|&j| {
-                        j < i
-                            && rows[j].duplicate_of.is_none()
-                            && window(&rows[j].sort_at, &row.sort_at)
-                    })
+                    && by_id
+                        .get(of)
+                        .is_some_and(|&j| j < i && rows[j].duplicate_of.is_none() && window(j, i))
             });
         if let Some(of) = quoted {
             if store.mark_duplicate(row.id, of)? {
@@ -471,15 +494,22 @@ fn mark_near_duplicates(store: &mut Store, run_started: DateTime<Utc>) -> Result
             continue;
         }
         // Else the earliest earlier item whose title tells the same story.
-        let mut seen = std::collections::HashSet::new();
-        let best = keys[i]
-            .words()
-            .flat_map(|w| index.get(w).into_iter().flatten())
-            .filter(|&&j| j < i && seen.insert(j))
+        // Candidates come from the title's rarest words only (a copy shares them all),
+        // nearest in time first and a bounded number of them: common words ("the", or a
+        // niche feed's every-day vocabulary) must not make this pass quadratic.
+        let mut rare: Vec<&Vec<usize>> = keys[i].words().filter_map(|w| index.get(&w)).collect();
+        rare.sort_by_key(|postings| postings.len());
+        let mut seen = HashSet::new();
+        let best = rare
+            .iter()
+            .take(NEAR_DUP_RARE_WORDS)
+            .flat_map(|postings| {
+                let before = postings.partition_point(|&j| j < i);
+                postings[..before].iter().rev().take(NEAR_DUP_CANDIDATES)
+            })
+            .filter(|&&j| seen.insert(j))
             .filter(|&&j| {
-                rows[j].duplicate_of.is_none()
-                    && !marked_ids.contains(&rows[j].id)
-                    && window(&rows[j].sort_at, &row.sort_at)
+                rows[j].duplicate_of.is_none() && !marked_ids.contains(&rows[j].id) && window(j, i)
             })
             .filter(|&&j| keys[j].similarity(&keys[i]) >= dossier_normalize::neardup::THRESHOLD)
             .min();

@@ -10,7 +10,7 @@
 //! was chosen by measurement on a labelled set of title pairs (`fixtures/near-dups/`,
 //! figures in BENCHMARKS.md).
 
-use std::collections::BTreeSet;
+use std::hash::{Hash, Hasher};
 
 /// The similarity at or above which two titles are the same story.
 pub const THRESHOLD: f64 = 0.8;
@@ -18,8 +18,10 @@ pub const THRESHOLD: f64 = 0.8;
 /// A title reduced for comparison.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TitleKey {
-    words: BTreeSet<String>,
-    numbers: BTreeSet<String>,
+    /// Word hashes, sorted and distinct: compact (a run compares tens of thousands of
+    /// titles) and compared by merging.
+    words: Vec<u64>,
+    numbers: Vec<u64>,
 }
 
 /// A repost marker and what it quotes: "RT @user: …", "rt: …", "wow. RT @user …",
@@ -97,6 +99,12 @@ fn strip_suffix(t: &str) -> &str {
     t
 }
 
+fn word_hash(w: &str) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    w.hash(&mut h);
+    h.finish()
+}
+
 /// Titles shorter than this many words are never matched by similarity: "Daily digest"
 /// and "Week in review" recur with the same words and mean a new story each time.
 const MIN_WORDS: usize = 4;
@@ -104,8 +112,8 @@ const MIN_WORDS: usize = 4;
 impl TitleKey {
     pub fn new(title: &str) -> TitleKey {
         let t = strip_suffix(strip_prefixes(title.trim()));
-        let mut words = BTreeSet::new();
-        let mut numbers = BTreeSet::new();
+        let mut words: Vec<u64> = Vec::new();
+        let mut numbers: Vec<u64> = Vec::new();
         for raw in t.split_whitespace() {
             if raw.contains("://") || raw.starts_with("www.") {
                 continue;
@@ -120,17 +128,22 @@ impl TitleKey {
                 continue;
             }
             if w.chars().any(|c| c.is_ascii_digit()) {
-                numbers.insert(w.replace(',', ""));
+                numbers.push(word_hash(&w.replace(',', "")));
             }
             // Scripts without spaces: every character is a word.
             if w.chars().any(crate::topics::is_unspaced_script_char) {
+                let mut buf = [0u8; 4];
                 for c in w.chars() {
-                    words.insert(c.to_string());
+                    words.push(word_hash(c.encode_utf8(&mut buf)));
                 }
             } else {
-                words.insert(w);
+                words.push(word_hash(&w));
             }
         }
+        words.sort_unstable();
+        words.dedup();
+        numbers.sort_unstable();
+        numbers.dedup();
         TitleKey { words, numbers }
     }
 
@@ -143,13 +156,24 @@ impl TitleKey {
         {
             return 0.0;
         }
-        let shared = self.words.intersection(&other.words).count() as f64;
-        shared / self.words.union(&other.words).count() as f64
+        let (mut a, mut b, mut shared) = (0, 0, 0usize);
+        while a < self.words.len() && b < other.words.len() {
+            match self.words[a].cmp(&other.words[b]) {
+                std::cmp::Ordering::Less => a += 1,
+                std::cmp::Ordering::Greater => b += 1,
+                std::cmp::Ordering::Equal => {
+                    shared += 1;
+                    a += 1;
+                    b += 1;
+                }
+            }
+        }
+        shared as f64 / (self.words.len() + other.words.len() - shared) as f64
     }
 
-    /// The words, for indexing candidates.
-    pub fn words(&self) -> impl Iterator<Item = &str> {
-        self.words.iter().map(String::as_str)
+    /// The words (as hashes), for indexing candidates.
+    pub fn words(&self) -> impl Iterator<Item = u64> + '_ {
+        self.words.iter().copied()
     }
 
     pub fn is_empty(&self) -> bool {

@@ -28,13 +28,18 @@ impl Store {
         Ok(min.as_deref().and_then(dossier_model::parse_time))
     }
 
-    /// Items dated (or first seen) at or after `since`, oldest first.
-    pub fn titles_since(&self, since: DateTime<Utc>) -> Result<Vec<TitleRow>> {
+    /// Items dated (or first seen) at or after `since`, oldest first; the summary only for
+    /// the items first seen at `new_at` (the ones being checked), to keep memory small.
+    pub fn titles_since(
+        &self,
+        since: DateTime<Utc>,
+        new_at: DateTime<Utc>,
+    ) -> Result<Vec<TitleRow>> {
         let mut stmt = self.conn.prepare(
-            "SELECT id, title, summary, sort_at, first_seen_at, duplicate_of FROM items
-             WHERE sort_at >= ?1 ORDER BY sort_at, id",
+            "SELECT id, title, CASE WHEN first_seen_at = ?2 THEN summary END, sort_at, first_seen_at, duplicate_of
+             FROM items WHERE sort_at >= ?1 ORDER BY sort_at, id",
         )?;
-        let rows = stmt.query_map([fmt_time(since)], |r| {
+        let rows = stmt.query_map([fmt_time(since), fmt_time(new_at)], |r| {
             Ok(TitleRow {
                 id: r.get(0)?,
                 title: r.get(1)?,
