@@ -1630,22 +1630,60 @@ async fn one_story_via_three_feeds_with_tracking_and_amp_variants_and_a_retweet_
         "\"c\"",
     )
     .await;
+    let posts = r#"{"version":"https://jsonfeed.org/version/1.1","title":"Posts","items":[
+        {"id":"p1","url":"https://x.example/status/1","content_text":"RT @newsdesk: Chip exports curbed by new rules overnight","date_published":"2026-05-19T11:00:00Z"}]}"#;
+    Mock::given(path("/posts.json"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(posts, "application/feed+json"))
+        .mount(&server)
+        .await;
+    serve_feed(
+        &server,
+        "/d.rss",
+        rss(&[(
+            "d-1",
+            "Chip exports curbed by new rules overnight",
+            "https://news.example/2026/05/chips-rules",
+            Some("Tue, 19 May 2026 07:00:00 GMT"),
+        )]),
+        "\"d\"",
+    )
+    .await;
     let feeds: String = ["a", "b", "c"]
         .iter()
         .map(|n| {
             format!("[[feed]]\nname = \"{n}\"\nurl = \"{base}/{n}.rss\"\ntopics = [\"t\"]\n\n")
         })
         .collect();
+    let extra = format!(
+        "[[feed]]\nname = \"d\"\nurl = \"{base}/d.rss\"\ntopics = [\"t\"]\n\n[[feed]]\nname = \"posts\"\nurl = \"{base}/posts.json\"\ntopics = [\"t\"]\n"
+    );
     let env = Env::new(&format!(
-        "[[topic]]\nslug = \"t\"\ntitle = \"T\"\n\n{feeds}"
+        "[[topic]]\nslug = \"t\"\ntitle = \"T\"\n\n{feeds}{extra}"
     ));
     assert_eq!(env.run(&["run"]).status.code(), Some(0));
     let items = env.json_lines(&["items", "--json"]);
-    assert_eq!(items.len(), 1, "{items:?}");
-    assert_eq!(items[0]["sightings"], 3);
-    assert_eq!(items[0]["url"], "https://news.example/2026/05/chips");
+    let chips = items
+        .iter()
+        .find(|i| i["url"] == "https://news.example/2026/05/chips")
+        .unwrap();
+    assert_eq!(
+        chips["sightings"], 3,
+        "tracking and AMP variants are one item: {items:?}"
+    );
+    let rules = items
+        .iter()
+        .find(|i| i["url"] == "https://news.example/2026/05/chips-rules")
+        .unwrap_or_else(|| panic!("{items:?}"));
+    let retweet = items
+        .iter()
+        .find(|i| i["url"] == "https://x.example/status/1")
+        .unwrap();
+    assert_eq!(
+        retweet["duplicate_of"], rules["id"],
+        "the retweet repeats the story it quotes"
+    );
     let v = env.json_lines(&["version", "cut", "t", "--json"]);
-    assert_eq!(v[0]["item_count"], 1);
+    assert_eq!(v[0]["item_count"], 2, "two stories, no copies: {}", v[0]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
