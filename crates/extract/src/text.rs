@@ -51,6 +51,17 @@ fn is_hidden(name: &str) -> bool {
 
 /// Collapses every run of white space (including no-break spaces) to one space and trims.
 pub fn collapse_ws(s: &str) -> String {
+    // Most text is already clean: one pass to check, no copy when it is.
+    let clean = !s.starts_with(char::is_whitespace)
+        && !s.ends_with(char::is_whitespace)
+        && !s
+            .as_bytes()
+            .windows(2)
+            .any(|w| w[0] == b' ' && w[1] == b' ')
+        && !s.contains(|c: char| c.is_whitespace() && c != ' ');
+    if clean {
+        return s.to_string();
+    }
     let mut out = String::with_capacity(s.len());
     for word in s.split_whitespace() {
         if !out.is_empty() {
@@ -109,7 +120,7 @@ fn simple_markup_to_text(s: &str) -> Option<String> {
     let mut out = String::with_capacity(s.len());
     let mut open_blocks: Vec<String> = Vec::new();
     let mut rest = s;
-    while let Some(at) = rest.find(['<', '&']) {
+    while let Some(at) = memchr::memchr2(b'<', b'&', rest.as_bytes()) {
         out.push_str(&rest[..at]);
         rest = &rest[at..];
         if rest.starts_with('<') {
@@ -274,6 +285,10 @@ fn simple_markup_to_text(s: &str) -> Option<String> {
 
 /// Cuts `s` to at most `max` characters on a character boundary, marking the cut with `…`.
 pub fn truncate_chars(s: String, max: usize) -> String {
+    // No more bytes than the limit means no more characters: nothing to count.
+    if s.len() <= max {
+        return s;
+    }
     match s.char_indices().nth(max) {
         None => s,
         Some((at, _)) => {
