@@ -871,20 +871,25 @@ fn read_document(
         }
     };
     let mut warnings = warnings;
-    if let dossier_normalize::GuidQuality::Unreliable {
-        missing,
-        repeated,
-        total,
-    } = dossier_normalize::guid_quality(&raw)
-    {
-        warnings.push(format!(
-            "guids unreliable ({missing} of {total} missing, {repeated} repeated): items identified by link instead"
-        ));
-    }
+    warnings.extend(guid_warning(&raw));
     let mut items = normalize_document(raw, feed, matcher, now);
     date_from_urls(&mut items, now);
     let warning = (!warnings.is_empty()).then(|| warnings.join("; "));
     Ok((items, ttl, warning))
+}
+
+/// What to tell the operator when a document's guids cannot identify its items.
+fn guid_warning(raw: &[dossier_model::RawItem]) -> Option<String> {
+    match dossier_normalize::guid_quality(raw) {
+        dossier_normalize::GuidQuality::Unreliable {
+            missing,
+            repeated,
+            total,
+        } => Some(format!(
+            "guids unreliable ({missing} of {total} missing, {repeated} repeated): items identified by link instead"
+        )),
+        dossier_normalize::GuidQuality::Usable => None,
+    }
 }
 
 /// An item the feed left undated takes a full date its link's path carries.
@@ -992,7 +997,9 @@ pub fn parse_source(source: &str, kind: &str, cfg: Option<&Config>) -> Result<()
         dossier_extract::parse_feed(&bytes, base_url, content_type.as_deref())
             .map_err(|e| (ErrorClass::Parse, e.to_string()))
             .map(|doc| {
-                let warning = (!doc.warnings.is_empty()).then(|| doc.warnings.join("; "));
+                let mut warnings = doc.warnings.clone();
+                warnings.extend(guid_warning(&doc.items));
+                let warning = (!warnings.is_empty()).then(|| warnings.join("; "));
                 let mut items =
                     normalize_document(doc.items, &spec, &TopicMatcher::default(), Utc::now());
                 date_from_urls(&mut items, Utc::now());

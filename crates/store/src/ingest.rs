@@ -298,6 +298,7 @@ impl Store {
                 .collect::<rusqlite::Result<_>>()?
         };
         let mut counts = IngestCounts::default();
+        let mut new_sightings: i64 = 0;
         for item in items {
             let existing = find_item(&tx, &item.keys)?;
             let item_id = match existing {
@@ -335,8 +336,7 @@ impl Store {
             }
             let new_sighting = !seen_here;
             if new_sighting {
-                tx.prepare_cached("UPDATE feeds SET items = items + 1 WHERE id = ?1")?
-                    .execute([feed_id])?;
+                new_sightings += 1;
                 if existing.is_some() {
                     counts.duplicate += 1;
                 }
@@ -351,6 +351,10 @@ impl Store {
                 )?
                 .execute(params![topic_id, item_id, reason.kind(), reason.detail(), feed_id, now])?;
             }
+        }
+        if new_sightings > 0 {
+            tx.prepare_cached("UPDATE feeds SET items = items + ?2 WHERE id = ?1")?
+                .execute(params![feed_id, new_sightings])?;
         }
         tx.commit()?;
         Ok(counts)
