@@ -16,28 +16,7 @@ use std::time::Instant;
 /// Loopback addresses the feeds are spread over, so per-host limits apply as they would
 /// to many sites (all of 127.0.0.0/8 is loopback on Linux).
 const HOSTS: u8 = 50;
-const WORDS: &[&str] = &[
-    "model",
-    "chips",
-    "export",
-    "inference",
-    "training",
-    "cluster",
-    "benchmark",
-    "release",
-    "weights",
-    "policy",
-    "startup",
-    "funding",
-    "datacenter",
-    "latency",
-    "agents",
-    "robotics",
-    "sovereign",
-    "compute",
-    "open",
-    "market",
-];
+use crate::report::WORDS;
 const KEYWORDS: &[&str] = &[
     "DeepSeek",
     "export controls",

@@ -10,28 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-const WORDS: &[&str] = &[
-    "model",
-    "chips",
-    "export",
-    "inference",
-    "training",
-    "cluster",
-    "benchmark",
-    "release",
-    "weights",
-    "policy",
-    "startup",
-    "funding",
-    "datacenter",
-    "latency",
-    "agents",
-    "robotics",
-    "sovereign",
-    "compute",
-    "open",
-    "market",
-];
+use crate::report::WORDS;
 
 fn words(seed: usize, n: usize) -> String {
     (0..n)

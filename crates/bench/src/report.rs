@@ -4,6 +4,31 @@
 use anyhow::{Context, Result};
 use std::path::Path;
 
+/// The vocabulary generated titles and texts are made of (shared by the generators, so
+/// that every benchmark reads the same kind of text).
+pub const WORDS: &[&str] = &[
+    "model",
+    "chips",
+    "export",
+    "inference",
+    "training",
+    "cluster",
+    "benchmark",
+    "release",
+    "weights",
+    "policy",
+    "startup",
+    "funding",
+    "datacenter",
+    "latency",
+    "agents",
+    "robotics",
+    "sovereign",
+    "compute",
+    "open",
+    "market",
+];
+
 /// Median, min and max of a sample.
 pub fn spread(values: &[f64]) -> (f64, f64, f64) {
     let mut v = values.to_vec();
