@@ -124,6 +124,75 @@ pub fn atom_text_types(bytes: &[u8]) -> Option<Vec<u8>> {
     changed.then(|| out.into_owned())
 }
 
+/// Atom texts carried in base64 (Atom 0.3 `mode="base64"`, or an Atom 1.0 text typed
+/// `application/octet-stream`) decoded in place, so that a title reads as its text; `None`
+/// when there is none.
+pub fn atom_base64_texts(bytes: &[u8]) -> Option<Vec<u8>> {
+    use base64::Engine as _;
+    static OPEN: std::sync::LazyLock<regex::bytes::Regex> = std::sync::LazyLock::new(|| {
+        regex::bytes::Regex::new(
+            r#"(?i-u)<((?:[a-z-]+:)?(?:title|subtitle|summary|tagline|content))(\s[^>]*?)>"#,
+        )
+        .expect("valid regex")
+    });
+    // The common case, cheaply: no base64 text at all.
+    if memchr::memmem::find(bytes, b"base64").is_none()
+        && memchr::memmem::find(bytes, b"octet-stream").is_none()
+    {
+        return None;
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut last = 0;
+    let mut changed = false;
+    for c in OPEN.captures_iter(bytes) {
+        let whole = c.get(0).expect("group 0");
+        let attrs = String::from_utf8_lossy(&c[2]).to_ascii_lowercase();
+        let base64_mode = attrs.contains("mode=\"base64\"") || attrs.contains("mode='base64'");
+        let octets = attrs.contains("application/octet-stream");
+        if !(base64_mode || octets) || whole.start() < last {
+            continue;
+        }
+        let close = [b"</".as_slice(), &c[1], b">"].concat();
+        let Some(end) = bytes[whole.end()..]
+            .windows(close.len())
+            .position(|w| w.eq_ignore_ascii_case(&close))
+        else {
+            continue;
+        };
+        let inner: Vec<u8> = bytes[whole.end()..whole.end() + end]
+            .iter()
+            .copied()
+            .filter(|b| !b.is_ascii_whitespace())
+            .collect();
+        let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(&inner) else {
+            continue;
+        };
+        let Ok(text) = String::from_utf8(decoded) else {
+            continue;
+        };
+        let html = attrs.contains("html");
+        let escaped = text
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;");
+        out.extend_from_slice(&bytes[last..whole.start()]);
+        out.extend_from_slice(format!("<{}", String::from_utf8_lossy(&c[1])).as_bytes());
+        out.extend_from_slice(if html {
+            b" type=\"html\">"
+        } else {
+            b" type=\"text\">"
+        });
+        out.extend_from_slice(escaped.as_bytes());
+        last = whole.end() + end;
+        changed = true;
+    }
+    if !changed {
+        return None;
+    }
+    out.extend_from_slice(&bytes[last..]);
+    Some(out)
+}
+
 /// The JSON Feed with every item `id` that is a number turned into a string; `None` when
 /// the document is not JSON or has nothing to fix.
 pub fn json_ids_as_strings(bytes: &[u8]) -> Option<Vec<u8>> {
@@ -179,6 +248,19 @@ mod tests {
             String::from_utf8(out).unwrap(),
             r#"<feed><title type="text">A</title><summary type='text'>B</summary><content type="image/png">x</content></feed>"#
         );
+    }
+
+    #[test]
+    fn base64_atom_texts_are_decoded() {
+        let doc = br#"<feed><entry><title mode="base64">
+            RXhhbXBsZSA8Yj5BdG9tPC9iPg==
+        </title><summary type="application/octet-stream">SGVsbG8=</summary></entry></feed>"#;
+        let out = String::from_utf8(atom_base64_texts(doc).unwrap()).unwrap();
+        assert_eq!(
+            out,
+            r#"<feed><entry><title type="text">Example &lt;b&gt;Atom&lt;/b&gt;</title><summary type="text">Hello</summary></entry></feed>"#
+        );
+        assert!(atom_base64_texts(b"<feed><title>plain</title></feed>").is_none());
     }
 
     #[test]

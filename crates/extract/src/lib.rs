@@ -74,6 +74,8 @@ pub fn parse_feed(
     let utf8 = charset::to_utf8(bytes, content_type);
     let legacy = legacy::atom03_as_atom10(&utf8.bytes);
     let doc: &[u8] = legacy.as_deref().unwrap_or(&utf8.bytes);
+    let decoded = legacy::atom_base64_texts(doc);
+    let doc: &[u8] = decoded.as_deref().unwrap_or(doc);
     let mut warnings = Vec::new();
     let feed = match run_feed_rs(doc, base) {
         Ok(feed) => feed,
