@@ -443,6 +443,7 @@ fn take_over_item(tx: &rusqlite::Transaction, id: i64, feed_id: i64, item: &Item
         "UPDATE items SET feed_id = ?2, guid = ?3, url = COALESCE(?4, url), original_url = ?5, title = ?6,
             summary = ?7, author = ?8, published_at = COALESCE(?9, published_at),
             date_source = CASE WHEN ?9 IS NULL THEN date_source ELSE ?10 END,
+            date_evidence = CASE WHEN ?9 IS NULL THEN date_evidence ELSE ?12 END,
             sort_at = COALESCE(?9, sort_at), identity = ?11
          WHERE id = ?1",
     )?
@@ -457,7 +458,8 @@ fn take_over_item(tx: &rusqlite::Transaction, id: i64, feed_id: i64, item: &Item
         item.author,
         published,
         item.date_source.as_str(),
-        item.identity.as_str()
+        item.identity.as_str(),
+        item.date_evidence
     ])?;
     Ok(())
 }
