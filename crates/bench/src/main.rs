@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 fn usage() -> ! {
     eprintln!(
-        "usage: dossier-bench [--dossier PATH] [--runs N] [--out BENCHMARKS.md] <ingest|parse|store|dates|neardup|all> [--feeds N] [--items N] [--dates DIR] [--store-items N]"
+        "usage: dossier-bench [--dossier PATH] [--runs N] [--out BENCHMARKS.md] <ingest|parse|store|dates|neardup|all|parse-inputs DIR> [--feeds N] [--items N] [--dates DIR] [--store-items N]"
     );
     std::process::exit(2)
 }
@@ -43,6 +43,13 @@ fn main() -> Result<()> {
             "--store-items" => store_items = value().parse().context("--store-items")?,
             "--dates" => dates_dir = value().into(),
             "ingest" | "dates" | "neardup" | "parse" | "store" | "all" => command = Some(a),
+            // Writes the parse inputs to DIR and stops: for profiling with the parse_loop example.
+            "parse-inputs" => {
+                let dir = PathBuf::from(value());
+                parse::write_inputs(&dir)?;
+                eprintln!("wrote the parse inputs to {}", dir.display());
+                return Ok(());
+            }
             _ => usage(),
         }
     }

@@ -113,6 +113,11 @@ fn inputs(dir: &Path) -> Result<Vec<Input>> {
     Ok(out)
 }
 
+/// Writes the inputs into `dir` (kept), for profiling one of them on its own.
+pub fn write_inputs(dir: &Path) -> Result<()> {
+    inputs(dir).map(|_| ())
+}
+
 fn time_feed_rs(files: &[Vec<u8>]) -> f64 {
     let started = Instant::now();
     for f in files {

@@ -137,7 +137,7 @@ pub fn parse_feed(
     Ok(ParsedFeed {
         title: feed
             .title
-            .map(|t| text_of(&t, typed))
+            .map(|t| text_of(t, typed))
             .filter(|t| !t.is_empty()),
         ttl_mins: feed.ttl,
         items: entries
@@ -174,11 +174,11 @@ fn run_feed_rs(
 }
 
 /// The plain text of a feed text construct.
-fn text_of(t: &feed_rs::model::Text, typed: bool) -> String {
+fn text_of(t: feed_rs::model::Text, typed: bool) -> String {
     if typed && t.content_type.subty() == "plain" {
-        collapse_ws(&t.content)
+        text::collapse_ws_owned(t.content)
     } else {
-        html_to_text(&t.content)
+        text::html_to_text_owned(t.content)
     }
 }
 
@@ -189,17 +189,17 @@ fn raw_item(entry: Entry, typed: bool, home: Option<&url::Url>) -> RawItem {
             .content
             .and_then(|c| c.body.map(|b| (b, c.content_type))),
     ) {
-        (Some(t), _) => Some(text_of(&t, typed)),
-        (None, Some((body, ty))) if typed && ty.subty() == "plain" => Some(collapse_ws(&body)),
-        (None, Some((body, _))) => Some(html_to_text(&body)),
+        (Some(t), _) => Some(text_of(t, typed)),
+        (None, Some((body, ty))) if typed && ty.subty() == "plain" => {
+            Some(text::collapse_ws_owned(body))
+        }
+        (None, Some((body, _))) => Some(text::html_to_text_owned(body)),
         (None, None) => None,
     }
     .map(|s| text::truncate_chars(s, MAX_SUMMARY_CHARS))
     .filter(|s| !s.is_empty());
-    let link = pick_link(&entry.links).map(|l| match (url::Url::parse(&l), home) {
-        (Err(url::ParseError::RelativeUrlWithoutBase), Some(home)) => {
-            home.join(&l).map_or(l, |u| u.to_string())
-        }
+    let link = pick_link(&entry.links).map(|l| match home {
+        Some(home) if !has_scheme(&l) => home.join(&l).map_or(l, String::from),
         _ => l,
     });
     RawItem {
@@ -207,7 +207,7 @@ fn raw_item(entry: Entry, typed: bool, home: Option<&url::Url>) -> RawItem {
         link,
         title: entry
             .title
-            .map(|t| text_of(&t, typed))
+            .map(|t| text_of(t, typed))
             .filter(|t| !t.is_empty()),
         summary,
         author: entry
@@ -217,6 +217,17 @@ fn raw_item(entry: Entry, typed: bool, home: Option<&url::Url>) -> RawItem {
         published: entry.published,
         updated: entry.updated,
     }
+}
+
+/// Whether a link starts with a URL scheme (`https:`, `mailto:`), so is not relative:
+/// what URL parsing would decide, without parsing.
+fn has_scheme(link: &str) -> bool {
+    let link = link.trim_start_matches(|c: char| c <= ' ');
+    let name_len = link
+        .bytes()
+        .position(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')))
+        .unwrap_or(link.len());
+    link.starts_with(|c: char| c.is_ascii_alphabetic()) && link[name_len..].starts_with(':')
 }
 
 /// An author as a reader would write it: RSS's `editor@site (Jane Editor)` becomes

@@ -68,9 +68,9 @@ pub fn guid_quality(raw: &[RawItem]) -> GuidQuality {
 /// The form of a guid that survives drift: a URL-shaped guid edited from http to https, in
 /// host case or with a trailing slash stays the same key.
 fn guid_key(guid: &str) -> String {
-    match canonical_url(guid) {
-        Some(u) if guid.contains("://") => format!("~{}", dedup_key(&u)),
-        _ => guid.to_string(),
+    match guid.contains("://").then(|| canonical_url(guid)).flatten() {
+        Some(u) => format!("~{}", dedup_key(&u)),
+        None => guid.to_string(),
     }
 }
 
@@ -86,23 +86,28 @@ pub fn normalize_document(
         .map(|r| r.link.as_deref().and_then(canonical_url))
         .collect();
     let keys: Vec<Option<String>> = canon.iter().map(|u| u.as_ref().map(dedup_key)).collect();
-    let mut per_key: HashMap<&str, Vec<usize>> = HashMap::new();
+    // Items whose link another item of the document also has, grouped by the first of
+    // them (rare: most documents have none, and then nothing here allocates per item).
+    let mut first_with: HashMap<&str, usize> = HashMap::with_capacity(keys.len());
+    let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
     for (i, k) in keys.iter().enumerate() {
         if let Some(k) = k {
-            per_key.entry(k.as_str()).or_default().push(i);
+            match first_with.get(k.as_str()) {
+                Some(&first) => groups.entry(first).or_insert_with(|| vec![first]).push(i),
+                None => {
+                    first_with.insert(k, i);
+                }
+            }
         }
     }
-    let shared_link = |i: usize| -> bool {
-        let Some(k) = keys[i].as_deref() else {
-            return false;
-        };
-        let group = &per_key[k];
-        group.len() > 1
-            && group
+    let mut shared = vec![false; raw.len()];
+    for group in groups.values() {
+        for &i in group {
+            shared[i] = group
                 .iter()
-                .any(|&j| raw[j].guid != raw[i].guid || raw[j].title != raw[i].title)
-    };
-    let shared: Vec<bool> = (0..raw.len()).map(shared_link).collect();
+                .any(|&j| raw[j].guid != raw[i].guid || raw[j].title != raw[i].title);
+        }
+    }
 
     raw.into_iter()
         .zip(canon)
@@ -136,7 +141,7 @@ fn normalize_item(
         Some(t) => t,
         None => match (&summary, &url) {
             (Some(s), _) => s.clone(),
-            (None, Some(u)) => u.to_string(),
+            (None, Some(u)) => u.as_str().to_string(),
             (None, None) => return None,
         },
     };
@@ -224,7 +229,7 @@ fn normalize_item(
 
     Some(Item {
         guid,
-        url: url.map(|u| u.to_string()),
+        url: url.map(String::from),
         original_url: raw.link,
         title,
         summary,

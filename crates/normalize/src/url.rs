@@ -49,9 +49,11 @@ const TRACKING_PARAMS: &[&str] = &[
 const TRACKING_PREFIXES: &[&str] = &["utm_", "pk_", "mtm_", "at_", "ga_"];
 
 fn is_tracking(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    TRACKING_PARAMS.contains(&lower.as_str())
-        || TRACKING_PREFIXES.iter().any(|p| lower.starts_with(p))
+    TRACKING_PARAMS.iter().any(|p| p.eq_ignore_ascii_case(name))
+        || TRACKING_PREFIXES.iter().any(|p| {
+            name.get(..p.len())
+                .is_some_and(|start| start.eq_ignore_ascii_case(p))
+        })
 }
 
 /// The canonical form of an item link, or `None` when it is not an http(s) URL.
@@ -75,7 +77,10 @@ pub fn canonical_url(raw: &str) -> Option<Url> {
     url = deamp(url);
     normalize_percent(&mut url);
     url.set_fragment(None);
-    if url.query().is_some() {
+    // An empty query ("?", "?&") goes too.
+    if url.query().is_some()
+        && (url.query_pairs().next().is_none() || url.query_pairs().any(|(k, _)| is_tracking(&k)))
+    {
         let kept: Vec<(String, String)> = url
             .query_pairs()
             .filter(|(k, _)| !is_tracking(k))
@@ -83,7 +88,7 @@ pub fn canonical_url(raw: &str) -> Option<Url> {
             .collect();
         if kept.is_empty() {
             url.set_query(None);
-        } else if kept.len() != url.query_pairs().count() {
+        } else {
             url.query_pairs_mut().clear().extend_pairs(kept);
         }
     }
@@ -94,8 +99,9 @@ pub fn canonical_url(raw: &str) -> Option<Url> {
 /// and `ck/a?u=a1<base64>`, Facebook's `l.php?u=`, and old-style Google News article ids
 /// (`news.google.com/articles/CBMi…`, which carry the URL in base64).
 fn unwrap_redirect(url: &Url) -> Option<Url> {
-    let host = url.host_str()?.to_ascii_lowercase();
-    let host = host.strip_prefix("www.").unwrap_or(&host);
+    // Hosts of http(s) URLs come out of the parser lowercased.
+    let host = url.host_str()?;
+    let host = host.strip_prefix("www.").unwrap_or(host);
     let param = |names: &[&str]| {
         url.query_pairs()
             .find(|(k, _)| names.contains(&k.as_ref()))
@@ -159,7 +165,7 @@ fn google_news_url(id: &str) -> Option<String> {
 /// The article an AMP URL renders: `cdn.ampproject.org/c/s/HOST/PATH`, `amp.` hosts,
 /// `/amp` path segments, `?amp=1` / `?outputType=amp`.
 fn deamp(url: Url) -> Url {
-    let host = url.host_str().unwrap_or("").to_ascii_lowercase();
+    let host = url.host_str().unwrap_or("");
     if host.ends_with("cdn.ampproject.org") {
         let mut segs = url.path().trim_start_matches('/').splitn(3, '/');
         let kind = segs.next().unwrap_or("");
@@ -175,17 +181,20 @@ fn deamp(url: Url) -> Url {
             .map(deamp)
             .unwrap_or(url);
     }
+    let bare = host
+        .strip_prefix("amp.")
+        .filter(|bare| bare.contains('.'))
+        .map(str::to_string);
     let mut url = url;
-    if let Some(bare) = host.strip_prefix("amp.") {
-        if bare.contains('.') {
-            let _ = url.set_host(Some(bare));
-        }
+    if let Some(bare) = bare {
+        let _ = url.set_host(Some(&bare));
     }
-    let segments: Vec<String> = url
-        .path_segments()
-        .map(|s| s.map(str::to_string).collect())
-        .unwrap_or_default();
-    if segments.iter().any(|s| s.eq_ignore_ascii_case("amp")) {
+    let is_amp = |s: &str| s.eq_ignore_ascii_case("amp");
+    if url.path_segments().is_some_and(|mut s| s.any(is_amp)) {
+        let segments: Vec<String> = url
+            .path_segments()
+            .map(|s| s.map(str::to_string).collect())
+            .unwrap_or_default();
         let kept: Vec<&str> = segments
             .iter()
             .filter(|s| !s.eq_ignore_ascii_case("amp"))
@@ -201,18 +210,19 @@ fn deamp(url: Url) -> Url {
         }
         url.set_path(&path);
     }
-    if url.query().is_some() {
+    let amp_param = |(k, v): &(std::borrow::Cow<str>, std::borrow::Cow<str>)| {
+        k == "amp" || (k.eq_ignore_ascii_case("outputType") && v == "amp")
+    };
+    if url.query().is_some() && url.query_pairs().any(|p| amp_param(&p)) {
         let kept: Vec<(String, String)> = url
             .query_pairs()
-            .filter(|(k, v)| !(k == "amp" || (k.eq_ignore_ascii_case("outputType") && v == "amp")))
+            .filter(|p| !amp_param(p))
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();
-        if kept.len() != url.query_pairs().count() {
-            if kept.is_empty() {
-                url.set_query(None);
-            } else {
-                url.query_pairs_mut().clear().extend_pairs(kept);
-            }
+        if kept.is_empty() {
+            url.set_query(None);
+        } else {
+            url.query_pairs_mut().clear().extend_pairs(kept);
         }
     }
     url
