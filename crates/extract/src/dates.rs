@@ -12,7 +12,8 @@
 //! page is older, and a future date is a mistake.
 
 use chrono::{
-    DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc,
+    DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone,
+    Timelike, Utc,
 };
 use regex::Regex;
 use std::sync::LazyLock;
@@ -564,6 +565,30 @@ pub fn find_in_text(s: &str, cx: &DateContext) -> Vec<(FoundDate, std::ops::Rang
 /// without weekday, named zones, ISO 8601 dialects, human dates), without judging
 /// plausibility: the normalizer flags future and pre-web dates.
 pub fn parse_feed_timestamp(s: &str) -> Option<DateTime<Utc>> {
+    // Fast paths for the two forms nearly every feed uses, giving what the general
+    // parser below gives for them: RFC 3339 (whole seconds, as the ISO rule reads it;
+    // no lower-case 't'/'z' or leap second, which that rule treats its own way) and
+    // RFC 2822, which nothing the ISO rule accepts can be.
+    let t = s.trim();
+    if t.len() > 64 {
+        return general_feed_timestamp(s);
+    }
+    if t.len() >= 20 && t.as_bytes()[4] == b'-' && !t.bytes().any(|b| b.is_ascii_lowercase()) {
+        if let Ok(d) = DateTime::parse_from_rfc3339(t) {
+            // Offsets past ±14:59 are no zone to the ISO rule.
+            if d.nanosecond() < 1_000_000_000 && d.offset().local_minus_utc().abs() < 15 * 3600 {
+                return d.with_timezone(&Utc).with_nanosecond(0);
+            }
+        }
+    }
+    if let Ok(d) = DateTime::parse_from_rfc2822(t) {
+        return Some(d.with_timezone(&Utc));
+    }
+    general_feed_timestamp(s)
+}
+
+/// A feed's date by the general rules (machine forms, then human ones).
+fn general_feed_timestamp(s: &str) -> Option<DateTime<Utc>> {
     let cx = DateContext {
         now: Utc::now(),
         day_first: None,
@@ -612,6 +637,28 @@ mod tests {
 
     fn instant(s: &str) -> Option<String> {
         parse_machine(s, &cx()).map(|d| dossier_model::fmt_time(d.instant))
+    }
+
+    proptest::proptest! {
+        /// The fast paths read every date the way the general rules do.
+        #[test]
+        fn fast_paths_agree_with_the_general_rules(
+            day in "(Mon, |Tue, |)",
+            d in 1u32..32, mon in 0usize..12, y in 1990i32..2040,
+            h in 0u32..25, mi in 0u32..61, sec in 0u32..61,
+            frac in "(|\\.[0-9]{1,9})",
+            sep in "(T| |t)",
+            zone in "(Z|z|[+-][01][0-9]:[0-5][0-9]|[+-][01][0-9][0-5][0-9]| GMT| UT| EST| PDT| [+-]0[0-9]00|)",
+            shape in 0usize..3,
+        ) {
+            const MON: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+            let s = match shape {
+                0 => format!("{y:04}-{:02}-{d:02}{sep}{h:02}:{mi:02}:{sec:02}{frac}{zone}", mon + 1),
+                1 => format!("{day}{d} {} {y} {h:02}:{mi:02}:{sec:02}{zone}", MON[mon]),
+                _ => format!(" {y:04}-{:02}-{d:02}{sep}{h:02}:{mi:02}{zone} ", mon + 1),
+            };
+            proptest::prop_assert_eq!(parse_feed_timestamp(&s), general_feed_timestamp(&s), "{}", s);
+        }
     }
 
     #[test]
