@@ -137,7 +137,8 @@ fn is_collapsed(s: &str) -> bool {
     if TWO_SPACES.find(b).is_some() {
         return false;
     }
-    let is_space_at = |at: usize| space_len(&b[at..]) > 0;
+    // Single ' ' are fine by now; any other white space is not.
+    let is_space_at = |at: usize| b[at] != b' ' && space_len(&b[at..]) > 0;
     let groups = b.chunks_exact(8);
     let tail = groups.remainder().len();
     for (n, group) in groups.enumerate() {
@@ -535,6 +536,18 @@ mod tests {
             proptest::prop_assert_eq!(collapse_ws_owned(s.clone()), expected.clone());
             proptest::prop_assert_eq!(is_collapsed(&s), expected == s);
         }
+    }
+
+    #[test]
+    fn clean_text_is_recognised_at_every_length() {
+        let s = "funding market policy chips robotics – “quoted” café 人工智能 end";
+        for n in (1..=s.len()).filter(|&n| s.is_char_boundary(n)) {
+            let t = s[..n].trim_matches(' ');
+            assert!(is_collapsed(t), "{t:?}");
+        }
+        assert!(!is_collapsed("a\u{2009}b"));
+        assert!(!is_collapsed("a\u{3000}b"));
+        assert!(!is_collapsed("a\tb"));
     }
 
     #[test]
