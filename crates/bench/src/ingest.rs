@@ -137,6 +137,10 @@ fn run_child(dossier: &Path, config: &Path, args: &[&str]) -> Result<Measured> {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+    if std::env::var_os("DOSSIER_LOG").is_some() {
+        // Asked for the child's log (phase timings at `debug`): pass it on.
+        eprint!("{}", String::from_utf8_lossy(&out.stderr));
+    }
     let stats = serde_json::from_slice(&out.stdout).context("run --json output")?;
     Ok(Measured {
         wall,

@@ -176,6 +176,27 @@ impl TitleKey {
         self.words.iter().copied()
     }
 
+    /// The words (as hashes) mixed with the title's numbers: two titles can only match
+    /// when they carry the same numbers, so an index of these keys yields as candidates
+    /// only titles that could match ("day 812" never meets "day 813").
+    pub fn candidate_keys(&self) -> impl Iterator<Item = u64> + '_ {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.numbers.hash(&mut h);
+        let numbers = if self.numbers.is_empty() {
+            0
+        } else {
+            h.finish()
+        };
+        self.words.iter().map(move |w| w ^ numbers.rotate_left(17))
+    }
+
+    /// Whether [`TitleKey::similarity`] can reach `threshold` on the word counts alone
+    /// (a Jaccard index is at most the smaller set's size over the larger's).
+    pub fn may_reach(&self, other: &TitleKey, threshold: f64) -> bool {
+        let (a, b) = (self.words.len(), other.words.len());
+        a.min(b) as f64 >= threshold * a.max(b) as f64
+    }
+
     pub fn is_empty(&self) -> bool {
         self.words.is_empty()
     }

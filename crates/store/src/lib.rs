@@ -84,6 +84,13 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // A fixed plan per statement, whatever the values bound: without it this build of
+        // SQLite (STAT4) recompiles the key lookup of every item on every call, an eighth
+        // of a run's time (BENCHMARKS.md, "End-to-end ingest").
+        conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+            true,
+        )?;
         let mut store = Store { conn };
         store.migrate(name)?;
         Ok(store)

@@ -61,16 +61,21 @@ impl Store {
             .optional()?)
     }
 
-    /// Records `id` as a duplicate of `of` (never of itself, never twice).
-    pub fn mark_duplicate(&mut self, id: i64, of: i64) -> Result<bool> {
-        if id == of {
-            return Ok(false);
+    /// Records each `(id, of)`: `id` is a duplicate of `of` (never of itself, never twice,
+    /// never of its own duplicate), all in one transaction. Returns how many were recorded.
+    pub fn mark_duplicates(&mut self, pairs: &[(i64, i64)]) -> Result<u64> {
+        let tx = self.conn.transaction()?;
+        let mut marked = 0;
+        {
+            let mut stmt = tx.prepare(
+                "UPDATE items SET duplicate_of = ?2 WHERE id = ?1 AND ?1 != ?2 AND duplicate_of IS NULL
+                   AND NOT EXISTS (SELECT 1 FROM items o WHERE o.id = ?2 AND o.duplicate_of = ?1)",
+            )?;
+            for (id, of) in pairs {
+                marked += stmt.execute(params![id, of])? as u64;
+            }
         }
-        let n = self.conn.execute(
-            "UPDATE items SET duplicate_of = ?2 WHERE id = ?1 AND duplicate_of IS NULL
-               AND NOT EXISTS (SELECT 1 FROM items o WHERE o.id = ?2 AND o.duplicate_of = ?1)",
-            params![id, of],
-        )?;
-        Ok(n > 0)
+        tx.commit()?;
+        Ok(marked)
     }
 }
