@@ -21,7 +21,7 @@ use dossier_extract::ExtractError;
 use dossier_fetch::{FetchConfig, FetchOutcome, FetchRequest, Fetcher};
 use dossier_model::{ErrorClass, FeedKind, FeedSpec, Item};
 use dossier_normalize::{TopicMatcher, normalize_document};
-use dossier_store::{FeedState, FeedUpdate, PageFindings, RunStats, Store};
+use dossier_store::{FeedState, FeedUpdate, FetchRecord, PageFindings, RunStats, Store};
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
@@ -200,53 +200,84 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunReport> {
             // that way, the outage is ours and they are not held against the feeds.
             let mut network_failed: Vec<FeedResult> = Vec::new();
             let mut done = 0;
-            let record = |store: &mut Store, r: &FeedResult, stats: &mut RunStats| -> Result<()> {
-                let counts = store
-                    .record_fetch(&r.feed.key, &r.update, &r.items, now)
-                    .with_context(|| format!("cannot store feed `{}`", r.feed.name))?;
-                stats.items_new += counts.new;
-                stats.items_duplicate += counts.duplicate;
-                match r.outcome {
-                    Outcome::Fetched => stats.fetched += 1,
-                    Outcome::NotModified => stats.not_modified += 1,
-                    Outcome::Deferred => stats.deferred += 1,
-                    Outcome::Failed => stats.failed += 1,
-                }
-                if verbose {
-                    let outcome = match &r.update.error_class {
-                        Some(class) => format!(
-                            "failed: {class}: {}",
-                            r.update.error.as_deref().unwrap_or("")
-                        ),
-                        None => format!(
-                            "{}, {} new, {} duplicate",
-                            r.update.status, counts.new, counts.duplicate
-                        ),
-                    };
-                    eprintln!(
-                        "{}feed `{}`: {outcome}",
-                        if show_progress { "\r\x1b[2K" } else { "" },
-                        r.feed.name
-                    );
-                }
-                Ok(())
-            };
-            while let Some(r) = rx.blocking_recv() {
-                let network = r.outcome == Outcome::Failed
+            // Feeds are stored in batches: whatever finished while the last batch was
+            // written goes in one transaction (one commit, one full-text index flush),
+            // each feed under its own savepoint, whole or not at all.
+            let record =
+                |store: &mut Store, batch: &[FeedResult], stats: &mut RunStats| -> Result<()> {
+                    let records: Vec<FetchRecord<'_>> = batch
+                        .iter()
+                        .map(|r| FetchRecord {
+                            feed_key: &r.feed.key,
+                            update: &r.update,
+                            items: &r.items,
+                        })
+                        .collect();
+                    let results = store.record_fetches(&records, now).with_context(|| {
+                        format!(
+                            "cannot store {} feeds (`{}`, …)",
+                            batch.len(),
+                            batch[0].feed.name
+                        )
+                    })?;
+                    for (r, counts) in batch.iter().zip(results) {
+                        let counts = counts
+                            .with_context(|| format!("cannot store feed `{}`", r.feed.name))?;
+                        stats.items_new += counts.new;
+                        stats.items_duplicate += counts.duplicate;
+                        match r.outcome {
+                            Outcome::Fetched => stats.fetched += 1,
+                            Outcome::NotModified => stats.not_modified += 1,
+                            Outcome::Deferred => stats.deferred += 1,
+                            Outcome::Failed => stats.failed += 1,
+                        }
+                        if verbose {
+                            let outcome = match &r.update.error_class {
+                                Some(class) => format!(
+                                    "failed: {class}: {}",
+                                    r.update.error.as_deref().unwrap_or("")
+                                ),
+                                None => format!(
+                                    "{}, {} new, {} duplicate",
+                                    r.update.status, counts.new, counts.duplicate
+                                ),
+                            };
+                            eprintln!(
+                                "{}feed `{}`: {outcome}",
+                                if show_progress { "\r\x1b[2K" } else { "" },
+                                r.feed.name
+                            );
+                        }
+                    }
+                    Ok(())
+                };
+            let is_network = |r: &FeedResult| {
+                r.outcome == Outcome::Failed
                     && r.update.error_class.as_deref().is_some_and(|c| {
                         [ErrorClass::Dns, ErrorClass::Connect, ErrorClass::Timeout]
                             .iter()
                             .any(|n| n.as_str() == c)
-                    });
-                if network {
-                    network_failed.push(r);
-                } else {
-                    record(&mut store, &r, &mut stats)?;
-                    if r.outcome == Outcome::Failed {
-                        failures.push(failure_of(&r));
-                    }
+                    })
+            };
+            while let Some(first) = rx.blocking_recv() {
+                let mut batch = vec![first];
+                // The channel is bounded, so is the batch.
+                while let Ok(r) = rx.try_recv() {
+                    batch.push(r);
                 }
-                done += 1;
+                done += batch.len();
+                let (network, batch): (Vec<FeedResult>, Vec<FeedResult>) =
+                    batch.into_iter().partition(|r| is_network(r));
+                network_failed.extend(network);
+                if !batch.is_empty() {
+                    record(&mut store, &batch, &mut stats)?;
+                    failures.extend(
+                        batch
+                            .iter()
+                            .filter(|r| r.outcome == Outcome::Failed)
+                            .map(failure_of),
+                    );
+                }
                 if show_progress {
                     eprint!("\r\x1b[2Kdossier: {done}/{total} feeds");
                 }
@@ -256,13 +287,13 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunReport> {
             }
             let outage = network_failed.len() >= OUTAGE_MIN_FEEDS
                 && network_failed.len() as f64 >= OUTAGE_SHARE * done as f64;
-            for mut r in network_failed {
-                if outage {
-                    r.update.counted = false;
-                    r.update.next_due_at = None;
-                }
-                record(&mut store, &r, &mut stats)?;
-                failures.push(failure_of(&r));
+            for r in network_failed.iter_mut().filter(|_| outage) {
+                r.update.counted = false;
+                r.update.next_due_at = None;
+            }
+            if !network_failed.is_empty() {
+                record(&mut store, &network_failed, &mut stats)?;
+                failures.extend(network_failed.iter().map(failure_of));
             }
             Ok((store, stats, failures, outage))
         },

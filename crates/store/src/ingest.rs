@@ -239,126 +239,179 @@ impl Store {
         items: &[Item],
         seen_at: DateTime<Utc>,
     ) -> Result<IngestCounts> {
-        let tx = self.conn.transaction()?;
-        let feed_id: i64 = tx
-            .query_row("SELECT id FROM feeds WHERE key = ?1", [feed_key], |r| {
-                r.get(0)
-            })
-            .optional()?
-            .ok_or_else(|| StoreError::UnknownFeed(feed_key.to_string()))?;
-        let now = fmt_time(seen_at);
-        let fetched_at = fmt_time(update.fetched_at);
-
-        let failures_sql = match (update.failed(), update.counted) {
-            (true, true) => "consecutive_failures + 1",
-            (false, true) => "0",
-            // Not held against the feed, nor for it: an outage of ours, a deferral.
-            (_, false) => "consecutive_failures",
+        let one = FetchRecord {
+            feed_key,
+            update,
+            items,
         };
-        tx.execute(
-            &format!(
-                "UPDATE feeds SET last_fetch_at = ?2, last_status = ?3, error_class = ?4, last_error = ?5,
-                    consecutive_failures = {failures_sql}, next_due_at = COALESCE(?6, next_due_at),
-                    moved_to = COALESCE(?7, moved_to), final_url = COALESCE(?8, final_url),
-                    body_hash = COALESCE(?9, body_hash),
-                    last_full_fetch_at = CASE WHEN ?10 THEN ?2 ELSE last_full_fetch_at END,
-                    disabled_reason = COALESCE(?11, disabled_reason)
-                 WHERE id = ?1"
-            ),
-            params![
-                feed_id,
-                fetched_at,
-                update.status,
-                update.error_class,
-                update.error,
-                update.next_due_at.map(fmt_time),
-                update.moved_to,
-                update.final_url,
-                update.body_hash,
-                update.full_fetch,
-                update.disable
-            ],
-        )?;
-        if let Some((etag, last_modified)) = &update.validators {
-            tx.execute(
-                "UPDATE feeds SET etag = ?2, last_modified = ?3 WHERE id = ?1",
-                params![feed_id, etag, last_modified],
-            )?;
-        }
-        if let Some(warning) = &update.warning {
-            tx.execute(
-                "UPDATE feeds SET warning = ?2 WHERE id = ?1",
-                params![feed_id, warning],
-            )?;
-        }
+        self.record_fetches(&[one], seen_at)?
+            .pop()
+            .unwrap_or(Ok(IngestCounts::default()))
+    }
 
+    /// Records several fetches in one transaction (a run groups the feeds that finished
+    /// together: one commit, and one full-text index flush, for all of them). Each feed
+    /// is still whole or absent: it is written under its own savepoint, and a feed that
+    /// fails is rolled back alone and reported in its place; the others are kept. An
+    /// error of the transaction itself (a full disk at commit) keeps none of them.
+    pub fn record_fetches(
+        &mut self,
+        batch: &[FetchRecord<'_>],
+        seen_at: DateTime<Utc>,
+    ) -> Result<Vec<Result<IngestCounts>>> {
+        let mut tx = self.conn.transaction()?;
         let topic_ids: HashMap<String, i64> = {
             let mut stmt = tx.prepare_cached("SELECT slug, id FROM topics")?;
             stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
                 .collect::<rusqlite::Result<_>>()?
         };
-        let mut counts = IngestCounts::default();
-        let mut new_sightings: i64 = 0;
-        for item in items {
-            let existing = find_item(&tx, &item.keys)?;
-            let item_id = match existing {
-                None => {
-                    counts.new += 1;
-                    insert_item(&tx, feed_id, item, &now)?
+        let mut out = Vec::with_capacity(batch.len());
+        for rec in batch {
+            let sp = tx.savepoint()?;
+            match write_fetch(&sp, rec, &topic_ids, seen_at) {
+                Ok(counts) => {
+                    sp.commit()?;
+                    out.push(Ok(counts));
                 }
-                Some((id, origin_feed, ref first_seen)) => {
-                    if origin_feed == feed_id {
-                        refresh_item(&tx, id, item, &now)?;
-                    } else if *first_seen == now && feed_id < origin_feed {
-                        take_over_item(&tx, id, feed_id, item)?;
-                    }
-                    id
-                }
-            };
-            for key in &item.keys {
-                tx.prepare_cached("INSERT OR IGNORE INTO item_keys(key, item_id) VALUES (?1, ?2)")?
-                    .execute(params![key, item_id])?;
+                // Dropping the savepoint rolls this feed back.
+                Err(e) => out.push(Err(e)),
             }
-            let seen_here = tx
-                .prepare_cached("SELECT 1 FROM sightings WHERE item_id = ?1 AND feed_id = ?2")?
-                .exists(params![item_id, feed_id])?;
-            if seen_here {
-                tx.prepare_cached(
-                    "UPDATE sightings SET last_seen_at = ?3 WHERE item_id = ?1 AND feed_id = ?2",
-                )?
-                .execute(params![item_id, feed_id, now])?;
-            } else {
-                tx.prepare_cached(
-                    "INSERT INTO sightings(item_id, feed_id, original_url, first_seen_at, last_seen_at)
-                     VALUES (?1, ?2, ?3, ?4, ?4)",
-                )?
-                .execute(params![item_id, feed_id, item.original_url, now])?;
-            }
-            let new_sighting = !seen_here;
-            if new_sighting {
-                new_sightings += 1;
-                if existing.is_some() {
-                    counts.duplicate += 1;
-                }
-            }
-            for (slug, reason) in &item.topics {
-                let Some(topic_id) = topic_ids.get(slug) else {
-                    continue;
-                };
-                tx.prepare_cached(
-                    "INSERT OR IGNORE INTO item_topics(topic_id, item_id, reason, detail, via_feed_id, attached_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                )?
-                .execute(params![topic_id, item_id, reason.kind(), reason.detail(), feed_id, now])?;
-            }
-        }
-        if new_sightings > 0 {
-            tx.prepare_cached("UPDATE feeds SET items = items + ?2 WHERE id = ?1")?
-                .execute(params![feed_id, new_sightings])?;
         }
         tx.commit()?;
-        Ok(counts)
+        Ok(out)
     }
+}
+
+/// One fetch to record: the feed, its new state, the items it yielded.
+#[derive(Debug, Clone, Copy)]
+pub struct FetchRecord<'a> {
+    pub feed_key: &'a str,
+    pub update: &'a FeedUpdate,
+    pub items: &'a [Item],
+}
+
+fn write_fetch(
+    tx: &rusqlite::Connection,
+    rec: &FetchRecord<'_>,
+    topic_ids: &HashMap<String, i64>,
+    seen_at: DateTime<Utc>,
+) -> Result<IngestCounts> {
+    let FetchRecord {
+        feed_key,
+        update,
+        items,
+    } = *rec;
+    let feed_id: i64 = tx
+        .prepare_cached("SELECT id FROM feeds WHERE key = ?1")?
+        .query_row([feed_key], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| StoreError::UnknownFeed(feed_key.to_string()))?;
+    let now = fmt_time(seen_at);
+    let fetched_at = fmt_time(update.fetched_at);
+
+    let failures_sql = match (update.failed(), update.counted) {
+        (true, true) => "consecutive_failures + 1",
+        (false, true) => "0",
+        // Not held against the feed, nor for it: an outage of ours, a deferral.
+        (_, false) => "consecutive_failures",
+    };
+    tx.execute(
+        &format!(
+            "UPDATE feeds SET last_fetch_at = ?2, last_status = ?3, error_class = ?4, last_error = ?5,
+                consecutive_failures = {failures_sql}, next_due_at = COALESCE(?6, next_due_at),
+                moved_to = COALESCE(?7, moved_to), final_url = COALESCE(?8, final_url),
+                body_hash = COALESCE(?9, body_hash),
+                last_full_fetch_at = CASE WHEN ?10 THEN ?2 ELSE last_full_fetch_at END,
+                disabled_reason = COALESCE(?11, disabled_reason)
+             WHERE id = ?1"
+        ),
+        params![
+            feed_id,
+            fetched_at,
+            update.status,
+            update.error_class,
+            update.error,
+            update.next_due_at.map(fmt_time),
+            update.moved_to,
+            update.final_url,
+            update.body_hash,
+            update.full_fetch,
+            update.disable
+        ],
+    )?;
+    if let Some((etag, last_modified)) = &update.validators {
+        tx.execute(
+            "UPDATE feeds SET etag = ?2, last_modified = ?3 WHERE id = ?1",
+            params![feed_id, etag, last_modified],
+        )?;
+    }
+    if let Some(warning) = &update.warning {
+        tx.execute(
+            "UPDATE feeds SET warning = ?2 WHERE id = ?1",
+            params![feed_id, warning],
+        )?;
+    }
+
+    let mut counts = IngestCounts::default();
+    let mut new_sightings: i64 = 0;
+    for item in items {
+        let existing = find_item(&tx, &item.keys)?;
+        let item_id = match existing {
+            None => {
+                counts.new += 1;
+                insert_item(&tx, feed_id, item, &now)?
+            }
+            Some((id, origin_feed, ref first_seen)) => {
+                if origin_feed == feed_id {
+                    refresh_item(&tx, id, item, &now)?;
+                } else if *first_seen == now && feed_id < origin_feed {
+                    take_over_item(&tx, id, feed_id, item)?;
+                }
+                id
+            }
+        };
+        for key in &item.keys {
+            tx.prepare_cached("INSERT OR IGNORE INTO item_keys(key, item_id) VALUES (?1, ?2)")?
+                .execute(params![key, item_id])?;
+        }
+        let seen_here = tx
+            .prepare_cached("SELECT 1 FROM sightings WHERE item_id = ?1 AND feed_id = ?2")?
+            .exists(params![item_id, feed_id])?;
+        if seen_here {
+            tx.prepare_cached(
+                "UPDATE sightings SET last_seen_at = ?3 WHERE item_id = ?1 AND feed_id = ?2",
+            )?
+            .execute(params![item_id, feed_id, now])?;
+        } else {
+            tx.prepare_cached(
+                "INSERT INTO sightings(item_id, feed_id, original_url, first_seen_at, last_seen_at)
+                 VALUES (?1, ?2, ?3, ?4, ?4)",
+            )?
+            .execute(params![item_id, feed_id, item.original_url, now])?;
+        }
+        let new_sighting = !seen_here;
+        if new_sighting {
+            new_sightings += 1;
+            if existing.is_some() {
+                counts.duplicate += 1;
+            }
+        }
+        for (slug, reason) in &item.topics {
+            let Some(topic_id) = topic_ids.get(slug) else {
+                continue;
+            };
+            tx.prepare_cached(
+                "INSERT OR IGNORE INTO item_topics(topic_id, item_id, reason, detail, via_feed_id, attached_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![topic_id, item_id, reason.kind(), reason.detail(), feed_id, now])?;
+        }
+    }
+    if new_sightings > 0 {
+        tx.prepare_cached("UPDATE feeds SET items = items + ?2 WHERE id = ?1")?
+            .execute(params![feed_id, new_sightings])?;
+    }
+    Ok(counts)
 }
 
 const FIND_ITEM: &str =
@@ -366,7 +419,7 @@ const FIND_ITEM: &str =
      WHERE k.key = ?1";
 
 /// The item that any of `keys` already names, with the feed that first brought it and when.
-fn find_item(tx: &rusqlite::Transaction, keys: &[String]) -> Result<Option<(i64, i64, String)>> {
+fn find_item(tx: &rusqlite::Connection, keys: &[String]) -> Result<Option<(i64, i64, String)>> {
     for key in keys {
         let found = tx
             .prepare_cached(FIND_ITEM)?
@@ -379,7 +432,7 @@ fn find_item(tx: &rusqlite::Transaction, keys: &[String]) -> Result<Option<(i64,
     Ok(None)
 }
 
-fn insert_item(tx: &rusqlite::Transaction, feed_id: i64, item: &Item, now: &str) -> Result<i64> {
+fn insert_item(tx: &rusqlite::Connection, feed_id: i64, item: &Item, now: &str) -> Result<i64> {
     let published = item.published_at.map(fmt_time);
     let sort_at = published.clone().unwrap_or_else(|| now.to_string());
     let id = tx
@@ -414,7 +467,7 @@ fn insert_item(tx: &rusqlite::Transaction, feed_id: i64, item: &Item, now: &str)
 /// other feeds never overwrite it. Only what the feed itself states is corrected: a date
 /// from the item's page, or a summary the page supplied, stays when the feed says nothing
 /// of them. Dossier versions already cut keep what they froze.
-fn refresh_item(tx: &rusqlite::Transaction, id: i64, item: &Item, now: &str) -> Result<()> {
+fn refresh_item(tx: &rusqlite::Connection, id: i64, item: &Item, now: &str) -> Result<()> {
     let feed_date = match item.date_source {
         dossier_model::DateSource::Feed => item.published_at.map(fmt_time),
         _ => None,
@@ -438,7 +491,7 @@ fn refresh_item(tx: &rusqlite::Transaction, id: i64, item: &Item, now: &str) -> 
 
 /// Makes `feed_id` the origin of an item first seen in this same run by a feed listed
 /// later in the config: the item then reads as that feed gave it.
-fn take_over_item(tx: &rusqlite::Transaction, id: i64, feed_id: i64, item: &Item) -> Result<()> {
+fn take_over_item(tx: &rusqlite::Connection, id: i64, feed_id: i64, item: &Item) -> Result<()> {
     let published = item.published_at.map(fmt_time);
     tx.prepare_cached(
         "UPDATE items SET feed_id = ?2, guid = ?3, url = COALESCE(?4, url), original_url = ?5, title = ?6,

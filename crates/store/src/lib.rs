@@ -19,7 +19,7 @@ use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
 use std::time::Duration;
 
-pub use crate::ingest::{FeedState, FeedUpdate, IngestCounts, RunStats};
+pub use crate::ingest::{FeedState, FeedUpdate, FetchRecord, IngestCounts, RunStats};
 pub use crate::neardup::TitleRow;
 pub use crate::pages::{PageCandidate, PageFindings};
 pub use crate::query::{FeedRow, ItemQuery, ItemRow};

@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use dossier_model::{
     DateSource, FeedKind, FeedSpec, IdentityRule, Item, TopicReason, TopicSpec, parse_time,
 };
-use dossier_store::{FeedUpdate, ItemQuery, Store, StoreError};
+use dossier_store::{FeedUpdate, FetchRecord, ItemQuery, Store, StoreError};
 
 fn t0() -> DateTime<Utc> {
     parse_time("2026-05-22T11:00:00Z").unwrap()
@@ -174,4 +174,59 @@ fn readers_during_a_run_see_whole_feeds_only() {
         );
         assert_eq!(orphans, 0, "a reader saw an item before its topic link");
     }
+}
+
+#[test]
+fn a_feed_that_fails_inside_a_batch_is_rolled_back_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = open(dir.path());
+    // An item the store refuses, after two it accepted, in the middle of a batch.
+    s.connection()
+        .execute_batch(
+            "CREATE TEMP TRIGGER poison BEFORE INSERT ON items WHEN new.title = 'poison'
+             BEGIN SELECT RAISE(ABORT, 'poisoned item'); END;",
+        )
+        .unwrap();
+    let mut bad = items("f1", 3, 10);
+    bad[2].title = "poison".into();
+    let (good0, good2) = (items("f0", 4, 10), items("f2", 5, 10));
+    let update = ok();
+    let batch = [
+        FetchRecord {
+            feed_key: "f0",
+            update: &update,
+            items: &good0,
+        },
+        FetchRecord {
+            feed_key: "f1",
+            update: &update,
+            items: &bad,
+        },
+        FetchRecord {
+            feed_key: "f2",
+            update: &update,
+            items: &good2,
+        },
+    ];
+    let results = s.record_fetches(&batch, t0()).unwrap();
+    assert_eq!(results[0].as_ref().unwrap().new, 4);
+    let err = results[1].as_ref().unwrap_err();
+    assert!(err.to_string().contains("poisoned item"), "{err}");
+    assert_eq!(results[2].as_ref().unwrap().new, 5);
+    assert_eq!(
+        item_count(&s),
+        9,
+        "both good feeds kept, nothing of the bad one"
+    );
+    let feeds = s.feeds().unwrap();
+    let state = |name: &str| {
+        feeds
+            .iter()
+            .find(|f| f.name == name)
+            .unwrap()
+            .last_fetch_at
+            .clone()
+    };
+    assert!(state("f0").is_some() && state("f2").is_some());
+    assert_eq!(state("f1"), None, "not even the failed feed's state");
 }
