@@ -251,34 +251,48 @@ impl Store {
 
     /// Records several fetches in one transaction (a run groups the feeds that finished
     /// together: one commit, and one full-text index flush, for all of them). Each feed
-    /// is still whole or absent: it is written under its own savepoint, and a feed that
-    /// fails is rolled back alone and reported in its place; the others are kept. An
-    /// error of the transaction itself (a full disk at commit) keeps none of them.
+    /// is still whole or absent: when any feed of the batch fails, the transaction is
+    /// rolled back and the feeds are written again one transaction each, so the failing
+    /// feed is reported in its place and the others are kept.
     pub fn record_fetches(
         &mut self,
         batch: &[FetchRecord<'_>],
         seen_at: DateTime<Utc>,
     ) -> Result<Vec<Result<IngestCounts>>> {
-        let mut tx = self.conn.transaction()?;
-        let topic_ids: HashMap<String, i64> = {
-            let mut stmt = tx.prepare_cached("SELECT slug, id FROM topics")?;
-            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<rusqlite::Result<_>>()?
+        let topic_ids = self.topic_ids()?;
+        let together = || -> Result<Vec<IngestCounts>> {
+            let tx = self.conn.unchecked_transaction()?;
+            let counts = batch
+                .iter()
+                .map(|rec| write_fetch(&tx, rec, &topic_ids, seen_at))
+                .collect::<Result<Vec<_>>>()?;
+            tx.commit()?;
+            Ok(counts)
         };
-        let mut out = Vec::with_capacity(batch.len());
-        for rec in batch {
-            let sp = tx.savepoint()?;
-            match write_fetch(&sp, rec, &topic_ids, seen_at) {
-                Ok(counts) => {
-                    sp.commit()?;
-                    out.push(Ok(counts));
-                }
-                // Dropping the savepoint rolls this feed back.
-                Err(e) => out.push(Err(e)),
-            }
+        match together() {
+            Ok(counts) => Ok(counts.into_iter().map(Ok).collect()),
+            // (Savepoints would isolate a feed without the second pass, but the
+            // full-text index flushes at every savepoint, which costs more than the rare
+            // retry.)
+            Err(_) if batch.len() > 1 => Ok(batch
+                .iter()
+                .map(|rec| {
+                    let tx = self.conn.unchecked_transaction()?;
+                    let counts = write_fetch(&tx, rec, &topic_ids, seen_at)?;
+                    tx.commit()?;
+                    Ok(counts)
+                })
+                .collect()),
+            Err(e) => Ok(vec![Err(e)]),
         }
-        tx.commit()?;
-        Ok(out)
+    }
+
+    fn topic_ids(&self) -> Result<HashMap<String, i64>> {
+        let mut stmt = self.conn.prepare_cached("SELECT slug, id FROM topics")?;
+        let ids = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(ids)
     }
 }
 
