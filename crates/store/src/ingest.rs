@@ -262,10 +262,12 @@ impl Store {
         let topic_ids = self.topic_ids()?;
         let together = || -> Result<Vec<IngestCounts>> {
             let tx = self.conn.unchecked_transaction()?;
+            let before = last_item_id(&tx)?;
             let counts = batch
                 .iter()
                 .map(|rec| write_fetch(&tx, rec, &topic_ids, seen_at))
                 .collect::<Result<Vec<_>>>()?;
+            index_items_after(&tx, before)?;
             tx.commit()?;
             Ok(counts)
         };
@@ -278,7 +280,9 @@ impl Store {
                 .iter()
                 .map(|rec| {
                     let tx = self.conn.unchecked_transaction()?;
+                    let before = last_item_id(&tx)?;
                     let counts = write_fetch(&tx, rec, &topic_ids, seen_at)?;
+                    index_items_after(&tx, before)?;
                     tx.commit()?;
                     Ok(counts)
                 })
@@ -294,6 +298,22 @@ impl Store {
             .collect::<rusqlite::Result<_>>()?;
         Ok(ids)
     }
+}
+
+fn last_item_id(tx: &rusqlite::Connection) -> Result<i64> {
+    Ok(tx
+        .prepare_cached("SELECT COALESCE(MAX(id), 0) FROM items")?
+        .query_row([], |r| r.get(0))?)
+}
+
+/// Adds the items written after `after` to the full-text index, in one statement: the
+/// index is written once per transaction rather than once per item (see migration 0005).
+fn index_items_after(tx: &rusqlite::Connection, after: i64) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO items_fts(rowid, title, summary) SELECT id, title, summary FROM items WHERE id > ?1",
+    )?
+    .execute([after])?;
+    Ok(())
 }
 
 /// One fetch to record: the feed, its new state, the items it yielded.

@@ -32,6 +32,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_fetch_manners.sql"),
     include_str!("../migrations/0003_article_pages.sql"),
     include_str!("../migrations/0004_topic_rules.sql"),
+    include_str!("../migrations/0005_fts_per_transaction.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]

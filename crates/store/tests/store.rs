@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use dossier_model::{
     DateSource, FeedKind, FeedSpec, IdentityRule, Item, TopicReason, TopicSpec, parse_time,
 };
-use dossier_store::{FeedUpdate, IngestCounts, ItemQuery, Store};
+use dossier_store::{FeedUpdate, FetchRecord, IngestCounts, ItemQuery, Store};
 
 /// Records a fetch as if its run started when the fetch did.
 trait Record {
@@ -500,6 +500,73 @@ fn within_one_run_the_feed_listed_first_is_the_origin_whatever_finished_first() 
         })
         .unwrap()[0];
     assert_eq!(other.label, "B");
+}
+
+#[test]
+fn a_take_over_inside_one_batch_leaves_a_sound_search_index() {
+    let mut s = setup();
+    // B (listed second) brings the story first; A takes it over in the same transaction,
+    // before the batch's items are indexed.
+    let mut from_b = item("b1", "https://n.example/story", "Quince harvest", None, &[]);
+    from_b.keys[0] = "guid:B\u{1f}b1".into();
+    let from_a = item(
+        "a1",
+        "https://n.example/story",
+        "Walnut harvest",
+        None,
+        &["ai"],
+    );
+    let (ua, ub) = (ok(t0()), ok(t0()));
+    let results = s
+        .record_fetches(
+            &[
+                FetchRecord {
+                    feed_key: "B",
+                    update: &ub,
+                    items: std::slice::from_ref(&from_b),
+                },
+                FetchRecord {
+                    feed_key: "A",
+                    update: &ua,
+                    items: std::slice::from_ref(&from_a),
+                },
+            ],
+            t0(),
+        )
+        .unwrap();
+    assert!(results.iter().all(Result::is_ok));
+    let search = |s: &Store, q: &str| {
+        s.items(&ItemQuery {
+            search: Some(q.into()),
+            ..Default::default()
+        })
+        .unwrap()
+        .into_iter()
+        .map(|i| i.title)
+        .collect::<Vec<_>>()
+    };
+    assert_eq!(search(&s, "walnut"), ["Walnut harvest"]);
+    assert!(
+        search(&s, "quince").is_empty(),
+        "the replaced text is not indexed"
+    );
+    // A later edit of an indexed item re-indexes it.
+    let mut edited = from_a.clone();
+    edited.title = "Walnut harvest doubles".into();
+    s.record_fetch(
+        "A",
+        &ok(t0() + Duration::hours(1)),
+        &[edited],
+        t0() + Duration::hours(1),
+    )
+    .unwrap();
+    assert_eq!(search(&s, "doubles"), ["Walnut harvest doubles"]);
+    s.connection()
+        .execute(
+            "INSERT INTO items_fts(items_fts) VALUES ('integrity-check')",
+            [],
+        )
+        .expect("the full-text index matches the items");
 }
 
 #[test]
