@@ -469,19 +469,38 @@ const NEAR_DUP_WINDOW: Duration = Duration::days(3);
 /// stays the source; the others become `duplicate_of` it.
 fn mark_near_duplicates(store: &mut Store, run_started: DateTime<Utc>) -> Result<u64> {
     use dossier_normalize::TitleKey;
-    let run = dossier_model::fmt_time(run_started);
     let Some(earliest) = store.earliest_new(run_started)? else {
         return Ok(0);
     };
-    let rows = store.titles_since(earliest - NEAR_DUP_WINDOW, run_started)?;
-    let keys: Vec<TitleKey> = rows.iter().map(|r| TitleKey::new(&r.title)).collect();
-    // One flat, sorted list of (candidate key, row): a tenth of the memory of a map of
-    // lists when most keys are a title's own (its numbers are), and built in one sort.
-    let mut index: Vec<(u64, u32)> = keys
-        .iter()
-        .enumerate()
-        .flat_map(|(i, k)| k.candidate_keys().map(move |w| (w, i as u32)))
-        .collect();
+    let since = earliest - NEAR_DUP_WINDOW;
+    // Two passes over the window, oldest first. The first keeps, of each item, only its
+    // title reduced to word hashes, its date and flags; the second reads the new items'
+    // summaries (for quoted links) one at a time. Titles and summaries are dropped as
+    // soon as they are read: memory is a few dozen bytes per item of the window.
+    struct Row {
+        id: i64,
+        at: i64,
+        is_new: bool,
+        duplicate_of: Option<i64>,
+    }
+    let mut rows: Vec<Row> = Vec::new();
+    let mut keys: Vec<TitleKey> = Vec::new();
+    store.titles_since(since, run_started, false, |r| -> Result<()> {
+        keys.push(TitleKey::new(&r.title));
+        rows.push(Row {
+            id: r.id,
+            at: dossier_model::parse_time(&r.sort_at).map_or(i64::MIN / 2, |t| t.timestamp()),
+            is_new: r.is_new,
+            duplicate_of: r.duplicate_of,
+        });
+        Ok(())
+    })?;
+    // One flat, sorted list of (candidate key, row): a fraction of the memory of a map
+    // of lists when most keys are a title's own (its numbers are), built in one sort.
+    let mut index: Vec<(u64, u32)> = Vec::with_capacity(keys.iter().map(TitleKey::len).sum());
+    for (i, k) in keys.iter().enumerate() {
+        index.extend(k.candidate_keys().map(|w| (w, i as u32)));
+    }
     index.sort_unstable();
     // Where each key's rows lie in it, for keys shared by two titles or more (a key of
     // one title brings no candidate, and most keys are).
@@ -499,23 +518,30 @@ fn mark_near_duplicates(store: &mut Store, run_started: DateTime<Utc>) -> Result
             &index[start as usize..(start + len) as usize]
         })
     };
-    let at: Vec<i64> = rows
-        .iter()
-        .map(|r| dossier_model::parse_time(&r.sort_at).map_or(i64::MIN / 2, |t| t.timestamp()))
-        .collect();
-    let window = |a: usize, b: usize| (at[a] - at[b]).abs() <= NEAR_DUP_WINDOW.num_seconds();
-    let mut marks: Vec<(i64, i64)> = Vec::new();
+    let window =
+        |a: usize, b: usize| (rows[a].at - rows[b].at).abs() <= NEAR_DUP_WINDOW.num_seconds();
     let by_id: HashMap<i64, usize> = rows.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
     // Items made duplicates in this pass are never the original of another.
     let mut marked_ids: HashSet<i64> = HashSet::new();
     // The last new item each row was a candidate for (no hashing per candidate).
     let mut seen_for: Vec<usize> = vec![usize::MAX; rows.len()];
-    for (i, row) in rows.iter().enumerate() {
-        if row.first_seen_at != run || row.duplicate_of.is_some() || keys[i].is_empty() {
-            continue;
+    let mut marks: Vec<(i64, i64)> = Vec::new();
+    let threshold = dossier_normalize::neardup::THRESHOLD;
+    let mut i = 0;
+    store.titles_since(since, run_started, true, |r| -> Result<()> {
+        // The same rows in the same order (the run holds the store's lock).
+        let at = i;
+        i += 1;
+        let row = match rows.get(at) {
+            Some(row) if row.id == r.id => row,
+            _ => return Ok(()),
+        };
+        if !row.is_new || row.duplicate_of.is_some() || keys[at].is_empty() {
+            return Ok(());
         }
-        // A post that quotes another item's link is that item.
-        let text = format!("{} {}", row.title, row.summary.as_deref().unwrap_or(""));
+        let i = at;
+        // A post that quotes another item's link is that item ...
+        let text = format!("{} {}", r.title, r.summary.as_deref().unwrap_or(""));
         // ... when the quoted item is earlier and within the window, and not a copy itself.
         let quoted = dossier_normalize::neardup::quoted_link_keys(&text)
             .into_iter()
@@ -530,17 +556,16 @@ fn mark_near_duplicates(store: &mut Store, run_started: DateTime<Utc>) -> Result
         if let Some(of) = quoted {
             marks.push((row.id, of));
             marked_ids.insert(row.id);
-            continue;
+            return Ok(());
         }
         // Else the earliest earlier item whose title tells the same story.
-        // Candidates come from the title's rarest words only (a copy shares them all),
+        // Candidates come from the title's rarest keys only (a copy shares them all),
         // nearest in time first and a bounded number of them: common words ("the", or a
-        // niche feed's every-day vocabulary) must not make this pass quadratic.
-        // Only titles with the same numbers are indexed together, so a title whose words
-        // are common but whose numbers are its own finds few candidates.
+        // niche feed's every-day vocabulary) must not make this pass quadratic. Only
+        // titles with the same numbers share keys, so a title whose words are common but
+        // whose numbers are its own finds few candidates.
         let mut rare: Vec<&[(u64, u32)]> = keys[i].candidate_keys().map(postings).collect();
         rare.sort_by_key(|p| p.len());
-        let threshold = dossier_normalize::neardup::THRESHOLD;
         let best = rare
             .iter()
             .take(NEAR_DUP_RARE_WORDS)
@@ -561,7 +586,8 @@ fn mark_near_duplicates(store: &mut Store, run_started: DateTime<Utc>) -> Result
             marks.push((row.id, rows[j].id));
             marked_ids.insert(row.id);
         }
-    }
+        Ok(())
+    })?;
     // Every check the store makes was made above (not itself, not yet a duplicate, not
     // the duplicate of its own copy), so what is recorded is what was decided.
     Ok(store.mark_duplicates(&marks)?)

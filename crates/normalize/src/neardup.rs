@@ -200,6 +200,11 @@ impl TitleKey {
     pub fn is_empty(&self) -> bool {
         self.words.is_empty()
     }
+
+    /// How many distinct words the title has.
+    pub fn len(&self) -> usize {
+        self.words.len()
+    }
 }
 
 /// The dedup keys of the links a post quotes in its text: a post that quotes an item's

@@ -1,7 +1,7 @@
 //! The read and write side of near-duplicate marking: recent titles out, `duplicate_of`
 //! in. Deciding what is a duplicate is the normalizer's; this only fetches and records.
 
-use crate::{Result, Store};
+use crate::{Result, Store, StoreError};
 use chrono::{DateTime, Utc};
 use dossier_model::fmt_time;
 use rusqlite::{OptionalExtension, params};
@@ -11,9 +11,11 @@ use rusqlite::{OptionalExtension, params};
 pub struct TitleRow {
     pub id: i64,
     pub title: String,
+    /// Only for the items being checked (first seen in the run), to quote links from.
     pub summary: Option<String>,
     pub sort_at: String,
-    pub first_seen_at: String,
+    /// First seen in the run being checked.
+    pub is_new: bool,
     pub duplicate_of: Option<i64>,
 }
 
@@ -28,28 +30,42 @@ impl Store {
         Ok(min.as_deref().and_then(dossier_model::parse_time))
     }
 
-    /// Items dated (or first seen) at or after `since`, oldest first; the summary only for
-    /// the items first seen at `new_at` (the ones being checked), to keep memory small.
-    pub fn titles_since(
+    /// Hands `each` the items dated (or first seen) at or after `since`, oldest first (by
+    /// `sort_at`, then id), one at a time, so the caller keeps only what it needs of them.
+    /// With `summaries`, the items first seen at `new_at` come with their summary (they
+    /// can be long, hence one at a time). Stops at the first error `each` returns.
+    pub fn titles_since<E: From<StoreError>>(
         &self,
         since: DateTime<Utc>,
         new_at: DateTime<Utc>,
-    ) -> Result<Vec<TitleRow>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT id, title, CASE WHEN first_seen_at = ?2 THEN summary END, sort_at, first_seen_at, duplicate_of
-             FROM items WHERE sort_at >= ?1 ORDER BY sort_at, id",
-        )?;
-        let rows = stmt.query_map([fmt_time(since), fmt_time(new_at)], |r| {
+        summaries: bool,
+        mut each: impl FnMut(TitleRow) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        let read = |r: &rusqlite::Row<'_>| -> rusqlite::Result<TitleRow> {
             Ok(TitleRow {
                 id: r.get(0)?,
                 title: r.get(1)?,
                 summary: r.get(2)?,
                 sort_at: r.get(3)?,
-                first_seen_at: r.get(4)?,
+                is_new: r.get(4)?,
                 duplicate_of: r.get(5)?,
             })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        };
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, title, CASE WHEN ?3 AND first_seen_at = ?2 THEN summary END, sort_at,
+                    first_seen_at = ?2, duplicate_of
+                 FROM items WHERE sort_at >= ?1 ORDER BY sort_at, id",
+            )
+            .map_err(StoreError::from)?;
+        let mut rows = stmt
+            .query(params![fmt_time(since), fmt_time(new_at), summaries])
+            .map_err(StoreError::from)?;
+        while let Some(r) = rows.next().map_err(StoreError::from)? {
+            each(read(r).map_err(StoreError::from)?)?;
+        }
+        Ok(())
     }
 
     /// The item a key (`url:…`, `guid:…`) names, if any.
