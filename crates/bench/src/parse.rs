@@ -1,7 +1,8 @@
 //! Parsing throughput, side by side on the same bytes: plain feed-rs (the floor), dossier's
 //! extraction + normalisation in process, `dossier parse` as a command (start-up and JSON
 //! output included), and Python feedparser. Inputs are generated: 10,000-item RSS 2.0,
-//! Atom and JSON Feed documents, and a corpus of 500 small feeds.
+//! Atom and JSON Feed documents, a 5,000-item full-text RSS feed as blogging software
+//! writes it (HTML excerpt, whole article in `content:encoded`), and 500 small feeds.
 
 use crate::report::{fmt_spread, spread};
 use anyhow::{Context, Result};
@@ -31,6 +32,45 @@ fn rss(items: usize, tag: usize) -> String {
             words(i, 10),
             i % 60,
             words(i + 1, 120)
+        );
+    }
+    s + "</channel></rss>"
+}
+
+/// A full-text RSS 2.0 feed as blogging software writes it: an escaped HTML excerpt, the
+/// whole article in `content:encoded` (paragraphs, links, emphasis, a figure, entities),
+/// an author and categories per item.
+fn rss_full_text(items: usize) -> String {
+    let mut s = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss version=\"2.0\" xmlns:content=\"http://purl.org/rss/1.0/modules/content/\" \
+         xmlns:dc=\"http://purl.org/dc/elements/1.1/\"><channel><title>Bench blog</title><link>https://blog.example/</link>",
+    );
+    for i in 0..items {
+        let para = |k: usize| {
+            format!(
+                "<p>{} <a href=\"https://blog.example/{i}/{k}\">{}</a> &mdash; <em>{}</em> &amp; <strong>{}</strong>.</p>",
+                words(i * 5 + k, 40),
+                words(i + k, 3),
+                words(i * 3 + k, 4),
+                words(i * 7 + k, 2)
+            )
+        };
+        let body: String = (0..6).map(para).collect();
+        let _ = write!(
+            s,
+            "<item><title>{} {i}</title><link>https://blog.example/{i}/post/</link>\
+             <dc:creator><![CDATA[Author {}]]></dc:creator><pubDate>Mon, 18 May 2026 10:{:02}:00 +0000</pubDate>\
+             <category><![CDATA[{}]]></category><category><![CDATA[{}]]></category>\
+             <guid isPermaLink=\"false\">https://blog.example/?p={i}</guid>\
+             <description><![CDATA[<p>{} [&#8230;]</p>]]></description>\
+             <content:encoded><![CDATA[{body}<figure><img src=\"https://blog.example/img/{i}.jpg\" alt=\"\"/><figcaption>{}</figcaption></figure>]]></content:encoded></item>",
+            words(i, 9),
+            i % 17,
+            i % 60,
+            words(i, 1),
+            words(i + 3, 1),
+            words(i + 1, 55),
+            words(i + 2, 6),
         );
     }
     s + "</channel></rss>"
@@ -79,6 +119,11 @@ fn inputs(dir: &Path) -> Result<Vec<Input>> {
         ("RSS 2.0, 10,000 items", rss(10_000, 0), 10_000),
         ("Atom, 10,000 items", atom(10_000), 10_000),
         ("JSON Feed, 10,000 items", json(10_000), 10_000),
+        (
+            "RSS 2.0 full text, 5,000 items",
+            rss_full_text(5_000),
+            5_000,
+        ),
     ] {
         let path = dir.join(
             name.split(',')

@@ -72,9 +72,11 @@ pub fn parse_feed(
         return Err(ExtractError::NotAFeed("neither XML nor JSON".into()));
     }
     let utf8 = charset::to_utf8(bytes, content_type);
-    let legacy = legacy::atom03_as_atom10(&utf8.bytes);
+    // The Atom repairs look through the whole document: not for JSON.
+    let xml = utf8.bytes.trim_ascii_start().first() != Some(&b'{');
+    let legacy = xml.then(|| legacy::atom03_as_atom10(&utf8.bytes)).flatten();
     let doc: &[u8] = legacy.as_deref().unwrap_or(&utf8.bytes);
-    let decoded = legacy::atom_base64_texts(doc);
+    let decoded = xml.then(|| legacy::atom_base64_texts(doc)).flatten();
     let doc: &[u8] = decoded.as_deref().unwrap_or(doc);
     let mut warnings = Vec::new();
     let feed = match run_feed_rs(doc, base) {
