@@ -131,6 +131,9 @@ pub fn run(total: usize) -> Result<String> {
     let window = (feeds_n / 20).max(5);
     let first: Vec<f64> = rates.iter().take(window).map(|r| r.1).collect();
     let last: Vec<f64> = rates.iter().rev().take(window).map(|r| r.1).collect();
+    // The rate over a whole window (its items over its time): the feeds that pay for a
+    // WAL checkpoint or an index merge count in full, which a median would hide.
+    let overall = |rates: &[f64]| rates.len() as f64 / rates.iter().map(|r| 1.0 / r).sum::<f64>();
 
     // Queries a writer runs: a topic since a date, a full-text search.
     let mut topic_ms = Vec::new();
@@ -180,18 +183,21 @@ pub fn run(total: usize) -> Result<String> {
     let _ = writeln!(t, "|---|---|---|");
     let _ = writeln!(
         t,
-        "| ingest, first {} feeds (empty store), items/s | {} | |",
-        window,
+        "| ingest, first {window} feeds (empty store), items/s: whole window; per feed | {:.0}; {} | |",
+        overall(&first),
         fmt_spread(&first, 0)
     );
     let _ = writeln!(
         t,
-        "| ingest, last {} feeds (store near {total}), items/s | {} | ≥ half the empty rate |",
-        window,
+        "| ingest, last {window} feeds (store near {total}), items/s: whole window; per feed | {:.0}; {} | ≥ half the empty rate |",
+        overall(&last),
         fmt_spread(&last, 0)
     );
-    let ratio = crate::report::spread(&last).0 / crate::report::spread(&first).0;
-    let _ = writeln!(t, "| full-size / empty ingest rate | {ratio:.2} | ≥ 0.5 |");
+    let ratio = overall(&last) / overall(&first);
+    let _ = writeln!(
+        t,
+        "| full-size / empty ingest rate (whole windows) | {ratio:.2} | ≥ 0.5 |"
+    );
     let _ = writeln!(t, "| whole ingest, wall s | {ingest_wall:.0} | |");
     let _ = writeln!(
         t,

@@ -16,3 +16,7 @@ WHEN EXISTS (SELECT 1 FROM items_fts_docsize WHERE id = old.id) BEGIN
     INSERT INTO items_fts(items_fts, rowid, title, summary) VALUES ('delete', old.id, old.title, old.summary);
     INSERT INTO items_fts(rowid, title, summary) VALUES (new.id, new.title, new.summary);
 END;
+
+-- Segments are merged eight at a time rather than four: less merging while items arrive,
+-- at no measurable cost to search (BENCHMARKS.md, "The store at scale").
+INSERT INTO items_fts(items_fts, rank) VALUES ('automerge', 8);
