@@ -9,6 +9,7 @@
 pub mod charset;
 pub mod dates;
 pub mod discover;
+mod jsonfeed;
 mod legacy;
 pub mod lenient;
 pub mod nesting;
@@ -78,6 +79,17 @@ pub fn parse_feed(
     let doc: &[u8] = legacy.as_deref().unwrap_or(&utf8.bytes);
     let decoded = xml.then(|| legacy::atom_base64_texts(doc)).flatten();
     let doc: &[u8] = decoded.as_deref().unwrap_or(doc);
+    if !xml {
+        if let Some(parsed) = jsonfeed::parse(doc) {
+            return Ok(parsed);
+        }
+    }
+    parse_with_feed_rs(doc, base)
+}
+
+/// [`parse_feed`] once the bytes are UTF-8, through feed-rs (every format; JSON Feed
+/// takes this path when [`jsonfeed`] declines it).
+fn parse_with_feed_rs(doc: &[u8], base: Option<&str>) -> Result<ParsedFeed, ExtractError> {
     let mut warnings = Vec::new();
     let feed = match run_feed_rs(doc, base) {
         Ok(feed) => feed,
@@ -223,7 +235,7 @@ fn raw_item(entry: Entry, typed: bool, home: Option<&url::Url>) -> RawItem {
 
 /// Whether a link starts with a URL scheme (`https:`, `mailto:`), so is not relative:
 /// what URL parsing would decide, without parsing.
-fn has_scheme(link: &str) -> bool {
+pub(crate) fn has_scheme(link: &str) -> bool {
     let link = link.trim_start_matches(|c: char| c <= ' ');
     let name_len = link
         .bytes()
@@ -234,7 +246,7 @@ fn has_scheme(link: &str) -> bool {
 
 /// An author as a reader would write it: RSS's `editor@site (Jane Editor)` becomes
 /// `Jane Editor`.
-fn author_name(raw: &str) -> String {
+pub(crate) fn author_name(raw: &str) -> String {
     let s = collapse_ws(raw);
     if let (Some(open), true) = (s.find('('), s.ends_with(')')) {
         let inner = s[open + 1..s.len() - 1].trim();
