@@ -119,20 +119,20 @@ pub fn discover(url: &str, json: bool, cfg: Option<&Config>) -> Result<()> {
             if seen.contains(candidate.as_str()) {
                 continue;
             }
-            if let Some(f) = fetch(&rt, &fetcher, candidate.as_str(), true) {
-                if let Ok(feed) = dossier_extract::parse_feed(
+            if let Some(f) = fetch(&rt, &fetcher, candidate.as_str(), true)
+                && let Ok(feed) = dossier_extract::parse_feed(
                     &f.body,
                     Some(&f.final_url),
                     f.content_type.as_deref(),
-                ) {
-                    seen.insert(candidate.to_string());
-                    found.push(Found {
-                        url: candidate.to_string(),
-                        title: feed.title,
-                        found_by: "well-known",
-                        r#type: f.content_type,
-                    });
-                }
+                )
+            {
+                seen.insert(candidate.to_string());
+                found.push(Found {
+                    url: candidate.to_string(),
+                    title: feed.title,
+                    found_by: "well-known",
+                    r#type: f.content_type,
+                });
             }
         }
     }

@@ -52,10 +52,10 @@ fn handle(stream: TcpStream, files: &HashMap<String, StaticFile>) -> std::io::Re
         if reader.read_line(&mut line)? == 0 || line == "\r\n" || line == "\n" {
             break;
         }
-        if let Some((name, value)) = line.split_once(':') {
-            if name.eq_ignore_ascii_case("if-none-match") {
-                if_none_match = Some(value.trim().to_string());
-            }
+        if let Some((name, value)) = line.split_once(':')
+            && name.eq_ignore_ascii_case("if-none-match")
+        {
+            if_none_match = Some(value.trim().to_string());
         }
     }
     let mut parts = request_line.split_whitespace();

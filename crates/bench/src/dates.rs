@@ -109,11 +109,10 @@ fn run_dossier(
 
 /// One htmldate pass in `mode` (fast or extensive): the day per file, and the summed time
 /// spent inside `find_date`. `None` when Python or htmldate is not available.
-fn run_htmldate(
-    script: &Path,
-    dir: &Path,
-    mode: &str,
-) -> Result<Option<(HashMap<String, Option<String>>, f64)>> {
+/// Each page's date (or none) by file name, and the seconds it took.
+type Dated = (HashMap<String, Option<String>>, f64);
+
+fn run_htmldate(script: &Path, dir: &Path, mode: &str) -> Result<Option<Dated>> {
     let out = match Command::new("python3")
         .arg(script)
         .arg(dir)

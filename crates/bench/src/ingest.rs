@@ -43,20 +43,20 @@ fn feed_body(feed: usize, items: usize, version: usize) -> Vec<u8> {
             i.to_string()
         };
         let w = |k: usize| WORDS[(feed * 7 + i * 13 + k * 5) % WORDS.len()];
-        let kw = if (feed + i) % 9 == 0 {
+        let kw = if (feed + i).is_multiple_of(9) {
             KEYWORDS[(feed + i) % KEYWORDS.len()]
         } else {
             "industry"
         };
         let day = 1 + (i % 28);
-        let _ = write!(
+        let _ = writeln!(
             s,
             "<item><title>{} {} {} as {kw} shifts the {} &amp; {} debate ({feed}/{id})</title>\
              <link>https://site{}.example/{feed}/story-{id}?utm_source=rss&amp;utm_medium=feed</link>\
              <guid isPermaLink=\"false\">bench:{feed}:{id}</guid>\
              <pubDate>Mon, {day:02} Jun 2026 {:02}:{:02}:00 GMT</pubDate>\
              <description>&lt;p&gt;Analysts say the {} {} will reshape {} {} this year, with {} and {} close behind. \
-             &lt;a href=\"https://site{}.example/more\"&gt;Read more&lt;/a&gt;&lt;/p&gt;</description></item>\n",
+             &lt;a href=\"https://site{}.example/more\"&gt;Read more&lt;/a&gt;&lt;/p&gt;</description></item>",
             w(0),
             w(1),
             w(2),

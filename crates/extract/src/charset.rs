@@ -167,12 +167,12 @@ fn finish<'a>(
         Cow::Borrowed(s) => Cow::Borrowed(s.as_bytes()),
         Cow::Owned(s) => Cow::Owned(s.into_bytes()),
     };
-    if let Some((declared, range)) = xml_declared(&bytes) {
-        if declared != UTF_8 {
-            let mut fixed = bytes.into_owned();
-            fixed.splice(range, b"UTF-8".iter().copied());
-            bytes = Cow::Owned(fixed);
-        }
+    if let Some((declared, range)) = xml_declared(&bytes)
+        && declared != UTF_8
+    {
+        let mut fixed = bytes.into_owned();
+        fixed.splice(range, b"UTF-8".iter().copied());
+        bytes = Cow::Owned(fixed);
     }
     debug_assert!(bytes.len() <= original.len() * 4 + 16);
     Utf8Doc {

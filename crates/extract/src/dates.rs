@@ -573,12 +573,14 @@ pub fn parse_feed_timestamp(s: &str) -> Option<DateTime<Utc>> {
     if t.len() > 64 {
         return general_feed_timestamp(s);
     }
-    if t.len() >= 20 && t.as_bytes()[4] == b'-' && !t.bytes().any(|b| b.is_ascii_lowercase()) {
-        if let Ok(d) = DateTime::parse_from_rfc3339(t) {
-            // Offsets past ±14:59 are no zone to the ISO rule.
-            if d.nanosecond() < 1_000_000_000 && d.offset().local_minus_utc().abs() < 15 * 3600 {
-                return d.with_timezone(&Utc).with_nanosecond(0);
-            }
+    if t.len() >= 20
+        && t.as_bytes()[4] == b'-'
+        && !t.bytes().any(|b| b.is_ascii_lowercase())
+        && let Ok(d) = DateTime::parse_from_rfc3339(t)
+    {
+        // Offsets past ±14:59 are no zone to the ISO rule.
+        if d.nanosecond() < 1_000_000_000 && d.offset().local_minus_utc().abs() < 15 * 3600 {
+            return d.with_timezone(&Utc).with_nanosecond(0);
         }
     }
     if let Ok(d) = DateTime::parse_from_rfc2822(t) {

@@ -73,7 +73,7 @@ pub fn rss_version_as_20(bytes: &[u8]) -> Option<Vec<u8>> {
         }
     };
     let new_tag = match version {
-        Some((_, v)) if matches!(v, "2.0" | "" | "0.91" | "0.92") => return None,
+        Some((_, "2.0" | "" | "0.91" | "0.92")) => return None,
         Some((at, v)) => format!(
             "{}version=\"2.0\"{}",
             &tag[..at],

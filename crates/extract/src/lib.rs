@@ -79,10 +79,8 @@ pub fn parse_feed(
     let doc: &[u8] = legacy.as_deref().unwrap_or(&utf8.bytes);
     let decoded = xml.then(|| legacy::atom_base64_texts(doc)).flatten();
     let doc: &[u8] = decoded.as_deref().unwrap_or(doc);
-    if !xml {
-        if let Some(parsed) = jsonfeed::parse(doc) {
-            return Ok(parsed);
-        }
+    if !xml && let Some(parsed) = jsonfeed::parse(doc) {
+        return Ok(parsed);
     }
     parse_with_feed_rs(doc, base)
 }

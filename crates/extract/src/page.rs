@@ -499,10 +499,8 @@ fn structured_date(
             && !k.contains("modif")
             && !k.contains("updat")
             && !k.contains("expir");
-        if publication {
-            if let Some(d) = dates::parse_machine(v, cx) {
-                return (page_date(d, format!("meta {k}")), modified);
-            }
+        if publication && let Some(d) = dates::parse_machine(v, cx) {
+            return (page_date(d, format!("meta {k}")), modified);
         }
     }
     (None, modified)
@@ -846,13 +844,13 @@ fn find_date_raw(
             continue;
         }
         let text = text_of(el);
-        if text.len() <= 250 {
-            if let Some((d, _)) = dates::find_in_text(&text, cx).into_iter().next() {
-                return page_date(
-                    d,
-                    "text of a last-changed element (no published date found)",
-                );
-            }
+        if text.len() <= 250
+            && let Some((d, _)) = dates::find_in_text(&text, cx).into_iter().next()
+        {
+            return page_date(
+                d,
+                "text of a last-changed element (no published date found)",
+            );
         }
     }
     None
@@ -968,7 +966,7 @@ fn script_date(doc: &Html, cx: &DateContext) -> Option<PageDate> {
         }
         for c in KEY.captures_iter(&raw) {
             // Timestamps with a millisecond field after the seconds ("22:06:08:684Z").
-            let value = c[2].replacen(|ch: char| ch == ':', ":", 2);
+            let value = c[2].to_string();
             let value = match value.rfind(':') {
                 Some(i) if value.matches(':').count() == 3 => format!("{}Z", &value[..i]),
                 _ => value,

@@ -44,16 +44,15 @@ fn split_attr(spec: &str) -> (&str, Option<&str>) {
 impl FieldSelector {
     pub fn parse(spec: &str) -> Result<FieldSelector, String> {
         let (css, attr) = split_attr(spec);
-        if let Some(a) = attr {
-            if a.is_empty()
+        if let Some(a) = attr
+            && (a.is_empty()
                 || !a
                     .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':'))
-            {
-                return Err(format!(
-                    "selector `{spec}`: `@{a}` is not an attribute name"
-                ));
-            }
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':')))
+        {
+            return Err(format!(
+                "selector `{spec}`: `@{a}` is not an attribute name"
+            ));
         }
         if css.is_empty() {
             return Err(format!("selector `{spec}` is empty"));

@@ -234,7 +234,7 @@ fn has_markup(s: &str) -> bool {
 
 /// The plain text of an HTML fragment (or of text that merely might contain markup).
 pub fn html_to_text(s: &str) -> String {
-    if !has_markup(&s) {
+    if !has_markup(s) {
         return collapse_ws(s);
     }
     simple_markup_to_text(s).unwrap_or_else(|| parsed_text(&crate::nesting::defuse(s)))

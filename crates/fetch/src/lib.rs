@@ -228,10 +228,10 @@ impl Fetcher {
             let now = Instant::now();
             // A server's Retry-After: waited out when short, a deferral when long.
             let hold = *host.retry_hold.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some(until) = hold.filter(|u| *u > now) {
-                if until - now > self.config.max_retry_after {
-                    return Err(until - now);
-                }
+            if let Some(until) = hold.filter(|u| *u > now)
+                && until - now > self.config.max_retry_after
+            {
+                return Err(until - now);
             }
             // Our own gap between requests: always waited, however long it is set.
             let mut next = host.next_start.lock().unwrap_or_else(|p| p.into_inner());

@@ -46,10 +46,10 @@ pub fn guid_quality(raw: &[RawItem]) -> GuidQuality {
         match r.guid.as_deref().map(str::trim).filter(|g| !g.is_empty()) {
             None => missing += 1,
             Some(g) => {
-                if let Some(prev) = seen.insert(g, r) {
-                    if prev.link != r.link || prev.title != r.title {
-                        repeated += 1;
-                    }
+                if let Some(prev) = seen.insert(g, r)
+                    && (prev.link != r.link || prev.title != r.title)
+                {
+                    repeated += 1;
                 }
             }
         }

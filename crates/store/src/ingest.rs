@@ -389,17 +389,17 @@ fn write_fetch(
     let mut counts = IngestCounts::default();
     let mut new_sightings: i64 = 0;
     for item in items {
-        let existing = find_item(&tx, &item.keys)?;
+        let existing = find_item(tx, &item.keys)?;
         let item_id = match existing {
             None => {
                 counts.new += 1;
-                insert_item(&tx, feed_id, item, &now)?
+                insert_item(tx, feed_id, item, &now)?
             }
             Some((id, origin_feed, ref first_seen)) => {
                 if origin_feed == feed_id {
-                    refresh_item(&tx, id, item, &now)?;
+                    refresh_item(tx, id, item, &now)?;
                 } else if *first_seen == now && feed_id < origin_feed {
-                    take_over_item(&tx, id, feed_id, item)?;
+                    take_over_item(tx, id, feed_id, item)?;
                 }
                 id
             }

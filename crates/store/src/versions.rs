@@ -149,12 +149,12 @@ impl Store {
         )?;
         let mut new_items = 0;
         for c in &candidates {
-            if !numbers.contains_key(&c.item_id) {
+            if let std::collections::hash_map::Entry::Vacant(e) = numbers.entry(c.item_id) {
                 tx.execute(
                     "INSERT INTO source_numbers(topic_id, n, item_id) VALUES (?1, ?2, ?3)",
                     params![topic_id, next, c.item_id],
                 )?;
-                numbers.insert(c.item_id, next);
+                e.insert(next);
                 next += 1;
                 new_items += 1;
             }
