@@ -181,6 +181,8 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunReport> {
     let now = Utc::now();
     let selected = select_feeds(cfg, opts, &states, now)?;
     let run_id = store.begin_run(now)?;
+    // The run's new items are the ones stored above this id.
+    let last_before_run = store.last_item_id()?;
 
     let fetcher = Arc::new(Fetcher::new(fetch_config(&cfg.fetch))?);
     let matcher = Arc::new(TopicMatcher::new(&cfg.topics));
@@ -353,7 +355,7 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunReport> {
     rematch_changed_topics(&mut store, cfg, now)?;
     if stats.items_new > 0 {
         let at = Instant::now();
-        let marked = mark_near_duplicates(&mut store, now)?;
+        let marked = mark_near_duplicates(&mut store, last_before_run)?;
         tracing::debug!(
             marked,
             seconds = at.elapsed().as_secs_f64(),
@@ -467,9 +469,9 @@ const NEAR_DUP_WINDOW: Duration = Duration::days(3);
 /// Marks this run's new items that repeat an earlier item: a retweet, a syndicated copy
 /// under another title suffix, a post quoting the earlier item's link. The earliest item
 /// stays the source; the others become `duplicate_of` it.
-fn mark_near_duplicates(store: &mut Store, run_started: DateTime<Utc>) -> Result<u64> {
+fn mark_near_duplicates(store: &mut Store, new_after: i64) -> Result<u64> {
     use dossier_normalize::TitleKey;
-    let Some(earliest) = store.earliest_new(run_started)? else {
+    let Some(earliest) = store.earliest_new(new_after)? else {
         return Ok(0);
     };
     let since = earliest - NEAR_DUP_WINDOW;
@@ -485,7 +487,7 @@ fn mark_near_duplicates(store: &mut Store, run_started: DateTime<Utc>) -> Result
     }
     let mut rows: Vec<Row> = Vec::new();
     let mut keys: Vec<TitleKey> = Vec::new();
-    store.titles_since(since, run_started, false, |r| -> Result<()> {
+    store.titles_since(since, new_after, false, |r| -> Result<()> {
         keys.push(TitleKey::new(&r.title));
         rows.push(Row {
             id: r.id,
@@ -528,7 +530,7 @@ fn mark_near_duplicates(store: &mut Store, run_started: DateTime<Utc>) -> Result
     let mut marks: Vec<(i64, i64)> = Vec::new();
     let threshold = dossier_normalize::neardup::THRESHOLD;
     let mut i = 0;
-    store.titles_since(since, run_started, true, |r| -> Result<()> {
+    store.titles_since(since, new_after, true, |r| -> Result<()> {
         // The same rows in the same order (the run holds the store's lock).
         let at = i;
         i += 1;

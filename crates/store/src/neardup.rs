@@ -14,17 +14,26 @@ pub struct TitleRow {
     /// Only for the items being checked (first seen in the run), to quote links from.
     pub summary: Option<String>,
     pub sort_at: String,
-    /// First seen in the run being checked.
+    /// Stored by the run being checked.
     pub is_new: bool,
     pub duplicate_of: Option<i64>,
 }
 
 impl Store {
-    /// The earliest date among the items first seen at `seen_at` (one run's new items).
-    pub fn earliest_new(&self, seen_at: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
+    /// The id of the newest item (0 in an empty store). Items are never deleted and ids
+    /// only grow, so a run's new items are the ones above the id it read when it began.
+    pub fn last_item_id(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("SELECT COALESCE(MAX(id), 0) FROM items", [], |r| r.get(0))?)
+    }
+
+    /// The earliest date among the items stored after item `after` (one run's new items,
+    /// found by id range: no scan of the table).
+    pub fn earliest_new(&self, after: i64) -> Result<Option<DateTime<Utc>>> {
         let min: Option<String> = self.conn.query_row(
-            "SELECT MIN(sort_at) FROM items WHERE first_seen_at = ?1",
-            [fmt_time(seen_at)],
+            "SELECT MIN(sort_at) FROM items NOT INDEXED WHERE id > ?1",
+            [after],
             |r| r.get(0),
         )?;
         Ok(min.as_deref().and_then(dossier_model::parse_time))
@@ -32,12 +41,13 @@ impl Store {
 
     /// Hands `each` the items dated (or first seen) at or after `since`, oldest first (by
     /// `sort_at`, then id), one at a time, so the caller keeps only what it needs of them.
-    /// With `summaries`, the items first seen at `new_at` come with their summary (they
-    /// can be long, hence one at a time). Stops at the first error `each` returns.
+    /// Items stored after item `new_after` are new; with `summaries`, they come with their
+    /// summary (summaries can be long, hence one at a time). Stops at the first error
+    /// `each` returns.
     pub fn titles_since<E: From<StoreError>>(
         &self,
         since: DateTime<Utc>,
-        new_at: DateTime<Utc>,
+        new_after: i64,
         summaries: bool,
         mut each: impl FnMut(TitleRow) -> std::result::Result<(), E>,
     ) -> std::result::Result<(), E> {
@@ -54,13 +64,13 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT id, title, CASE WHEN ?3 AND first_seen_at = ?2 THEN summary END, sort_at,
-                    first_seen_at = ?2, duplicate_of
+                "SELECT id, title, CASE WHEN ?3 AND id > ?2 THEN summary END, sort_at, id > ?2,
+                    duplicate_of
                  FROM items WHERE sort_at >= ?1 ORDER BY sort_at, id",
             )
             .map_err(StoreError::from)?;
         let mut rows = stmt
-            .query(params![fmt_time(since), fmt_time(new_at), summaries])
+            .query(params![fmt_time(since), new_after, summaries])
             .map_err(StoreError::from)?;
         while let Some(r) = rows.next().map_err(StoreError::from)? {
             each(read(r).map_err(StoreError::from)?)?;
