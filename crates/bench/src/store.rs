@@ -144,7 +144,7 @@ fn fill(path: &std::path::Path, total: usize, batch: usize) -> Result<Filled> {
             r?;
         }
         rates.push((records.len() * PER_FEED) as f64 / t.elapsed().as_secs_f64());
-        if (first / batch) % (100 / batch).max(1) == 0 {
+        if (first / batch).is_multiple_of((100 / batch).max(1)) {
             eprintln!(
                 "store ({batch} feeds a transaction): {} items, {:.0} items/s",
                 (first + records.len()) * PER_FEED,
