@@ -203,8 +203,9 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunReport> {
             let mut network_failed: Vec<FeedResult> = Vec::new();
             let mut done = 0;
             // Feeds are stored in batches: whatever finished while the last batch was
-            // written goes in one transaction (one commit, one full-text index flush),
-            // each feed under its own savepoint, whole or not at all.
+            // written goes in one transaction (one commit, one full-text index flush);
+            // a feed the store refuses sends the batch back one feed per transaction, so
+            // each feed is whole or not at all.
             let record =
                 |store: &mut Store, batch: &[FeedResult], stats: &mut RunStats| -> Result<()> {
                     let records: Vec<FetchRecord<'_>> = batch
@@ -534,9 +535,12 @@ fn mark_near_duplicates(store: &mut Store, new_after: i64) -> Result<u64> {
         // The same rows in the same order (the run holds the store's lock).
         let at = i;
         i += 1;
-        let row = match rows.get(at) {
-            Some(row) if row.id == r.id => row,
-            _ => return Ok(()),
+        let Some(row) = rows.get(at).filter(|row| row.id == r.id) else {
+            anyhow::bail!(
+                "the store changed during the near-duplicate pass (item {} where {:?} was read)",
+                r.id,
+                rows.get(at).map(|row| row.id)
+            );
         };
         if !row.is_new || row.duplicate_of.is_some() || keys[at].is_empty() {
             return Ok(());

@@ -234,12 +234,18 @@ fn raw_item(entry: Entry, typed: bool, home: Option<&url::Url>) -> RawItem {
 /// Whether a link starts with a URL scheme (`https:`, `mailto:`), so is not relative:
 /// what URL parsing would decide, without parsing.
 pub(crate) fn has_scheme(link: &str) -> bool {
-    let link = link.trim_start_matches(|c: char| c <= ' ');
-    let name_len = link
+    // As URL parsing does: leading C0 controls and spaces go, tabs and newlines anywhere
+    // are ignored.
+    let mut bytes = link
+        .trim_start_matches(|c: char| c <= ' ')
         .bytes()
-        .position(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')))
-        .unwrap_or(link.len());
-    link.starts_with(|c: char| c.is_ascii_alphabetic()) && link[name_len..].starts_with(':')
+        .filter(|b| !matches!(b, b'\t' | b'\n' | b'\r'));
+    if !bytes.next().is_some_and(|b| b.is_ascii_alphabetic()) {
+        return false;
+    }
+    bytes
+        .find(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')))
+        .is_some_and(|b| b == b':')
 }
 
 /// An author as a reader would write it: RSS's `editor@site (Jane Editor)` becomes
@@ -324,6 +330,32 @@ mod tests {
             feed.items[0].link.as_deref(),
             Some("https://site.example/a")
         );
+    }
+
+    #[test]
+    fn a_link_has_a_scheme_exactly_when_url_parsing_finds_one() {
+        for link in [
+            "https://x.example/a",
+            "mailto:a@b.example",
+            "  http://x.example/",
+            "ht\ttp://x.example/",
+            "/relative",
+            "relative/path",
+            "//cdn.example/x",
+            "1http://x",
+            "a+b-c.d:rest",
+            "no-colon",
+            "",
+            "?q=1",
+            "#top",
+            "c:\\windows",
+        ] {
+            let relative = matches!(
+                url::Url::parse(link),
+                Err(url::ParseError::RelativeUrlWithoutBase)
+            );
+            assert_eq!(has_scheme(link), !relative, "{link:?}");
+        }
     }
 
     #[test]

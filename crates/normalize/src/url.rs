@@ -99,8 +99,15 @@ pub fn canonical_url(raw: &str) -> Option<Url> {
 /// and `ck/a?u=a1<base64>`, Facebook's `l.php?u=`, and old-style Google News article ids
 /// (`news.google.com/articles/CBMi…`, which carry the URL in base64).
 fn unwrap_redirect(url: &Url) -> Option<Url> {
-    // Hosts of http(s) URLs come out of the parser lowercased.
+    // Hosts of http(s) URLs come out of the parser lowercased; others may not.
     let host = url.host_str()?;
+    let lower;
+    let host = if host.bytes().any(|b| b.is_ascii_uppercase()) {
+        lower = host.to_ascii_lowercase();
+        lower.as_str()
+    } else {
+        host
+    };
     let host = host.strip_prefix("www.").unwrap_or(host);
     let param = |names: &[&str]| {
         url.query_pairs()
