@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 fn usage() -> ! {
     eprintln!(
-        "usage: dossier-bench [--dossier PATH] [--runs N] [--out BENCHMARKS.md] <ingest|parse|store|dates|neardup|all|parse-inputs DIR> [--feeds N] [--items N] [--dates DIR] [--store-items N]"
+        "usage: dossier-bench [--dossier PATH] [--runs N] [--out BENCHMARKS.md] <ingest|parse|store|dates|neardup|all|parse-inputs DIR|parse-loop [--rounds N] [--only-dossier] FILE...> [--feeds N] [--items N] [--dates DIR] [--store-items N]"
     );
     std::process::exit(2)
 }
@@ -43,7 +43,28 @@ fn main() -> Result<()> {
             "--store-items" => store_items = value().parse().context("--store-items")?,
             "--dates" => dates_dir = value().into(),
             "ingest" | "dates" | "neardup" | "parse" | "store" | "all" => command = Some(a),
-            // Writes the parse inputs to DIR and stops: for profiling with the parse_loop example.
+            // Parses the files left on the command line over and over, and stops: for
+            // profiling (`perf record`, `valgrind --tool=callgrind`).
+            "parse-loop" => {
+                let mut rounds = 10;
+                let mut only_dossier = false;
+                let mut files = Vec::new();
+                while let Some(a) = args.next() {
+                    match a.as_str() {
+                        "--rounds" => {
+                            rounds = args
+                                .next()
+                                .unwrap_or_else(|| usage())
+                                .parse()
+                                .context("--rounds")?
+                        }
+                        "--only-dossier" => only_dossier = true,
+                        _ => files.push(PathBuf::from(a)),
+                    }
+                }
+                return parse::profile(&files, rounds, only_dossier);
+            }
+            // Writes the parse inputs to DIR and stops: for profiling with `parse-loop`.
             "parse-inputs" => {
                 let dir = PathBuf::from(value());
                 parse::write_inputs(&dir)?;

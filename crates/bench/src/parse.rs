@@ -172,8 +172,9 @@ fn time_feed_rs(files: &[Vec<u8>]) -> f64 {
     started.elapsed().as_secs_f64()
 }
 
-fn time_in_process(files: &[Vec<u8>]) -> f64 {
-    let feed = dossier_model::FeedSpec {
+/// The feed the in-process parses are attributed to.
+fn bench_feed() -> dossier_model::FeedSpec {
+    dossier_model::FeedSpec {
         key: "bench".into(),
         name: "bench".into(),
         label: "bench".into(),
@@ -183,17 +184,57 @@ fn time_in_process(files: &[Vec<u8>]) -> f64 {
         topics: vec![],
         owner_topic: None,
         select: None,
-    };
-    let matcher = dossier_normalize::TopicMatcher::default();
+    }
+}
+
+/// Extraction + normalisation of one document, as a run does it.
+fn parse_in_process(
+    bytes: &[u8],
+    feed: &dossier_model::FeedSpec,
+    matcher: &dossier_normalize::TopicMatcher,
+) -> Vec<dossier_model::Item> {
+    let doc = dossier_extract::parse_feed(bytes, Some("https://news.example/feed"), None)
+        .expect("generated feeds parse");
+    dossier_normalize::normalize_document(doc.items, feed, matcher, chrono::Utc::now())
+}
+
+fn time_in_process(files: &[Vec<u8>]) -> f64 {
+    let (feed, matcher) = (bench_feed(), dossier_normalize::TopicMatcher::default());
     let started = Instant::now();
     for f in files {
-        let doc = dossier_extract::parse_feed(f, Some("https://news.example/feed"), None)
-            .expect("generated feeds parse");
-        let items =
-            dossier_normalize::normalize_document(doc.items, &feed, &matcher, chrono::Utc::now());
-        std::hint::black_box(items);
+        std::hint::black_box(parse_in_process(f, &feed, &matcher));
     }
     started.elapsed().as_secs_f64()
+}
+
+/// For profiling: parses `files` `rounds` times, alternating plain feed-rs and dossier in
+/// process (dossier only with `only_dossier`, so a profiler sees little else), and prints
+/// the median throughput of each and their ratio.
+pub fn profile(paths: &[PathBuf], rounds: usize, only_dossier: bool) -> Result<()> {
+    anyhow::ensure!(!paths.is_empty(), "parse-loop needs at least one feed file");
+    let files = paths
+        .iter()
+        .map(|p| std::fs::read(p).with_context(|| format!("cannot read {}", p.display())))
+        .collect::<Result<Vec<_>>>()?;
+    let mb = files.iter().map(Vec::len).sum::<usize>() as f64 / 1e6;
+    let (mut floor, mut ours) = (Vec::new(), Vec::new());
+    for _ in 0..rounds.max(1) {
+        if !only_dossier {
+            floor.push(mb / time_feed_rs(&files));
+        }
+        ours.push(mb / time_in_process(&files));
+    }
+    let dossier = spread(&ours).0;
+    if floor.is_empty() {
+        eprintln!("dossier {dossier:.1} MB/s");
+    } else {
+        let feed_rs = spread(&floor).0;
+        eprintln!(
+            "feed-rs {feed_rs:.1} MB/s, dossier {dossier:.1} MB/s, ratio {:.2}",
+            dossier / feed_rs
+        );
+    }
+    Ok(())
 }
 
 fn time_command(dossier: &Path, files: &[PathBuf]) -> Result<f64> {

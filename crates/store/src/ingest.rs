@@ -300,7 +300,8 @@ impl Store {
     }
 }
 
-fn last_item_id(tx: &rusqlite::Connection) -> Result<i64> {
+/// The id of the newest item (0 in an empty store).
+pub(crate) fn last_item_id(tx: &rusqlite::Connection) -> Result<i64> {
     Ok(tx
         .prepare_cached("SELECT COALESCE(MAX(id), 0) FROM items")?
         .query_row([], |r| r.get(0))?)

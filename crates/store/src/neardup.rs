@@ -23,9 +23,7 @@ impl Store {
     /// The id of the newest item (0 in an empty store). Items are never deleted and ids
     /// only grow, so a run's new items are the ones above the id it read when it began.
     pub fn last_item_id(&self) -> Result<i64> {
-        Ok(self
-            .conn
-            .query_row("SELECT COALESCE(MAX(id), 0) FROM items", [], |r| r.get(0))?)
+        crate::ingest::last_item_id(&self.conn)
     }
 
     /// The earliest date among the items stored after item `after` (one run's new items,
