@@ -3,6 +3,7 @@
 //! 1 failed, 2 bad usage or config, 75 another run holds the lock).
 
 mod config;
+mod contain;
 mod demo;
 mod feeds_cmd;
 mod inspect;
@@ -194,6 +195,7 @@ fn parse_until(s: &str) -> Result<DateTime<Utc>, String> {
 }
 
 fn main() -> ExitCode {
+    contain::install();
     let cli = Cli::parse();
     let filter = if cli.verbose {
         "dossier=debug,warn"

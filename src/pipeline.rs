@@ -628,9 +628,18 @@ fn read_article_pages(
                     };
                     let findings = match fetcher.fetch(&request).await {
                         FetchOutcome::Fetched(page) if is_html(&page) => {
-                            tokio::task::spawn_blocking(move || page_findings(&page))
-                                .await
-                                .unwrap_or_default()
+                            let url = page.final_url.clone();
+                            tokio::task::spawn_blocking(move || {
+                                crate::contain::contain(|| page_findings(&page))
+                            })
+                            .await
+                            .unwrap_or_else(|join| Err(join.to_string()))
+                            .unwrap_or_else(|crash| {
+                                tracing::warn!(
+                                    "article page {url}: the page reader crashed ({crash})"
+                                );
+                                PageFindings::default()
+                            })
                         }
                         _ => PageFindings::default(),
                     };
@@ -841,13 +850,21 @@ async fn process_feed(
                 {
                     return Ok((None, body, hash));
                 }
-                read_document(
-                    &parse_feed,
-                    &body.body,
-                    &body.final_url,
-                    body.content_type.as_deref(),
-                    &matcher,
-                )
+                crate::contain::contain(|| {
+                    read_document(
+                        &parse_feed,
+                        &body.body,
+                        &body.final_url,
+                        body.content_type.as_deref(),
+                        &matcher,
+                    )
+                })
+                .unwrap_or_else(|crash| {
+                    Err((
+                        ErrorClass::Parse,
+                        format!("the reader crashed on this document ({crash})"),
+                    ))
+                })
                 .map(|(items, ttl, warning)| (Some((items, ttl, warning)), body, hash))
             })
             .await;
@@ -919,6 +936,7 @@ fn read_document(
     matcher: &TopicMatcher,
 ) -> Result<Read, (ErrorClass, String)> {
     let now = Utc::now();
+    let mut elements = 0;
     let (raw, ttl, warnings) = match (&feed.kind, &feed.select) {
         (FeedKind::Web, Some(select)) => {
             let page = dossier_extract::parse_page_items(body, content_type, url, select, now)
@@ -933,25 +951,44 @@ fn read_document(
             (page.items, None, page.problems)
         }
         _ => {
+            let base = Some(url).filter(|u| !u.is_empty());
             let doc =
-                dossier_extract::parse_feed(body, Some(url), content_type).map_err(
-                    |e| match e {
-                        ExtractError::NotAFeed(_) => (ErrorClass::NotAFeed, e.to_string()),
-                        ExtractError::Parse(_) => (ErrorClass::Parse, e.to_string()),
-                    },
-                )?;
+                dossier_extract::parse_feed(body, base, content_type).map_err(|e| match e {
+                    ExtractError::NotAFeed(_) => (ErrorClass::NotAFeed, e.to_string()),
+                    ExtractError::Parse(_) => (ErrorClass::Parse, e.to_string()),
+                })?;
             let ttl = doc
                 .ttl_mins
                 .map(|m| std::time::Duration::from_secs(u64::from(m) * 60));
+            elements = doc.elements;
             (doc.items, ttl, doc.warnings)
         }
     };
     let mut warnings = warnings;
     warnings.extend(guid_warning(&raw));
+    let offered = raw.len();
     let mut items = normalize_document(raw, feed, matcher, now);
     date_from_urls(&mut items, now);
+    warnings.extend(yield_warning(elements.max(offered), offered, items.len()));
     let warning = (!warnings.is_empty()).then(|| warnings.join("; "));
     Ok((items, ttl, warning))
+}
+
+/// What to tell the operator when a document yielded fewer items than it holds: a feed
+/// that yields nothing it could have read is a warning, never a quiet success.
+fn yield_warning(held: usize, offered: usize, kept: usize) -> Option<String> {
+    let empty = offered - kept;
+    if kept == 0 && held > 0 {
+        Some(format!(
+            "the document holds {held} item(s) but yielded none ({empty} without a title, text or link)"
+        ))
+    } else if empty > 0 {
+        Some(format!(
+            "left out {empty} of {offered} item(s): no title, text or link"
+        ))
+    } else {
+        None
+    }
 }
 
 /// What to tell the operator when a document's guids cannot identify its items.
@@ -1059,7 +1096,8 @@ pub fn parse_source(source: &str, kind: &str, cfg: Option<&Config>) -> Result<()
         owner_topic: None,
         select,
     };
-    let (items, _, warning) = if kind == "web" {
+    // A file has no address of its own: relative links resolve against the feed's link.
+    let (items, _, warning) = crate::contain::contain(|| {
         read_document(
             &spec,
             &bytes,
@@ -1067,21 +1105,13 @@ pub fn parse_source(source: &str, kind: &str, cfg: Option<&Config>) -> Result<()
             content_type.as_deref(),
             &TopicMatcher::default(),
         )
-    } else {
-        // A file has no address of its own: relative links resolve against the feed's link.
-        let base_url = Some(base.as_str()).filter(|b| !b.is_empty());
-        dossier_extract::parse_feed(&bytes, base_url, content_type.as_deref())
-            .map_err(|e| (ErrorClass::Parse, e.to_string()))
-            .map(|doc| {
-                let mut warnings = doc.warnings.clone();
-                warnings.extend(guid_warning(&doc.items));
-                let warning = (!warnings.is_empty()).then(|| warnings.join("; "));
-                let mut items =
-                    normalize_document(doc.items, &spec, &TopicMatcher::default(), Utc::now());
-                date_from_urls(&mut items, Utc::now());
-                (items, None, warning)
-            })
-    }
+    })
+    .unwrap_or_else(|crash| {
+        Err((
+            ErrorClass::Parse,
+            format!("the reader crashed on this document ({crash})"),
+        ))
+    })
     .map_err(|(_, message)| Exit {
         code: EXIT_FAILED,
         message: format!("{source}: {message}"),

@@ -133,6 +133,7 @@ pub fn to_utf8<'a>(bytes: &'a [u8], content_type: Option<&str>) -> Utf8Doc<'a> {
             }
         }
     }
+    let utf8 = std::str::from_utf8(bytes).ok();
     for (enc, source) in candidates {
         // A UTF-16 label on bytes that reached here (no BOM) is a lie an ASCII-compatible
         // document tells about itself; decoding it as UTF-16 would garble everything.
@@ -141,11 +142,19 @@ pub fn to_utf8<'a>(bytes: &'a [u8], content_type: Option<&str>) -> Utf8Doc<'a> {
         } else {
             enc
         };
+        // Bytes that are valid UTF-8 with characters beyond ASCII are UTF-8, whatever the
+        // label says: a server's default `charset=iso-8859-1` on a UTF-8 feed is common,
+        // while legacy text that happens to form valid multi-byte UTF-8 is not.
+        if enc != UTF_8
+            && let Some(text) = utf8.filter(|t| !t.is_ascii())
+        {
+            return finish(bytes, Cow::Borrowed(text), UTF_8, CharsetSource::Detected);
+        }
         if let Some(text) = decode_strict(bytes, enc) {
             return finish(bytes, text, enc, source);
         }
     }
-    if let Ok(text) = std::str::from_utf8(bytes) {
+    if let Some(text) = utf8 {
         return finish(bytes, Cow::Borrowed(text), UTF_8, CharsetSource::Detected);
     }
     let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
@@ -163,6 +172,10 @@ fn finish<'a>(
     enc: &'static Encoding,
     source: CharsetSource,
 ) -> Utf8Doc<'a> {
+    let text = match undo_double_encoding(&text) {
+        Some(fixed) => Cow::Owned(fixed),
+        None => text,
+    };
     let mut bytes: Cow<'a, [u8]> = match text {
         Cow::Borrowed(s) => Cow::Borrowed(s.as_bytes()),
         Cow::Owned(s) => Cow::Owned(s.into_bytes()),
@@ -180,6 +193,30 @@ fn finish<'a>(
         encoding: enc,
         source,
     }
+}
+
+/// The text decoded once more when the whole of it is double-encoded: UTF-8 that was read
+/// as Windows-1252 (or Latin-1) and encoded as UTF-8 again, so that `Brøndby` reads
+/// `BrÃ¸ndby`. Only a document every character of which goes back to Windows-1252 and
+/// whose bytes then form valid UTF-8 is decoded again; one where only some texts are
+/// double-encoded is left as it is, since telling mojibake from real Latin text field by
+/// field would be a guess.
+fn undo_double_encoding(text: &str) -> Option<String> {
+    // The tell-tale lead characters of two- and three-byte sequences read as Windows-1252.
+    if text.is_ascii()
+        || !text.contains([
+            'Ã', 'Â', 'â', 'Ä', 'Å', 'Ð', 'Ñ', 'Ø', 'Ù', 'æ', 'ç', 'è', 'é',
+        ])
+    {
+        return None;
+    }
+    let (bytes, _, unmappable) = encoding_rs::WINDOWS_1252.encode(text);
+    if unmappable {
+        return None;
+    }
+    String::from_utf8(bytes.into_owned())
+        .ok()
+        .filter(|fixed| fixed.chars().count() < text.chars().count())
 }
 
 #[cfg(test)]
@@ -258,6 +295,39 @@ mod tests {
         let (text, enc, _) = utf8(&bytes, None);
         assert_eq!(enc, "Big5");
         assert!(text.contains("台灣"));
+    }
+
+    #[test]
+    fn a_legacy_label_on_utf8_bytes_is_overruled() {
+        let doc = "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><t>Brøndby – 人工智能</t>";
+        let (text, enc, src) = utf8(doc.as_bytes(), None);
+        assert_eq!((enc, src), ("UTF-8", CharsetSource::Detected));
+        assert!(text.contains("Brøndby – 人工智能"), "{text}");
+        let (text, enc, _) = utf8(doc.as_bytes(), Some("text/xml; charset=iso-8859-1"));
+        assert_eq!(enc, "UTF-8");
+        assert!(text.contains("Brøndby"));
+        // Real Latin-1 bytes keep their label.
+        let plain = doc.replace(" – 人工智能", "");
+        let (latin, _, _) = encoding_rs::WINDOWS_1252.encode(&plain);
+        let (text, enc, _) = utf8(&latin, None);
+        assert_eq!(enc, "windows-1252");
+        assert!(text.contains("Brøndby"));
+    }
+
+    #[test]
+    fn a_wholly_double_encoded_document_is_decoded_once_more() {
+        let once = "<t>Brøndby – café “quoted”</t>";
+        let misread = encoding_rs::WINDOWS_1252.decode(once.as_bytes()).0;
+        let twice = misread.as_bytes();
+        let (text, _, _) = utf8(twice, None);
+        assert_eq!(text, once);
+        // Mojibake next to a character Windows-1252 cannot hold: left as it is.
+        let mixed = format!("{misread}人");
+        let (text, _, _) = utf8(mixed.as_bytes(), None);
+        assert!(text.contains("BrÃ¸ndby"));
+        // Real text with the same letters is no mojibake.
+        let (text, _, _) = utf8("<t>Ã la carte, São Paulo</t>".as_bytes(), None);
+        assert_eq!(text, "<t>Ã la carte, São Paulo</t>");
     }
 
     #[test]
