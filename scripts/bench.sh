@@ -10,4 +10,7 @@ target/release/dossier-bench --dossier target/release/dossier "$@" all
 if command -v python3 >/dev/null 2>&1; then
     python3 scripts/conformance.py > target/conformance.md || echo "conformance run skipped"
     echo "conformance figures in target/conformance.md (copy the tables into BENCHMARKS.md)"
+    # Real-world feeds from ../shared/bench/feeds (skips itself without them or feedparser).
+    python3 scripts/realworld.py > target/realworld.md || echo "real-world run failed"
+    echo "real-world figures in target/realworld.md: $(head -n 1 target/realworld.md)"
 fi

@@ -52,25 +52,24 @@ tests, read with ast, not run) is put through both parsers, each string in an RS
 expected value. The corpus files hold few dates of their own.
 
 Prints Markdown: the tables, the files dossier rejected or panicked on, and up to N
-example disagreements per field.
+example disagreements per field. How both sides are normalised, and how the parsers are
+run, is in feedcompare.py, shared with realworld.py.
 """
 import argparse
 import ast
-import concurrent.futures
 import glob
-import html
-import json
 import os
 import re
 import subprocess
 import sys
 import tarfile
 import tempfile
-import urllib.parse
-import warnings
 from collections import Counter
-from datetime import datetime, timezone
 from xml.sax.saxutils import escape
+
+from feedcompare import (dossier_fields, dossier_instant, fp_fallback_title, fp_fields,
+                         fp_instant, fp_left_out, pct, run_dossier_all, run_feedparser,
+                         section, show_instant, utc_seconds)
 
 FEEDPARSER_VERSION = "6.0.11"
 CORPUS_DIRS = ("wellformed", "illformed", "encoding", "entities")
@@ -121,146 +120,6 @@ def corpus_files(sdist):
     return tests, sorted(os.path.relpath(f, tests) for f in files)
 
 
-# ---------- feedparser's side, normalised ----------
-
-def collapse(s):
-    return re.sub(r"\s+", " ", s).strip() if s is not None else None
-
-
-def as_text(value, kind):
-    """feedparser's value of a text construct as plain text: markup (text/html,
-    application/xhtml+xml) has its tags stripped and entities unescaped; text/plain is
-    already text."""
-    if not value:
-        return None
-    if "html" in (kind or "text/plain"):
-        value = html.unescape(re.sub(r"<[^>]+>", "", value))
-    return collapse(value) or None
-
-
-def fp_title(entry):
-    return as_text(entry.get("title"), (entry.get("title_detail") or {}).get("type"))
-
-
-def fp_texts(entry):
-    """feedparser's summary, then each content, as plain text."""
-    contents = entry.get("content", [])
-    # without summary_detail, feedparser's summary is a copy of the first content
-    kind = (entry.get("summary_detail") or (contents[0] if contents else {})).get("type")
-    texts = [as_text(entry.get("summary"), kind)]
-    texts += [as_text(c.get("value"), c.get("type")) for c in contents]
-    return [t for t in texts if t]
-
-
-def fp_left_out(entry):
-    """Why dossier would drop this feedparser entry, or None when it would keep it.
-
-    dossier drops an entry with no title, no text and no link (README, identity rules).
-    Text is what is left of summary/content once tags are stripped; a link counts only
-    when absolute (there is no base URL for a file) and not when feedparser made it up
-    from the entry's id (feedparser's `guidislink`: an id-only entry gets its id as link).
-    """
-    if fp_title(entry) or fp_texts(entry):
-        return None
-    link = entry.get("link")
-    if link and urllib.parse.urlsplit(link).netloc:
-        if not entry.get("guidislink"):
-            return None
-        return "only an id, which feedparser copies into link"
-    if link:
-        return "no title or text, only a relative link"
-    return "no title, no text, no link"
-
-
-def fp_fallback_title(entry):
-    """What dossier should show for an entry feedparser has no title for: its text, else
-    its link (dossier shows the canonical form of the link; compared as is here)."""
-    texts = fp_texts(entry)
-    return texts[0] if texts else entry.get("link") or None
-
-
-def utc_seconds(t):
-    """calendar.timegm, also for years past 9999 (which feedparser can return)."""
-    y, m, d, hh, mm, ss = t[:6]
-    y2 = y - (m <= 2)  # days-from-civil (proleptic Gregorian)
-    era = y2 // 400
-    yoe = y2 - era * 400
-    doy = (153 * (m + (-3 if m > 2 else 9)) + 2) // 5 + d - 1
-    days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
-    return days * 86400 + hh * 3600 + mm * 60 + ss
-
-
-def fp_instant(entry):
-    # plain dict access: FeedParserDict's key mapping would alias updated/published
-    for key in ("published_parsed", "updated_parsed"):
-        t = dict.get(entry, key)
-        if t:
-            return utc_seconds(t)
-    return None
-
-
-def fp_fields(entry):
-    return {
-        "title": fp_title(entry),
-        "link": entry.get("link") or None,
-        "id": entry.get("id") or None,
-        "date": fp_instant(entry),
-    }
-
-
-# ---------- dossier's side ----------
-
-def dossier_instant(item):
-    v = item.get("published_at")
-    if not v:
-        return None
-    return int(datetime.fromisoformat(v.replace("Z", "+00:00")).timestamp())
-
-
-def dossier_fields(item):
-    return {
-        "title": collapse(item.get("title")),
-        "link": item.get("original_url"),
-        "id": item.get("guid") or None,
-        "date": dossier_instant(item),
-    }
-
-
-def show_instant(t):
-    if t is None:
-        return None
-    try:
-        return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    except (ValueError, OverflowError, OSError):
-        return f"{t} s after 1970"
-
-
-# ---------- running the two parsers ----------
-
-def run_dossier(binary, cwd, rel):
-    try:
-        p = subprocess.run([binary, "parse", rel], cwd=cwd, capture_output=True, timeout=60)
-    except subprocess.TimeoutExpired:
-        return {"rc": "timeout", "items": [], "stderr": "timeout after 60 s"}
-    items = []
-    if p.returncode == 0:
-        items = [json.loads(line) for line in p.stdout.decode("utf-8").splitlines() if line.strip()]
-    return {"rc": p.returncode, "items": items, "stderr": p.stderr.decode("utf-8", "replace")}
-
-
-def run_dossier_all(binary, cwd, files):
-    with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        return dict(zip(files, pool.map(lambda r: run_dossier(binary, cwd, r), files)))
-
-
-def run_feedparser(feedparser, path):
-    with open(path, "rb") as f:
-        data = f.read()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return feedparser.parse(data)
-
-
 # ---------- tallying ----------
 
 class Tally:
@@ -306,10 +165,6 @@ class Tally:
             rows.append(f"| {field} | {st['files']} | {st['entries']} | {st['agree']} "
                         f"| {pct:.1f} | {st['valued']} | {st['valued_agree']} ({vpct:.1f}%) |")
         return rows
-
-
-def pct(n, d):
-    return f"{100.0 * n / d:.1f}%" if d else "n/a"
 
 
 # ---------- probe: give title-less entries a title ----------
@@ -373,13 +228,6 @@ def compare_date_strings(feedparser, binary, tests, tmp):
 
 
 # ---------- main ----------
-
-def section(title, rows):
-    if rows:
-        print(f"\n## {title}\n")
-        for r in rows:
-            print("- " + " | ".join(str(x) for x in r))
-
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
