@@ -27,6 +27,14 @@ pub struct Utf8Doc<'a> {
     pub source: CharsetSource,
 }
 
+/// A document as UTF-8 text, with the encoding it came in.
+#[derive(Debug)]
+pub struct Utf8Text<'a> {
+    pub text: Cow<'a, str>,
+    pub encoding: &'static Encoding,
+    pub source: CharsetSource,
+}
+
 /// The `charset` parameter of a `Content-Type` header value.
 pub fn http_charset(content_type: &str) -> Option<&'static Encoding> {
     content_type.split(';').skip(1).find_map(|param| {
@@ -116,6 +124,19 @@ fn decode_strict<'a>(bytes: &'a [u8], enc: &'static Encoding) -> Option<Cow<'a, 
 
 /// Turns a document into UTF-8. `content_type` is the HTTP header, when there was one.
 pub fn to_utf8<'a>(bytes: &'a [u8], content_type: Option<&str>) -> Utf8Doc<'a> {
+    let t = to_text(bytes, content_type);
+    Utf8Doc {
+        bytes: match t.text {
+            Cow::Borrowed(s) => Cow::Borrowed(s.as_bytes()),
+            Cow::Owned(s) => Cow::Owned(s.into_bytes()),
+        },
+        encoding: t.encoding,
+        source: t.source,
+    }
+}
+
+/// [`to_utf8`], handing back text (the bytes are checked as UTF-8 only once).
+pub fn to_text<'a>(bytes: &'a [u8], content_type: Option<&str>) -> Utf8Text<'a> {
     if let Some((enc, bom)) = Encoding::for_bom(bytes) {
         let body = &bytes[bom..];
         let (text, _) = enc.decode_without_bom_handling(body);
@@ -171,25 +192,20 @@ fn finish<'a>(
     text: Cow<'a, str>,
     enc: &'static Encoding,
     source: CharsetSource,
-) -> Utf8Doc<'a> {
+) -> Utf8Text<'a> {
     let text = match undo_double_encoding(&text) {
         Some(fixed) => Cow::Owned(fixed),
         None => text,
     };
-    let mut bytes: Cow<'a, [u8]> = match text {
-        Cow::Borrowed(s) => Cow::Borrowed(s.as_bytes()),
-        Cow::Owned(s) => Cow::Owned(s.into_bytes()),
-    };
-    if let Some((declared, range)) = xml_declared(&bytes)
+    let mut text = text;
+    if let Some((declared, range)) = xml_declared(text.as_bytes())
         && declared != UTF_8
     {
-        let mut fixed = bytes.into_owned();
-        fixed.splice(range, b"UTF-8".iter().copied());
-        bytes = Cow::Owned(fixed);
+        text.to_mut().replace_range(range, "UTF-8");
     }
-    debug_assert!(bytes.len() <= original.len() * 4 + 16);
-    Utf8Doc {
-        bytes,
+    debug_assert!(text.len() <= original.len() * 4 + 16);
+    Utf8Text {
+        text,
         encoding: enc,
         source,
     }
@@ -197,11 +213,11 @@ fn finish<'a>(
 
 /// The text decoded once more when the whole of it is double-encoded: UTF-8 that was read
 /// as Windows-1252 (or Latin-1) and encoded as UTF-8 again, so that `Brøndby` reads
-/// `BrÃ¸ndby`. Only a document every character of which goes back to Windows-1252 and
-/// whose bytes then form valid UTF-8 is decoded again; one where only some texts are
-/// double-encoded is left as it is, since telling mojibake from real Latin text field by
-/// field would be a guess.
-fn undo_double_encoding(text: &str) -> Option<String> {
+/// `BrÃ¸ndby`. Only a text every character of which goes back to Windows-1252, and whose
+/// bytes then form valid UTF-8 that is shorter, is decoded again: real text (`Ã la
+/// carte`, `São Paulo`) never does. Called on whole documents, and on each title, summary
+/// and author (a feed may double-encode some items only).
+pub fn undo_double_encoding(text: &str) -> Option<String> {
     // The tell-tale lead characters of two- and three-byte sequences read as Windows-1252.
     if text.is_ascii()
         || !text.contains([

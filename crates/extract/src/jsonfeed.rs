@@ -418,15 +418,17 @@ pub(crate) fn parse(doc: &[u8], base: Option<&str>) -> Result<ParsedFeed, Extrac
         }
         .map(|s| truncate_chars(s, MAX_SUMMARY_CHARS))
         .filter(|s| !s.is_empty());
+        let undo = |t: String| crate::charset::undo_double_encoding(&t).unwrap_or(t);
         items.push(RawItem {
+            origin: None,
             guid: item.id.get().map(str::to_string),
             link,
             title: item
                 .title
                 .get()
-                .map(|t| collapse_ws_owned(t.to_string()))
+                .map(|t| undo(collapse_ws_owned(t.to_string())))
                 .filter(|t| !t.is_empty()),
-            summary,
+            summary: summary.map(undo),
             author: authors
                 .iter()
                 .map(|n| crate::author_name(n))

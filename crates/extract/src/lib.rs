@@ -76,9 +76,8 @@ pub fn parse_feed(
     if !matches!(body.first(), Some(b'<' | b'{' | b'[')) && !is_utf16(bytes) {
         return Err(ExtractError::NotAFeed("neither XML nor JSON".into()));
     }
-    let utf8 = charset::to_utf8(bytes, content_type);
-    let doc = String::from_utf8_lossy(&utf8.bytes);
-    let doc = doc.trim_start_matches('\u{feff}');
+    let utf8 = charset::to_text(bytes, content_type);
+    let doc = utf8.text.trim_start_matches('\u{feff}');
     if matches!(doc.trim_start().as_bytes().first(), Some(b'{' | b'[')) {
         return jsonfeed::parse(doc.as_bytes(), base);
     }

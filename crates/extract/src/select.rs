@@ -182,6 +182,7 @@ pub fn parse_page_items(
             .and_then(|d| d.value(el, Some("datetime")))
             .and_then(|v| dates::parse_machine(&v, &cx).or_else(|| dates::parse_human(&v, &cx)));
         out.items.push(RawItem {
+            origin: None,
             guid: None,
             link: Some(resolved.to_string()),
             title: Some(t),

@@ -332,7 +332,12 @@ impl<'a> Tokens<'a> {
 
     /// Text without the characters XML does not allow (counted).
     fn clean(&mut self, text: Cow<'a, str>) -> Cow<'a, str> {
-        if !text.chars().any(|c| !is_xml_char(c)) {
+        // The characters XML forbids are C0 controls but tab, newline and return, and
+        // U+FFFE/U+FFFF (UTF-8 EF BF BE/BF): one pass over the bytes finds both.
+        let suspect = text
+            .bytes()
+            .any(|b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0xBF);
+        if !suspect || text.chars().all(is_xml_char) {
             return text;
         }
         let before = text.chars().count();

@@ -100,6 +100,14 @@ const PUBLISHED: &[Slot] = &[
     Slot::DctermsCreated,
     Slot::AtomPublished,
 ];
+/// An Atom document's own date elements come before the Dublin Core ones it may carry.
+const ATOM_PUBLISHED: &[Slot] = &[
+    Slot::AtomPublished,
+    Slot::PubDate,
+    Slot::DcDate,
+    Slot::DctermsIssued,
+    Slot::DctermsCreated,
+];
 const UPDATED: &[Slot] = &[Slot::AtomUpdated, Slot::DctermsModified];
 
 /// How an element's content becomes its value.
@@ -107,8 +115,11 @@ const UPDATED: &[Slot] = &[Slot::AtomUpdated, Slot::DctermsModified];
 enum Mode {
     /// Plain text (children's text included, their tags dropped).
     Text,
-    /// HTML source: RSS text, Atom `type="html"`; markup children are copied through.
+    /// HTML source: Atom `type="html"`; markup children are copied through.
     Html,
+    /// RSS text, which never says what it is: HTML when it looks like HTML (a tag HTML
+    /// knows, or a character reference), else text, so `<gorilla>` in a title stays.
+    Untyped,
     /// Inline XHTML: every child is markup, every text is literal.
     Xhtml,
     /// Base64 (Atom 0.3 `mode="base64"`, or an Atom text typed with a binary media type),
@@ -130,7 +141,7 @@ struct Capture<'a> {
 
 impl<'a> Capture<'a> {
     fn child_start(&mut self, el: &Element<'a>) {
-        if matches!(self.mode, Mode::Html | Mode::Xhtml) {
+        if matches!(self.mode, Mode::Html | Mode::Untyped | Mode::Xhtml) {
             self.buf.push('<');
             self.buf.push_str(el.local);
             self.buf.push_str(el.raw_attrs());
@@ -141,7 +152,7 @@ impl<'a> Capture<'a> {
 
     fn child_end(&mut self) {
         let name = self.children.pop().unwrap_or_default();
-        if matches!(self.mode, Mode::Html | Mode::Xhtml) {
+        if matches!(self.mode, Mode::Html | Mode::Untyped | Mode::Xhtml) {
             self.buf.push_str("</");
             self.buf.push_str(name);
             self.buf.push('>');
@@ -152,7 +163,7 @@ impl<'a> Capture<'a> {
         // Text directly inside an HTML field is HTML source already; text inside a markup
         // child, or anywhere in XHTML, is literal and is escaped to stay so.
         let literal = match self.mode {
-            Mode::Html => !self.children.is_empty(),
+            Mode::Html | Mode::Untyped => !self.children.is_empty(),
             Mode::Xhtml => true,
             _ => false,
         };
@@ -174,6 +185,10 @@ impl<'a> Capture<'a> {
     fn into_text(self) -> Option<String> {
         let text = match self.mode {
             Mode::Text => collapse_ws(&self.buf),
+            Mode::Untyped if !self.children.is_empty() || looks_like_html(&self.buf) => {
+                html_to_text(&self.buf)
+            }
+            Mode::Untyped => collapse_ws(&self.buf),
             Mode::Html | Mode::Xhtml => html_to_text(&self.buf),
             Mode::Base64 { html } => match base64_text(&self.buf) {
                 Some(t) if html => html_to_text(&t),
@@ -183,9 +198,140 @@ impl<'a> Capture<'a> {
             },
             Mode::Skip => return None,
         };
+        let text = match crate::charset::undo_double_encoding(&text) {
+            Some(fixed) => fixed,
+            None => text,
+        };
         Some(text).filter(|t| !t.is_empty())
     }
 }
+
+/// Whether RSS text (which never says what it is) reads as HTML: it holds a character
+/// reference, or a tag of an element HTML has. Text with neither is shown as it is, as
+/// careful readers do, so that `Nice <gorilla>` keeps its gorilla.
+fn looks_like_html(s: &str) -> bool {
+    if !s.contains('<') {
+        return true;
+    }
+    let bytes = s.as_bytes();
+    let mut refs = memchr::memchr_iter(b'&', bytes);
+    if refs.any(|at| {
+        let rest = &bytes[at + 1..];
+        let name = rest
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'#')
+            .count();
+        name > 0 && rest.get(name) == Some(&b';')
+    }) {
+        return true;
+    }
+    memchr::memchr_iter(b'<', bytes).any(|at| {
+        let rest = &s[at + 1..];
+        let rest = rest.strip_prefix('/').unwrap_or(rest);
+        let end = rest
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(rest.len());
+        let mut buf = [0u8; 16];
+        HTML_ELEMENTS.contains(&lower(&rest[..end], &mut buf))
+    })
+}
+
+/// The elements of HTML (and the obsolete ones feeds still carry).
+const HTML_ELEMENTS: &[&str] = &[
+    "a",
+    "abbr",
+    "acronym",
+    "address",
+    "area",
+    "article",
+    "aside",
+    "audio",
+    "b",
+    "big",
+    "blockquote",
+    "body",
+    "br",
+    "button",
+    "caption",
+    "center",
+    "cite",
+    "code",
+    "col",
+    "colgroup",
+    "dd",
+    "del",
+    "details",
+    "dfn",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "embed",
+    "figcaption",
+    "figure",
+    "font",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "head",
+    "header",
+    "hr",
+    "html",
+    "i",
+    "iframe",
+    "img",
+    "input",
+    "ins",
+    "kbd",
+    "label",
+    "li",
+    "link",
+    "main",
+    "mark",
+    "meta",
+    "nav",
+    "noscript",
+    "object",
+    "ol",
+    "p",
+    "param",
+    "picture",
+    "pre",
+    "q",
+    "s",
+    "samp",
+    "script",
+    "section",
+    "small",
+    "source",
+    "span",
+    "strike",
+    "strong",
+    "style",
+    "sub",
+    "summary",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "time",
+    "title",
+    "tr",
+    "tt",
+    "u",
+    "ul",
+    "var",
+    "video",
+    "wbr",
+];
 
 fn base64_text(s: &str) -> Option<String> {
     use base64::Engine as _;
@@ -206,7 +352,8 @@ struct Link {
 struct AtomLink {
     link: Link,
     rel: Rel,
-    html: bool,
+    /// How good a link to follow it is; see [`atom_link`].
+    rank: u8,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -349,41 +496,49 @@ fn media_mode(el: &Element) -> Mode {
 
 /// The slot and mode of an element directly inside an item (or inside a media group).
 fn item_field(el: &Element, vocab: Vocab) -> Option<(Slot, Mode)> {
-    let l = el.local;
-    let is = |n: &str| l.eq_ignore_ascii_case(n);
-    Some(match vocab {
-        Vocab::Rss if is("title") => (Slot::Title, Mode::Html),
-        Vocab::Rss if is("link") => (Slot::RssLink, Mode::Text),
-        Vocab::Rss if is("description") => (Slot::Description, Mode::Html),
-        Vocab::Rss if is("author") => (Slot::RssAuthor, Mode::Text),
-        Vocab::Rss if is("pubdate") => (Slot::PubDate, Mode::Text),
-        Vocab::Rss if is("guid") => (Slot::Guid, Mode::Text),
-        Vocab::Atom if is("title") => (Slot::Title, atom_mode(el, false)),
-        Vocab::Atom if is("summary") => (Slot::AtomSummary, atom_mode(el, false)),
-        Vocab::Atom if is("content") => (Slot::AtomContent, atom_mode(el, true)),
-        Vocab::Atom if is("id") => (Slot::AtomId, Mode::Text),
-        Vocab::Atom if is("published") || is("issued") || is("created") => {
-            (Slot::AtomPublished, Mode::Text)
-        }
-        Vocab::Atom if is("updated") || is("modified") => (Slot::AtomUpdated, Mode::Text),
-        Vocab::Dc if is("title") => (Slot::DcTitle, Mode::Html),
-        Vocab::Dc if is("description") => (Slot::DcDescription, Mode::Html),
-        Vocab::Dc if is("creator") => (Slot::DcCreator, Mode::Text),
-        Vocab::Dc if is("date") => (Slot::DcDate, Mode::Text),
-        Vocab::DcTerms if is("issued") => (Slot::DctermsIssued, Mode::Text),
-        Vocab::DcTerms if is("created") => (Slot::DctermsCreated, Mode::Text),
-        Vocab::DcTerms if is("modified") => (Slot::DctermsModified, Mode::Text),
-        Vocab::Content if is("encoded") => (Slot::ContentEncoded, Mode::Html),
-        Vocab::Media if is("title") => (Slot::MediaTitle, media_mode(el)),
-        Vocab::Media if is("description") => (Slot::MediaDescription, media_mode(el)),
-        Vocab::Itunes if is("title") => (Slot::ItunesTitle, Mode::Text),
-        Vocab::Itunes if is("summary") => (Slot::ItunesSummary, Mode::Text),
-        Vocab::Itunes if is("subtitle") => (Slot::ItunesSubtitle, Mode::Text),
-        Vocab::Itunes if is("author") => (Slot::ItunesAuthor, Mode::Text),
-        Vocab::Feedburner if is("origlink") => (Slot::OrigLink, Mode::Text),
-        Vocab::Xhtml if is("body") || is("div") => (Slot::XhtmlBody, Mode::Xhtml),
+    let mut buf = [0u8; 16];
+    Some(match (vocab, lower(el.local, &mut buf)) {
+        (Vocab::Rss, "title") => (Slot::Title, Mode::Untyped),
+        (Vocab::Rss, "link") => (Slot::RssLink, Mode::Text),
+        (Vocab::Rss, "description") => (Slot::Description, Mode::Untyped),
+        (Vocab::Rss, "author") => (Slot::RssAuthor, Mode::Text),
+        (Vocab::Rss, "pubdate") => (Slot::PubDate, Mode::Text),
+        (Vocab::Rss, "guid") => (Slot::Guid, Mode::Text),
+        (Vocab::Atom, "title") => (Slot::Title, atom_mode(el, false)),
+        (Vocab::Atom, "summary") => (Slot::AtomSummary, atom_mode(el, false)),
+        (Vocab::Atom, "content") => (Slot::AtomContent, atom_mode(el, true)),
+        (Vocab::Atom, "id") => (Slot::AtomId, Mode::Text),
+        (Vocab::Atom, "published" | "issued" | "created") => (Slot::AtomPublished, Mode::Text),
+        (Vocab::Atom, "updated" | "modified") => (Slot::AtomUpdated, Mode::Text),
+        (Vocab::Dc, "title") => (Slot::DcTitle, Mode::Untyped),
+        (Vocab::Dc, "description") => (Slot::DcDescription, Mode::Untyped),
+        (Vocab::Dc, "creator") => (Slot::DcCreator, Mode::Text),
+        (Vocab::Dc, "date") => (Slot::DcDate, Mode::Text),
+        (Vocab::DcTerms, "issued") => (Slot::DctermsIssued, Mode::Text),
+        (Vocab::DcTerms, "created") => (Slot::DctermsCreated, Mode::Text),
+        (Vocab::DcTerms, "modified") => (Slot::DctermsModified, Mode::Text),
+        (Vocab::Content, "encoded") => (Slot::ContentEncoded, Mode::Html),
+        (Vocab::Media, "title") => (Slot::MediaTitle, media_mode(el)),
+        (Vocab::Media, "description") => (Slot::MediaDescription, media_mode(el)),
+        (Vocab::Itunes, "title") => (Slot::ItunesTitle, Mode::Text),
+        (Vocab::Itunes, "summary") => (Slot::ItunesSummary, Mode::Text),
+        (Vocab::Itunes, "subtitle") => (Slot::ItunesSubtitle, Mode::Text),
+        (Vocab::Itunes, "author") => (Slot::ItunesAuthor, Mode::Text),
+        (Vocab::Feedburner, "origlink") => (Slot::OrigLink, Mode::Text),
+        (Vocab::Xhtml, "body" | "div") => (Slot::XhtmlBody, Mode::Xhtml),
         _ => return None,
     })
+}
+
+/// An element name in ASCII lower case, in `buf`; names longer than any this reader
+/// knows come back empty.
+fn lower<'b>(name: &str, buf: &'b mut [u8; 16]) -> &'b str {
+    let Some(out) = buf.get_mut(..name.len()) else {
+        return "";
+    };
+    out.copy_from_slice(name.as_bytes());
+    out.make_ascii_lowercase();
+    std::str::from_utf8(out).unwrap_or("")
 }
 
 /// The state of one document's reading.
@@ -517,7 +672,7 @@ impl<'a> Reader<'a> {
                 let mode = if vocab == Vocab::Atom {
                     atom_mode(el, false)
                 } else {
-                    Mode::Html
+                    Mode::Untyped
                 };
                 self.begin(Slot::FeedTitle, mode, depth);
             }
@@ -719,23 +874,33 @@ fn atom_link(el: &Element) -> Option<AtomLink> {
         return None;
     }
     let ty = el.attr("type").map(|t| t.to_ascii_lowercase());
+    // A web page said to be one beats an untyped link, which beats any other type; and a
+    // link a browser opens beats one it does not (gemini:, ftp:).
+    let page = match ty {
+        Some(t) if t.contains("html") => 2,
+        None => 1,
+        Some(_) => 0,
+    };
+    let web = !has_scheme(href) || is_web_url(href);
     Some(AtomLink {
         link: Link {
             href: href.to_string(),
             base: el.base.clone(),
         },
         rel: rel_of(el),
-        html: ty.is_none_or(|t| t.contains("html")),
+        rank: u8::from(web) * 3 + page,
     })
 }
 
-/// The first Atom link of `rel`, preferring one typed as a web page.
+/// The best Atom link of `rel` (the first of the best when several tie).
 fn pick_atom(links: &mut Vec<AtomLink>, rel: Rel) -> Option<Link> {
-    let at = links
+    let best = links
         .iter()
-        .position(|l| l.rel == rel && l.html)
-        .or_else(|| links.iter().position(|l| l.rel == rel))?;
-    Some(links.swap_remove(at).link)
+        .filter(|l| l.rel == rel)
+        .map(|l| l.rank)
+        .max()?;
+    let at = links.iter().position(|l| l.rel == rel && l.rank == best)?;
+    Some(links.remove(at).link)
 }
 
 /// A link made absolute against its base (or the feed's home page when it had none);
@@ -772,7 +937,13 @@ fn raw_item(
                 .and_then(|v| crate::dates::parse_feed_timestamp(&v))
         })
     };
-    let published = date(&mut d, PUBLISHED);
+    let published = date(
+        &mut d,
+        match format {
+            Format::Rss => PUBLISHED,
+            Format::Atom => ATOM_PUBLISHED,
+        },
+    );
     let updated = date(&mut d, UPDATED);
     let guid = d.slots[Slot::Guid as usize].clone();
     let atom_id = d.slots[Slot::AtomId as usize].clone();
@@ -808,8 +979,8 @@ fn raw_item(
         href: a.clone(),
         base: None,
     });
-    let link = orig
-        .or(rss_link)
+    let origin = orig.and_then(|l| resolve(l, None));
+    let link = rss_link
         .or_else(|| pick_atom(&mut d.atom_links, Rel::Alternate))
         .or(guid_link)
         .or(id_link)
@@ -830,7 +1001,9 @@ fn raw_item(
             .or(atom_id)
             .or(d.about.take())
             .filter(|g| !g.is_empty()),
-        link,
+        // An origLink with no link of its own is the link.
+        origin: origin.clone().filter(|_| link.is_some()),
+        link: link.or(origin),
         title: d.take_first(TITLES),
         summary: d
             .take_first(SUMMARIES)
@@ -1007,6 +1180,56 @@ mod tests {
         let got = items(atom);
         assert_eq!(got[0].title, None);
         assert_eq!(got[0].link.as_deref(), Some("https://a.example/1"));
+    }
+
+    #[test]
+    fn the_best_alternate_link_wins() {
+        let atom = r#"<feed xmlns="http://www.w3.org/2005/Atom"><entry><id>1</id><title>A</title>
+            <link rel="alternate" type="application/pdf" href="https://a.example/1.pdf"/>
+            <link href="gemini://a.example/1"/>
+            <link href="https://a.example/1"/>
+            <link rel="alternate" type="text/html" href="https://a.example/1.html"/></entry>
+            <entry><id>2</id><title>B</title><link rel="alternate" type="application/pdf" href="https://a.example/2.pdf"/></entry></feed>"#;
+        let links: Vec<_> = items(atom).into_iter().map(|i| i.link).collect();
+        assert_eq!(
+            links,
+            [
+                Some("https://a.example/1.html".to_string()),
+                Some("https://a.example/2.pdf".to_string())
+            ]
+        );
+    }
+
+    #[test]
+    fn rss_text_is_html_only_when_it_looks_like_html() {
+        let doc = r#"<rss version="2.0"><channel>
+            <item><title>Nice &#x3C;gorilla&#x3E; what's he weigh?</title></item>
+            <item><title>&lt;b&gt;Bold&lt;/b&gt; news</title></item>
+            <item><title>AT&amp;amp;T &lt;3 you</title></item>
+            </channel></rss>"#;
+        let titles: Vec<_> = items(doc).into_iter().map(|i| i.title).collect();
+        assert_eq!(
+            titles,
+            [
+                Some("Nice <gorilla> what's he weigh?".to_string()),
+                Some("Bold news".to_string()),
+                Some("AT&T <3 you".to_string())
+            ]
+        );
+    }
+
+    #[test]
+    fn a_double_encoded_field_is_decoded_once_more() {
+        let doc = "<rss version=\"2.0\"><channel><item><title>Grupo FÃ³rmula</title></item>\
+            <item><title>Fórmula</title></item></channel></rss>";
+        let titles: Vec<_> = items(doc).into_iter().map(|i| i.title).collect();
+        assert_eq!(
+            titles,
+            [
+                Some("Grupo Fórmula".to_string()),
+                Some("Fórmula".to_string())
+            ]
+        );
     }
 
     #[test]

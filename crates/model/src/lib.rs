@@ -97,8 +97,11 @@ pub struct TopicSpec {
 /// Where each field comes from:
 /// - `guid`: RSS `<guid>`, Atom `<id>`, JSON Feed `id`; `None` when the feed has none
 ///   (never a generated id).
-/// - `link`: RSS `<link>`, Atom `<link rel="alternate">` (or the first link), JSON Feed
-///   `url`; resolved against `xml:base` / the feed URL.
+/// - `link`: RSS `<link>` (else a permalink `<guid>`), Atom `<link rel="alternate">` (else
+///   an `id` that is a web address), RDF `rdf:about`, JSON Feed `url`; resolved against
+///   `xml:base` / the feed URL. Written as the feed wrote it.
+/// - `origin`: where a redirect-wrapped `link` really leads, when the feed itself says so
+///   (`feedburner:origLink`); the canonical URL is made from it.
 /// - `title`: RSS/Atom `<title>`, JSON Feed `title`; plain text.
 /// - `summary`: RSS `<description>`, Atom `<summary>` (else `<content>`), JSON Feed
 ///   `summary` (else `content_text`, else `content_html`); plain text.
@@ -108,6 +111,7 @@ pub struct TopicSpec {
 pub struct RawItem {
     pub guid: Option<String>,
     pub link: Option<String>,
+    pub origin: Option<String>,
     pub title: Option<String>,
     pub summary: Option<String>,
     pub author: Option<String>,

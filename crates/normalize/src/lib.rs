@@ -83,7 +83,14 @@ pub fn normalize_document(
     let use_guids = guid_quality(&raw) == GuidQuality::Usable;
     let canon: Vec<Option<::url::Url>> = raw
         .iter()
-        .map(|r| r.link.as_deref().and_then(canonical_url))
+        .map(|r| {
+            // A link the feed itself unwraps (feedburner's origLink) is canonical as
+            // unwrapped; the link stays what the feed gave, as `original_url`.
+            r.origin
+                .as_deref()
+                .and_then(canonical_url)
+                .or_else(|| r.link.as_deref().and_then(canonical_url))
+        })
         .collect();
     let keys: Vec<Option<String>> = canon.iter().map(|u| u.as_ref().map(dedup_key)).collect();
     // Items whose link another item of the document also has, grouped by the first of
@@ -273,6 +280,26 @@ mod tests {
 
     fn now() -> DateTime<Utc> {
         dossier_model::parse_time("2026-05-22T12:00:00Z").unwrap()
+    }
+
+    #[test]
+    fn a_link_the_feed_unwraps_is_canonical_as_unwrapped() {
+        let m = TopicMatcher::default();
+        let mut r = raw(
+            None,
+            Some("http://feedproxy.example/~r/x/~3/abc/story"),
+            Some("T"),
+        );
+        r.origin = Some("https://publisher.example/story?utm_source=feed".into());
+        let items = normalize_document(vec![r], &feed(None, &[]), &m, now());
+        assert_eq!(
+            items[0].url.as_deref(),
+            Some("https://publisher.example/story")
+        );
+        assert_eq!(
+            items[0].original_url.as_deref(),
+            Some("http://feedproxy.example/~r/x/~3/abc/story")
+        );
     }
 
     #[test]
