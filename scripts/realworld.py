@@ -1065,8 +1065,10 @@ def main():
               f"{res['rc']} | {len(res['dossier'])} | {len(res['ref'])} | "
               f"{res['fp_bozo']} | {', '.join(res['flags'])} | {msg[:140]} |")
     if by_design:
-        print(f"\nAlso silent (no items, no warning, though the document holds entries; each "
-              f"entry dropped by design) — {len(by_design)} files: " +
+        silent = sum("silent" in r["flags"] for r in by_design)
+        print(f"\nAlso emptied because each of their entries has nothing to cite (no title, "
+              f"text or link: dropped by design), {silent} of them without a warning — "
+              f"{len(by_design)} files: " +
               ", ".join(os.path.basename(r["file"]) for r in by_design) + ".")
 
     print_classes(collect_classes(results), args.examples)

@@ -504,6 +504,10 @@ fn item_field(el: &Element, vocab: Vocab) -> Option<(Slot, Mode)> {
         (Vocab::Rss, "author") => (Slot::RssAuthor, Mode::Text),
         (Vocab::Rss, "pubdate") => (Slot::PubDate, Mode::Text),
         (Vocab::Rss, "guid") => (Slot::Guid, Mode::Text),
+        // Old engines' full-text elements: an XHTML `body` written without its
+        // namespace, and `fullitem`.
+        (Vocab::Rss, "body") => (Slot::XhtmlBody, Mode::Untyped),
+        (Vocab::Rss, "fullitem") => (Slot::ContentEncoded, Mode::Untyped),
         (Vocab::Atom, "title") => (Slot::Title, atom_mode(el, false)),
         (Vocab::Atom, "summary") => (Slot::AtomSummary, atom_mode(el, false)),
         (Vocab::Atom, "content") => (Slot::AtomContent, atom_mode(el, true)),
@@ -648,6 +652,14 @@ impl<'a> Reader<'a> {
                 ..Draft::default()
             };
             draft.about = el.attr("about").map(|a| a.trim().to_string());
+            // CDF (the format RSS grew out of) gives an item's link as its `href`.
+            draft.rss_link_href = el
+                .attr("href")
+                .filter(|h| !h.trim().is_empty())
+                .map(|h| Link {
+                    href: h.trim().to_string(),
+                    base: el.base.clone(),
+                });
             self.item = Some((depth, draft));
             return;
         }
