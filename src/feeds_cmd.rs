@@ -5,7 +5,7 @@
 //! layout survive; the result is validated before it replaces the file (atomically).
 
 use crate::config::{self, Config};
-use crate::{EXIT_FAILED, EXIT_USAGE, Exit, pipeline};
+use crate::{EXIT_FAILED, EXIT_USAGE, Exit, output, pipeline};
 use anyhow::{Context, Result};
 use dossier_fetch::{FetchOutcome, FetchRequest, Fetcher};
 use serde::Serialize;
@@ -142,7 +142,7 @@ pub fn discover(url: &str, json: bool, cfg: Option<&Config>) -> Result<()> {
             out += &serde_json::to_string(f)?;
             out.push('\n');
         }
-        print!("{out}");
+        output::text(&out)?;
     } else if found.is_empty() {
         eprintln!(
             "dossier: {url}: no feed found (no <link rel=\"alternate\"> and none at the usual paths)"
@@ -161,7 +161,7 @@ pub fn discover(url: &str, json: bool, cfg: Option<&Config>) -> Result<()> {
                 toml_str(&f.url)
             );
         }
-        print!("{out}");
+        output::text(&out)?;
     }
     if found.is_empty() {
         return Err(Exit {
@@ -260,10 +260,10 @@ pub fn import_opml(file: &Path, cfg: &Config) -> Result<()> {
         std::fs::rename(&tmp, &cfg.path)
             .with_context(|| format!("cannot replace {}", cfg.path.display()))?;
     }
-    println!(
-        "dossier: added {added} feeds to {}, skipped {skipped} already there, {invalid} invalid",
+    output::text(&format!(
+        "dossier: added {added} feeds to {}, skipped {skipped} already there, {invalid} invalid\n",
         cfg.path.display()
-    );
+    ))?;
     Ok(())
 }
 
@@ -310,7 +310,7 @@ pub fn export_opml(cfg: &Config) -> Result<()> {
         out += &outline(f, "    ");
     }
     out += "  </body>\n</opml>\n";
-    print!("{out}");
+    output::text(&out)?;
     Ok(())
 }
 

@@ -873,6 +873,99 @@ fn parse_prints_items_of_a_file_without_a_store() {
     );
 }
 
+/// Runs `args` with stdout a pipe whose reader is gone before anything is written (as
+/// `dossier … | head` once `head` has its lines), and returns (exit code, stderr).
+fn run_with_stdout_closed(env: &Env, args: &[&str]) -> (Option<i32>, String) {
+    let mut child = env
+        .command(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    (out.status.code(), stderr(&out))
+}
+
+/// Regression: `dossier parse X | head` printed "Broken pipe (os error 32)" and exited 1
+/// (serde_json hid the pipe error from the check), and commands that used `print!`
+/// panicked. Every command that prints to stdout now stops quietly with exit 0.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_closed_stdout_ends_every_printing_command_quietly() {
+    let server = MockServer::start().await;
+    let base = server.uri();
+    // Enough output that the writes pass through serde_json and BufWriter flushes, not
+    // only the final flush.
+    let words = "a long summary that takes room ".repeat(8);
+    let entries: Vec<(String, String, String)> = (0..300)
+        .map(|i| {
+            (
+                format!("g{i}"),
+                format!("Story {i}: {words}"),
+                format!("https://news.example/{i}"),
+            )
+        })
+        .collect();
+    let items: Vec<(&str, &str, &str, Option<&str>)> = entries
+        .iter()
+        .map(|(g, t, l)| {
+            (
+                g.as_str(),
+                t.as_str(),
+                l.as_str(),
+                Some("Tue, 19 May 2026 08:00:00 GMT"),
+            )
+        })
+        .collect();
+    let body = rss(&items);
+    serve_feed(&server, "/big.rss", body.clone(), "\"big\"").await;
+    Mock::given(path("/site/"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            r#"<html><head><link rel="alternate" type="application/rss+xml" href="/big.rss"></head></html>"#,
+            "text/html",
+        ))
+        .mount(&server)
+        .await;
+    let env = Env::new(&format!(
+        "[[topic]]\nslug = \"t\"\ntitle = \"T\"\n  [[topic.feed]]\n  url = \"{base}/big.rss\"\n"
+    ));
+    let out = env.run(&["run"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(env.run(&["version", "cut", "t"]).status.code(), Some(0));
+    let feed_file = env.dir.path().join("big.rss");
+    std::fs::write(&feed_file, &body).unwrap();
+    let page = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/pages/jsonld-article.html");
+    let page = page.to_str().unwrap();
+    let mut inspect = vec!["inspect"];
+    inspect.extend(std::iter::repeat_n(page, 60));
+    let site = format!("{base}/site/");
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["parse", feed_file.to_str().unwrap()],
+        inspect,
+        vec!["items"],
+        vec!["items", "--json"],
+        vec!["feeds"],
+        vec!["feeds", "--json"],
+        vec!["version", "show", "t"],
+        vec!["version", "show", "t", "--json"],
+        vec!["version", "list", "t"],
+        vec!["version", "cut", "t", "--json"],
+        vec!["check"],
+        vec!["feeds", "export-opml"],
+        vec!["feeds", "discover", &site],
+        vec!["run", "--all", "--json"],
+    ];
+    for args in commands {
+        let (code, err) = run_with_stdout_closed(&env, &args);
+        assert_eq!(code, Some(0), "{args:?}: {err}");
+        assert!(
+            !err.contains("Broken pipe") && !err.contains("panicked"),
+            "{args:?}: {err}"
+        );
+    }
+}
+
 #[test]
 fn the_demo_runs_offline_and_prints_a_version_per_topic() {
     let out = Command::new(BIN)
