@@ -1632,6 +1632,47 @@ async fn discover_lists_announced_feeds_then_well_known_paths() {
     assert_eq!(found[0]["found_by"], "well-known");
 }
 
+/// Regression: discovery resolved `<link rel="alternate" href="spip.php?page=backend">`
+/// against the page's address even when the page has `<base href>`, and offered a feed
+/// URL that does not exist.
+#[tokio::test(flavor = "multi_thread")]
+async fn discover_resolves_announced_feeds_against_the_base_href() {
+    let server = MockServer::start().await;
+    let base = server.uri();
+    Mock::given(path("/spip/rubrique/article-12.html"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            format!(
+                r#"<html><head><base href="{base}/spip/"><link rel="alternate" type="application/rss+xml" title="Site news" href="spip.php?page=backend"></head><body></body></html>"#
+            ),
+            "text/html",
+        ))
+        .expect(2)
+        .mount(&server)
+        .await;
+    // The announced feed is listed without a guess at the usual paths.
+    Mock::given(path("/feed"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(rss(&[])))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let env = Env::new("");
+    let page = format!("{base}/spip/rubrique/article-12.html");
+    let found = env.json_lines(&["feeds", "discover", &page, "--json"]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        found[0]["url"],
+        format!("{base}/spip/spip.php?page=backend")
+    );
+    assert_eq!(found[0]["found_by"], "link");
+    let out = env.run(&["feeds", "discover", &page]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains(&format!("url = \"{base}/spip/spip.php?page=backend\"")),
+        "{}",
+        stdout(&out)
+    );
+}
+
 #[test]
 fn opml_import_keeps_comments_skips_known_feeds_and_export_lists_them() {
     let env = Env::new(

@@ -22,11 +22,12 @@ pub struct FeedLink {
     pub media_type: String,
 }
 
-/// The feeds a page announces with `<link rel="alternate" type=...>`, resolved against
-/// `page_url`, in page order, each once.
+/// The feeds a page announces with `<link rel="alternate" type=...>`, in page order, each
+/// once. Relative links resolve as the page's other links do: against its `<base href>`
+/// when it has one, else against `page_url`.
 pub fn feed_links(html: &str, page_url: &str) -> Vec<FeedLink> {
-    let base = url::Url::parse(page_url).ok();
     let doc = Html::parse_document(html);
+    let base = crate::select::document_base(&doc, Some(page_url));
     let links = Selector::parse("link[rel][href]").expect("valid selector");
     let mut out: Vec<FeedLink> = Vec::new();
     for l in doc.select(&links) {
@@ -102,6 +103,32 @@ mod tests {
         assert_eq!(got[0].url, "https://blog.example/feed.xml");
         assert_eq!(got[0].title.as_deref(), Some("Posts"));
         assert_eq!(got[1].media_type, "application/atom+xml");
+    }
+
+    /// Regression: a SPIP page's `href="spip.php?page=backend"` was resolved against the
+    /// page's address although the page sets `<base href>`, offering a feed URL that does
+    /// not exist.
+    #[test]
+    fn announced_feeds_resolve_against_the_base_href() {
+        let html = include_str!("../../../fixtures/discover/base-href.html");
+        let got = feed_links(html, "https://site.example/spip/rubrique/article-12.html");
+        let urls: Vec<&str> = got.iter().map(|f| f.url.as_str()).collect();
+        assert_eq!(
+            urls,
+            vec![
+                "https://site.example/spip/spip.php?page=backend",
+                "https://site.example/spip/spip.php?page=backend-breves",
+                "https://feeds.example/absolute.xml",
+            ]
+        );
+        assert_eq!(got[0].title.as_deref(), Some("Site news"));
+        // Without a <base>, the page's own address is the base.
+        let plain =
+            r#"<link rel="alternate" type="application/rss+xml" href="spip.php?page=backend">"#;
+        assert_eq!(
+            feed_links(plain, "https://site.example/spip/rubrique/article-12.html")[0].url,
+            "https://site.example/spip/rubrique/spip.php?page=backend"
+        );
     }
 
     #[test]
