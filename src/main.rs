@@ -350,7 +350,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             action: Some(FeedsCommand::ImportOpml { file }),
             ..
         } => {
-            feeds_cmd::import_opml(&file, &load_config(&path)?)?;
+            feeds_cmd::import_opml(&file, &load_config(&path)?, cli.verbose)?;
         }
         Command::Feeds {
             action: Some(FeedsCommand::ExportOpml),

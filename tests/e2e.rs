@@ -1724,6 +1724,65 @@ fn opml_import_keeps_comments_skips_known_feeds_and_export_lists_them() {
     assert!(exported.contains("text=\"Fresh &amp; new\""));
 }
 
+/// Regression: an outline whose `description` held raw markup with unescaped quotes was
+/// dropped without being counted ("added 49 feeds" for a file of 50). Every outline with
+/// an `xmlUrl` is now accounted for: added, already there, or invalid with its line,
+/// title and reason.
+#[test]
+fn opml_import_accounts_for_every_outline_of_a_broken_file() {
+    let env = Env::new("[[feed]]\nname = \"Known\"\nurl = \"https://known.example/rss\"\n");
+    let opml = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/opml/real-world-breakage.opml");
+    let out = env.run(&["-v", "feeds", "import-opml", opml.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let summary = stdout(&out);
+    assert!(
+        summary.contains("added 8 feeds to ")
+            && summary.contains("skipped 2 already there, 3 invalid (13 feed outlines in "),
+        "{summary}"
+    );
+    let err = stderr(&out);
+    let file = opml.display();
+    for line in [
+        format!("{file}:7: outline `Signal`: read although its attributes are not well-formed"),
+        format!(
+            "{file}:16: outline `Plain again`: `https://plain.example/feed.xml` is already there"
+        ),
+        format!("{file}:18: outline `Known`: `https://known.example/rss` is already there"),
+        format!("{file}:19: outline `Empty`: skipped: its xmlUrl is empty"),
+        format!(
+            "{file}:20: outline `Typo scheme`: skipped: `hhttps://typo.example/?feed=rss2` is not an http or https URL"
+        ),
+        format!(
+            "{file}:21: outline `A list`: skipped: `https://lists.example/subs.opml` is a subscription list (type=\"source\"), not a feed"
+        ),
+    ] {
+        assert!(err.contains(&line), "missing `{line}` in:\n{err}");
+    }
+    assert!(
+        !err.contains("gone.example"),
+        "a commented-out outline is no outline"
+    );
+    assert_eq!(env.run(&["check"]).status.code(), Some(0));
+    let text = std::fs::read_to_string(env.config()).unwrap();
+    for (name, url) in [
+        ("Plain", "https://plain.example/feed.xml"),
+        ("Signal", "https://signal.example/feed/"),
+        ("Shouting", "https://shout.example/rss"),
+        ("Spaced & bare", "https://spaced.example/rss?a=1&b=2"),
+        ("No type", "https://notype.example/atom.xml"),
+        ("Wordpress link", "https://wp.example/feed/"),
+        ("Deep", "https://deep.example/rss"),
+        ("Café du coin", "http://cafe.example/rss"),
+    ] {
+        assert!(
+            text.contains(&format!("name = \"{name}\"\nurl = \"{url}\"\n")),
+            "{name}: {text}"
+        );
+    }
+    let feeds = env.json_lines(&["feeds", "--json"]);
+    assert_eq!(feeds.len(), 9, "the known feed and the 8 added");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn one_story_via_three_feeds_with_tracking_and_amp_variants_and_a_retweet_is_one_source() {
     let server = MockServer::start().await;

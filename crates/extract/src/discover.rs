@@ -1,5 +1,9 @@
 //! Finding feeds: the `<link rel="alternate">` feeds a page announces, and the feeds an
-//! OPML file lists. Pure parsing; fetching is the caller's.
+//! OPML file lists ([`read_opml`], in `opml`). Pure parsing; fetching is the caller's.
+
+mod opml;
+
+pub use opml::{OpmlFeed, read_opml};
 
 use scraper::{Html, Selector};
 
@@ -66,25 +70,6 @@ pub fn feed_links(html: &str, page_url: &str) -> Vec<FeedLink> {
     out
 }
 
-/// The feeds of an OPML file as (title, xmlUrl), outlines nested at any depth. Read with
-/// an HTML parser on purpose: OPML in the wild is often not well-formed XML.
-pub fn read_opml(text: &str) -> Vec<(String, String)> {
-    let doc = Html::parse_document(text);
-    let outline = Selector::parse("outline").expect("valid selector");
-    doc.select(&outline)
-        .filter_map(|o| {
-            let v = o.value();
-            let url = v.attr("xmlurl")?.trim().to_string();
-            let title = v
-                .attr("title")
-                .or_else(|| v.attr("text"))
-                .map(crate::collapse_ws)
-                .filter(|t| !t.is_empty());
-            Some((title.unwrap_or_else(|| url.clone()), url))
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,23 +113,6 @@ mod tests {
         assert_eq!(
             feed_links(plain, "https://site.example/spip/rubrique/article-12.html")[0].url,
             "https://site.example/spip/rubrique/spip.php?page=backend"
-        );
-    }
-
-    #[test]
-    fn opml_outlines_are_read_at_any_depth() {
-        let opml = r#"<?xml version="1.0"?><opml version="2.0"><body>
-            <outline text="Tech"><outline text="Blog &amp; more" type="rss" xmlUrl="https://blog.example/feed"/></outline>
-            <outline title="Top" xmlUrl="https://top.example/rss"/><outline text="folder only"/></body></opml>"#;
-        assert_eq!(
-            read_opml(opml),
-            vec![
-                (
-                    "Blog & more".to_string(),
-                    "https://blog.example/feed".to_string()
-                ),
-                ("Top".to_string(), "https://top.example/rss".to_string())
-            ]
         );
     }
 }

@@ -119,4 +119,17 @@ proptest! {
     fn lenient_repair_never_panics(s in "\\PC{0,300}") {
         let _ = dossier_extract::lenient::repair(&s);
     }
+
+    /// OPML in the wild is broken in every way; the reader must still never panic, and
+    /// every outline it returns has a line inside the file.
+    #[test]
+    fn opml_never_panics(doc in mutated(fixtures("opml")), extra in "(<outline|xmlUrl=|[\"' <>/=&]|[a-zé]{1,4}){0,40}") {
+        let mut text = String::from_utf8_lossy(&doc).into_owned();
+        let at = text.char_indices().map(|(i, _)| i).nth(text.len() / 3).unwrap_or(0);
+        text.insert_str(at, &extra);
+        let lines = text.lines().count().max(1);
+        for f in dossier_extract::discover::read_opml(&text) {
+            prop_assert!(f.line >= 1 && f.line <= lines, "{} of {}", f.line, lines);
+        }
+    }
 }
