@@ -1799,25 +1799,35 @@ async fn one_story_via_three_feeds_with_tracking_and_amp_variants_and_a_retweet_
         "\"a\"",
     )
     .await;
+    // An AMP page whose article address is its own canonical link, not a guess.
     serve_feed(
         &server,
         "/b.rss",
         rss(&[(
             "b-9",
             "Chip exports curbed - Wire Service",
-            "https://news-example.cdn.ampproject.org/c/s/news.example/2026/05/chips/amp/",
+            &format!("{base}/amp/2026/05/chips"),
             Some("Tue, 19 May 2026 09:00:00 GMT"),
         )]),
         "\"b\"",
     )
     .await;
+    Mock::given(path("/amp/2026/05/chips"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            r#"<html><head><link rel="canonical" href="https://news.example/2026/05/chips"></head><body></body></html>"#,
+            "text/html",
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    // An AMP switch and a tracking parameter: the same address without them.
     serve_feed(
         &server,
         "/c.rss",
         rss(&[(
             "c-3",
             "Chip exports curbed",
-            "https://amp.news.example/2026/05/chips?amp=1&amp;fbclid=z",
+            "https://news.example/2026/05/chips?amp=1&amp;fbclid=z",
             Some("Tue, 19 May 2026 10:00:00 GMT"),
         )]),
         "\"c\"",
@@ -1877,6 +1887,118 @@ async fn one_story_via_three_feeds_with_tracking_and_amp_variants_and_a_retweet_
     );
     let v = env.json_lines(&["version", "cut", "t", "--json"]);
     assert_eq!(v[0]["item_count"], 2, "two stories, no copies: {}", v[0]);
+}
+
+/// Regression: a feed link with an AMP path segment (`/amp/story.html`) was canonicalised
+/// by guessing (`/story.html`), the article page was then fetched at the guessed address
+/// (which need not exist), and the page's own `rel=canonical` was never read. Now the
+/// page is fetched at the link the feed gave, and its canonical link joins the item to the
+/// same story from another feed.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_amp_link_is_read_as_given_and_its_canonical_joins_the_story() {
+    let server = MockServer::start().await;
+    let base = server.uri();
+    let date = Some("Tue, 19 May 2026 08:00:00 GMT");
+    let amp_link = format!("{base}/amp/story.html");
+    let story = format!("{base}/story.html");
+    Mock::given(path("/amp.rss"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            rss(&[("m-1", "Harbour tunnel reopens (AMP)", &amp_link, date)]),
+            "application/rss+xml",
+        ))
+        .mount(&server)
+        .await;
+    serve_feed(
+        &server,
+        "/plain.rss",
+        rss(&[("p-1", "Harbour tunnel reopens", &story, date)]),
+        "\"p\"",
+    )
+    .await;
+    Mock::given(path("/amp/story.html"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            format!(
+                r#"<html amp><head><link rel="canonical" href="{story}"><title>Harbour tunnel reopens</title></head><body></body></html>"#
+            ),
+            "text/html",
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/story.html"))
+        .respond_with(ResponseTemplate::new(404))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let env = Env::new(&format!(
+        "[[topic]]\nslug = \"t\"\ntitle = \"T\"\n\n[[feed]]\nname = \"AMP wire\"\nurl = \"{base}/amp.rss\"\ntopics = [\"t\"]\n\n[[feed]]\nname = \"Plain\"\nurl = \"{base}/plain.rss\"\ntopics = [\"t\"]\n"
+    ));
+    let out = env.run(&["run", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let mut paths: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.url.path().to_string())
+        .collect();
+    paths.sort();
+    assert_eq!(
+        paths,
+        vec!["/amp.rss", "/amp/story.html", "/plain.rss"],
+        "the AMP page is read at the feed's link; `/story.html` is never guessed"
+    );
+    let items = env.json_lines(&["items", "--json"]);
+    assert_eq!(items.len(), 1, "one story: {items:?}");
+    assert_eq!(items[0]["sightings"], 2);
+    assert_eq!(items[0]["url"], story);
+    assert_eq!(
+        items[0]["feed"], "AMP wire",
+        "the first feed in the config is the origin"
+    );
+    assert_eq!(items[0]["original_url"], amp_link);
+
+    // The AMP feed sends the entry again (a changed document): it finds the story, and
+    // the page is not read a second time.
+    server.reset().await;
+    Mock::given(path("/amp.rss"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            rss(&[
+                ("m-1", "Harbour tunnel reopens (AMP)", &amp_link, date),
+                (
+                    "m-2",
+                    "Ferry timetable changes",
+                    &format!("{base}/ferry"),
+                    date,
+                ),
+            ]),
+            "application/rss+xml",
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(path("/plain.rss"))
+        .respond_with(ResponseTemplate::new(304))
+        .mount(&server)
+        .await;
+    let out = env.run(&["run", "--all"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let pages = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| !r.url.path().ends_with(".rss"))
+        .count();
+    assert_eq!(pages, 0, "no page is read twice, none guessed");
+    let items = env.json_lines(&["items", "--json"]);
+    let tunnel: Vec<&Value> = items
+        .iter()
+        .filter(|i| i["url"] == story.as_str())
+        .collect();
+    assert_eq!((items.len(), tunnel.len()), (2, 1), "{items:?}");
+    assert_eq!(tunnel[0]["sightings"], 2);
+    let v = env.json_lines(&["version", "cut", "t", "--json"]);
+    assert_eq!(v[0]["item_count"], 2, "{}", v[0]);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -10,13 +10,43 @@ pub mod topics;
 pub mod url;
 
 use chrono::{DateTime, Datelike, Duration, Utc};
-use dossier_model::{DateSource, FeedSpec, IdentityRule, Item, RawItem, TopicReason, fmt_time};
+use dossier_model::{
+    DateSource, FeedSpec, IdentityRule, Item, PageReason, RawItem, TopicReason, fmt_time,
+};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
 pub use crate::neardup::TitleKey;
 pub use crate::topics::TopicMatcher;
-pub use crate::url::{canonical_url, dedup_key};
+pub use crate::url::{canonical_url, dedup_key, page_address};
+
+/// Why an item's article page should be read, if at all: its link is an AMP rendering or
+/// an opaque redirect (the page's canonical link then says which story it is), or
+/// nothing but (at best) its link's path dated it. `link` is the link as the feed gave
+/// it, `url` the canonical URL. The store keeps the answer (`page_reason`) and reads the
+/// pages of the items that have one; whoever changes an item's date asks again.
+pub fn page_reason(
+    link: Option<&str>,
+    url: Option<&str>,
+    date_source: DateSource,
+) -> Option<PageReason> {
+    let given = link.and_then(page_address);
+    let canonical = url.and_then(|u| ::url::Url::parse(u).ok());
+    if given.as_ref().is_some_and(crate::url::is_amp) {
+        Some(PageReason::Amp)
+    } else if canonical
+        .as_ref()
+        .is_some_and(crate::url::is_opaque_redirect)
+    {
+        Some(PageReason::Redirect)
+    } else {
+        match date_source {
+            DateSource::FirstSeen => Some(PageReason::Undated),
+            DateSource::Url => Some(PageReason::UrlDate),
+            DateSource::Feed | DateSource::Page => None,
+        }
+    }
+}
 
 /// Normalizes every item of one fetched document of `feed`.
 ///
@@ -227,9 +257,11 @@ fn normalize_item(
         }
     }
 
+    let url = url.map(String::from);
+    let page_reason = page_reason(raw.link.as_deref(), url.as_deref(), date_source);
     Some(Item {
         guid,
-        url: url.map(String::from),
+        url,
         original_url: raw.link,
         title,
         summary,
@@ -240,6 +272,7 @@ fn normalize_item(
         identity,
         keys,
         topics,
+        page_reason,
     })
 }
 
@@ -273,6 +306,43 @@ mod tests {
 
     fn now() -> DateTime<Utc> {
         dossier_model::parse_time("2026-05-22T12:00:00Z").unwrap()
+    }
+
+    #[test]
+    fn the_page_check_is_decided_with_the_item() {
+        let m = TopicMatcher::default();
+        let dated = |link: &str| RawItem {
+            published: Some(now()),
+            ..raw(None, Some(link), Some("T"))
+        };
+        let reason =
+            |r: RawItem| normalize_document(vec![r], &feed(None, &[]), &m, now())[0].page_reason;
+        assert_eq!(reason(dated("https://x.example/story")), None);
+        assert_eq!(
+            reason(dated("https://x.example/amp/story.html")),
+            Some(PageReason::Amp)
+        );
+        assert_eq!(
+            reason(dated("https://x.example/story?amp=1")),
+            Some(PageReason::Amp),
+            "the canonical URL drops the switch, but the feed gave an AMP page"
+        );
+        assert_eq!(
+            reason(dated("http://feedproxy.google.com/~r/x/~3/a/story")),
+            Some(PageReason::Redirect)
+        );
+        assert_eq!(
+            reason(raw(None, Some("https://x.example/story"), Some("T"))),
+            Some(PageReason::Undated)
+        );
+        assert_eq!(
+            page_reason(
+                Some("https://x.example/2026/05/20/s"),
+                None,
+                DateSource::Url
+            ),
+            Some(PageReason::UrlDate)
+        );
     }
 
     #[test]
