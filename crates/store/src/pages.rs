@@ -21,6 +21,7 @@ use rusqlite::{OptionalExtension, params};
 #[derive(Debug, Clone, PartialEq)]
 pub struct PageCandidate {
     pub item_id: i64,
+    /// The link its feed gave (`original_url`; its canonical URL only when there is none).
     pub url: String,
 }
 
