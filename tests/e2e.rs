@@ -1901,9 +1901,14 @@ async fn an_amp_link_is_read_as_given_and_its_canonical_joins_the_story() {
     let date = Some("Tue, 19 May 2026 08:00:00 GMT");
     let amp_link = format!("{base}/amp/story.html");
     let story = format!("{base}/story.html");
+    let other_amp = format!("{base}/amp/other.html");
     Mock::given(path("/amp.rss"))
         .respond_with(ResponseTemplate::new(200).set_body_raw(
-            rss(&[("m-1", "Harbour tunnel reopens (AMP)", &amp_link, date)]),
+            rss(&[
+                ("m-1", "Harbour tunnel reopens (AMP)", &amp_link, date),
+                ("m-3", "Council votes on budget", &other_amp, date),
+                ("m-3", "Council votes on budget", &other_amp, date),
+            ]),
             "application/rss+xml",
         ))
         .mount(&server)
@@ -1920,6 +1925,15 @@ async fn an_amp_link_is_read_as_given_and_its_canonical_joins_the_story() {
             format!(
                 r#"<html amp><head><link rel="canonical" href="{story}"><title>Harbour tunnel reopens</title></head><body></body></html>"#
             ),
+            "text/html",
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    // A CMS default: every page names the home page as canonical. Ignored, as ever.
+    Mock::given(path("/amp/other.html"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            format!(r#"<html amp><head><link rel="canonical" href="{base}/"></head></html>"#),
             "text/html",
         ))
         .expect(1)
@@ -1945,18 +1959,33 @@ async fn an_amp_link_is_read_as_given_and_its_canonical_joins_the_story() {
     paths.sort();
     assert_eq!(
         paths,
-        vec!["/amp.rss", "/amp/story.html", "/plain.rss"],
-        "the AMP page is read at the feed's link; `/story.html` is never guessed"
+        vec![
+            "/amp.rss",
+            "/amp/other.html",
+            "/amp/story.html",
+            "/plain.rss"
+        ],
+        "AMP pages are read at the feed's links; `/story.html` and `/other.html` are never guessed"
     );
     let items = env.json_lines(&["items", "--json"]);
-    assert_eq!(items.len(), 1, "one story: {items:?}");
-    assert_eq!(items[0]["sightings"], 2);
-    assert_eq!(items[0]["url"], story);
+    let find = |items: &[Value], url: &str| -> Vec<Value> {
+        items.iter().filter(|i| i["url"] == url).cloned().collect()
+    };
+    assert_eq!(items.len(), 2, "{items:?}");
+    let tunnel = find(&items, &story);
+    assert_eq!(tunnel.len(), 1, "one story: {items:?}");
+    assert_eq!(tunnel[0]["sightings"], 2);
     assert_eq!(
-        items[0]["feed"], "AMP wire",
+        tunnel[0]["feed"], "AMP wire",
         "the first feed in the config is the origin"
     );
-    assert_eq!(items[0]["original_url"], amp_link);
+    assert_eq!(tunnel[0]["original_url"], amp_link);
+    let other = find(&items, &other_amp);
+    assert_eq!(
+        (other.len(), other[0]["sightings"].as_i64()),
+        (1, Some(1)),
+        "a home-page canonical neither renames nor joins the item: {items:?}"
+    );
 
     // The AMP feed sends the entry again (a changed document): it finds the story, and
     // the page is not read a second time.
@@ -1965,6 +1994,7 @@ async fn an_amp_link_is_read_as_given_and_its_canonical_joins_the_story() {
         .respond_with(ResponseTemplate::new(200).set_body_raw(
             rss(&[
                 ("m-1", "Harbour tunnel reopens (AMP)", &amp_link, date),
+                ("m-3", "Council votes on budget", &other_amp, date),
                 (
                     "m-2",
                     "Ferry timetable changes",
@@ -1991,14 +2021,11 @@ async fn an_amp_link_is_read_as_given_and_its_canonical_joins_the_story() {
         .count();
     assert_eq!(pages, 0, "no page is read twice, none guessed");
     let items = env.json_lines(&["items", "--json"]);
-    let tunnel: Vec<&Value> = items
-        .iter()
-        .filter(|i| i["url"] == story.as_str())
-        .collect();
-    assert_eq!((items.len(), tunnel.len()), (2, 1), "{items:?}");
+    let tunnel = find(&items, &story);
+    assert_eq!((items.len(), tunnel.len()), (3, 1), "{items:?}");
     assert_eq!(tunnel[0]["sightings"], 2);
     let v = env.json_lines(&["version", "cut", "t", "--json"]);
-    assert_eq!(v[0]["item_count"], 2, "{}", v[0]);
+    assert_eq!(v[0]["item_count"], 3, "{}", v[0]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
