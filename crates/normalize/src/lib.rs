@@ -30,14 +30,29 @@ pub fn page_reason(
     url: Option<&str>,
     date_source: DateSource,
 ) -> Option<PageReason> {
-    let given = link.and_then(page_address);
     let canonical = url.and_then(|u| ::url::Url::parse(u).ok());
-    if given.as_ref().is_some_and(crate::url::is_amp) {
-        Some(PageReason::Amp)
-    } else if canonical
-        .as_ref()
-        .is_some_and(crate::url::is_opaque_redirect)
+    reason_for(link, canonical.as_ref(), date_source)
+}
+
+/// [`page_reason`] with the canonical URL already parsed (the normalizer has it).
+fn reason_for(
+    link: Option<&str>,
+    canonical: Option<&::url::Url>,
+    date_source: DateSource,
+) -> Option<PageReason> {
+    // Most links have no "amp" anywhere; only those are parsed a second time.
+    let may_be_amp = link.is_some_and(|l| {
+        l.as_bytes()
+            .windows(3)
+            .any(|w| w.eq_ignore_ascii_case(b"amp"))
+    });
+    if may_be_amp
+        && link
+            .and_then(page_address)
+            .is_some_and(|u| crate::url::is_amp(&u))
     {
+        Some(PageReason::Amp)
+    } else if canonical.is_some_and(crate::url::is_opaque_redirect) {
         Some(PageReason::Redirect)
     } else {
         match date_source {
@@ -257,8 +272,8 @@ fn normalize_item(
         }
     }
 
+    let page_reason = reason_for(raw.link.as_deref(), url.as_ref(), date_source);
     let url = url.map(String::from);
-    let page_reason = page_reason(raw.link.as_deref(), url.as_deref(), date_source);
     Some(Item {
         guid,
         url,
