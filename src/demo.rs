@@ -122,7 +122,7 @@ pub fn run() -> Result<()> {
         }
         out += &store.cut_version(&topic.slug, Utc::now())?.render();
     }
-    print!("{out}");
+    crate::output::text(&out)?;
     eprintln!(
         "\ndossier demo: {} items from {} feeds; store and config kept in {}\n  explore: dossier --config {} items --topic china-ai-rising",
         report.stats.items_new,

@@ -5,7 +5,7 @@
 //! layout survive; the result is validated before it replaces the file (atomically).
 
 use crate::config::{self, Config};
-use crate::{EXIT_FAILED, EXIT_USAGE, Exit, pipeline};
+use crate::{EXIT_FAILED, EXIT_USAGE, Exit, output, pipeline};
 use anyhow::{Context, Result};
 use dossier_fetch::{FetchOutcome, FetchRequest, Fetcher};
 use serde::Serialize;
@@ -142,7 +142,7 @@ pub fn discover(url: &str, json: bool, cfg: Option<&Config>) -> Result<()> {
             out += &serde_json::to_string(f)?;
             out.push('\n');
         }
-        print!("{out}");
+        output::text(&out)?;
     } else if found.is_empty() {
         eprintln!(
             "dossier: {url}: no feed found (no <link rel=\"alternate\"> and none at the usual paths)"
@@ -161,7 +161,7 @@ pub fn discover(url: &str, json: bool, cfg: Option<&Config>) -> Result<()> {
                 toml_str(&f.url)
             );
         }
-        print!("{out}");
+        output::text(&out)?;
     }
     if found.is_empty() {
         return Err(Exit {
@@ -190,12 +190,51 @@ fn toml_str(s: &str) -> String {
     out
 }
 
-/// Adds the OPML file's feeds to the config, skipping those already there.
-pub fn import_opml(file: &Path, cfg: &Config) -> Result<()> {
-    let opml =
-        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let entries = dossier_extract::discover::read_opml(&opml);
-    if entries.is_empty() {
+/// The feed URL an OPML outline names, or why it names none.
+fn outline_url(o: &dossier_extract::discover::OpmlFeed) -> Result<url::Url, String> {
+    let raw = o.xml_url.as_str();
+    if raw.is_empty() {
+        return Err("its xmlUrl is empty".into());
+    }
+    // Types some readers give outlines that carry an xmlUrl but name no feed.
+    let not_a_feed = match o.outline_type.as_deref().map(str::to_ascii_lowercase) {
+        Some(t) if t == "source" => Some("a subscription list (type=\"source\")"),
+        Some(t) if t == "vfolder" => Some("a search folder (type=\"vfolder\")"),
+        _ => None,
+    };
+    if let Some(what) = not_a_feed {
+        return Err(format!("`{raw}` is {what}, not a feed"));
+    }
+    // Old readers wrote subscriptions as `feed://host/…` or `feed:https://host/…`.
+    let fixed = match raw.get(..5) {
+        Some(p) if p.eq_ignore_ascii_case("feed:") => {
+            let rest = &raw[5..];
+            if rest.starts_with("//") {
+                format!("http:{rest}")
+            } else {
+                rest.to_string()
+            }
+        }
+        _ => raw.to_string(),
+    };
+    match url::Url::parse(&fixed) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => Ok(u),
+        Ok(_) => Err(format!("`{raw}` is not an http or https URL")),
+        Err(e) => Err(format!("`{raw}` is not a URL ({e})")),
+    }
+}
+
+/// Adds the OPML file's feeds to the config and accounts for every outline that has an
+/// `xmlUrl`: added, already there (in the config or earlier in the file), or invalid,
+/// each invalid one named on stderr with its line, title and the reason. With `verbose`,
+/// the ones already there are named too.
+pub fn import_opml(file: &Path, cfg: &Config, verbose: bool) -> Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    // OPML declares its encoding like any XML document; exporters do not all write UTF-8.
+    let opml = String::from_utf8_lossy(&dossier_extract::charset::to_utf8(&bytes, None).bytes)
+        .into_owned();
+    let outlines = dossier_extract::discover::read_opml(&opml);
+    if outlines.is_empty() {
         return Err(Exit {
             code: EXIT_USAGE,
             message: format!("{}: no <outline xmlUrl=...> found", file.display()),
@@ -207,25 +246,35 @@ pub fn import_opml(file: &Path, cfg: &Config) -> Result<()> {
     let mut text = std::fs::read_to_string(&cfg.path)?;
     let (mut added, mut skipped, mut invalid) = (0, 0, 0);
     let mut block = String::new();
-    for (title, url) in entries {
-        let Ok(parsed) = url::Url::parse(&url) else {
-            invalid += 1;
-            eprintln!("dossier: {}: skipped `{url}`: not a URL", file.display());
-            continue;
-        };
-        if !matches!(parsed.scheme(), "http" | "https") {
-            invalid += 1;
-            eprintln!(
-                "dossier: {}: skipped `{url}`: not http or https",
-                file.display()
-            );
-            continue;
+    for o in &outlines {
+        let here = format!(
+            "{}:{}: outline {}",
+            file.display(),
+            o.line,
+            o.title
+                .as_deref()
+                .map_or_else(|| "(untitled)".to_string(), |t| format!("`{t}`"))
+        );
+        if let Some(why) = o.repaired {
+            eprintln!("dossier: {here}: read although {why}");
         }
-        if urls.contains(parsed.as_str()) || urls.contains(&url) {
+        let parsed = match outline_url(o) {
+            Ok(u) => u,
+            Err(why) => {
+                invalid += 1;
+                eprintln!("dossier: {here}: skipped: {why}");
+                continue;
+            }
+        };
+        if urls.contains(parsed.as_str()) {
             skipped += 1;
+            if verbose {
+                eprintln!("dossier: {here}: `{parsed}` is already there");
+            }
             continue;
         }
         urls.insert(parsed.to_string());
+        let title = o.title.clone().unwrap_or_else(|| parsed.to_string());
         // `reactive:` names belong to topic feeds.
         let title = title
             .strip_prefix("reactive:")
@@ -260,10 +309,13 @@ pub fn import_opml(file: &Path, cfg: &Config) -> Result<()> {
         std::fs::rename(&tmp, &cfg.path)
             .with_context(|| format!("cannot replace {}", cfg.path.display()))?;
     }
-    println!(
-        "dossier: added {added} feeds to {}, skipped {skipped} already there, {invalid} invalid",
-        cfg.path.display()
-    );
+    output::text(&format!(
+        "dossier: added {added} feeds to {}, skipped {skipped} already there, {invalid} invalid \
+         ({} feed outlines in {})\n",
+        cfg.path.display(),
+        outlines.len(),
+        file.display()
+    ))?;
     Ok(())
 }
 
@@ -310,7 +362,7 @@ pub fn export_opml(cfg: &Config) -> Result<()> {
         out += &outline(f, "    ");
     }
     out += "  </body>\n</opml>\n";
-    print!("{out}");
+    output::text(&out)?;
     Ok(())
 }
 
@@ -321,5 +373,51 @@ mod tests {
     #[test]
     fn toml_strings_are_escaped() {
         assert_eq!(toml_str("a \"q\" \\ b"), r#""a \"q\" \\ b""#);
+    }
+
+    fn outline(url: &str, ty: Option<&str>) -> dossier_extract::discover::OpmlFeed {
+        dossier_extract::discover::OpmlFeed {
+            line: 1,
+            title: None,
+            xml_url: url.into(),
+            outline_type: ty.map(str::to_string),
+            repaired: None,
+        }
+    }
+
+    #[test]
+    fn outline_urls_are_checked_and_feed_schemes_mapped() {
+        let ok = |u: &str| outline_url(&outline(u, Some("rss"))).map(|u| u.to_string());
+        assert_eq!(
+            ok("https://a.example/rss"),
+            Ok("https://a.example/rss".into())
+        );
+        assert_eq!(
+            ok("feed://a.example/rss"),
+            Ok("http://a.example/rss".into())
+        );
+        assert_eq!(
+            ok("feed:https://a.example/rss"),
+            Ok("https://a.example/rss".into())
+        );
+        assert_eq!(ok(""), Err("its xmlUrl is empty".into()));
+        assert_eq!(
+            ok("hhttps://a.example/rss"),
+            Err("`hhttps://a.example/rss` is not an http or https URL".into())
+        );
+        assert!(
+            ok("not a url")
+                .unwrap_err()
+                .starts_with("`not a url` is not a URL")
+        );
+        assert_eq!(
+            outline_url(&outline("http://localhost/list", Some("source"))).unwrap_err(),
+            "`http://localhost/list` is a subscription list (type=\"source\"), not a feed"
+        );
+        assert_eq!(
+            outline_url(&outline("vfolder", Some("vfolder"))).unwrap_err(),
+            "`vfolder` is a search folder (type=\"vfolder\"), not a feed"
+        );
+        assert!(outline_url(&outline("https://a.example/", Some("bozoTypeAttr"))).is_ok());
     }
 }

@@ -3,12 +3,12 @@
 //! Many inputs run in one process so that it can be benchmarked on a corpus.
 
 use crate::config::Config;
-use crate::{EXIT_FAILED, pipeline};
+use crate::{EXIT_FAILED, output, pipeline};
 use anyhow::Result;
 use chrono::Utc;
 use dossier_fetch::{FetchOutcome, FetchRequest, Fetcher};
 use serde::Serialize;
-use std::io::{BufRead, BufWriter, Write};
+use std::io::{BufRead, BufWriter};
 use std::process::ExitCode;
 
 #[derive(Serialize)]
@@ -159,11 +159,10 @@ pub fn run(args: &[String], jobs: Option<usize>, cfg: Option<&Config>) -> Result
                 failed += 1;
                 eprintln!("dossier: {}: {e}", row.input);
             }
-            serde_json::to_writer(&mut out, &row)?;
-            out.write_all(b"\n")?;
+            output::json_line(&mut out, &row)?;
         }
     }
-    out.flush()?;
+    output::flush(&mut out)?;
     Ok(if failed == list.len() && failed > 0 {
         ExitCode::from(EXIT_FAILED)
     } else {

@@ -2,6 +2,10 @@
 //! to the stage that does the work; the exit codes are part of the contract (0 done,
 //! 1 failed, 2 bad usage or config, 75 another run holds the lock).
 
+// Stdout is written only through `output`, which turns a closed pipe into a quiet stop;
+// `print!` would panic there instead.
+#![deny(clippy::print_stdout)]
+
 mod config;
 mod contain;
 mod demo;
@@ -214,7 +218,8 @@ fn main() -> ExitCode {
     match dispatch(cli) {
         Ok(code) => code,
         Err(err) => {
-            if output::is_broken_pipe(&err) {
+            // `dossier items | head`: the reader has all it wanted.
+            if output::is_stdout_closed(&err) {
                 return ExitCode::SUCCESS;
             }
             if let Some(exit) = err.downcast_ref::<Exit>() {
@@ -282,7 +287,13 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                 deadline: deadline.map(std::time::Duration::from_secs),
             };
             let report = pipeline::run(&cfg, &opts)?;
-            output::print_run(&report, json)?;
+            // The run is done whether or not anyone still reads its summary; a closed
+            // stdout must not turn "every feed failed" into exit 0.
+            if let Err(e) = output::print_run(&report, json)
+                && !output::is_stdout_closed(&e)
+            {
+                return Err(e);
+            }
             if report.all_failed() {
                 let message = if report.outage {
                     format!(
@@ -341,7 +352,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             action: Some(FeedsCommand::ImportOpml { file }),
             ..
         } => {
-            feeds_cmd::import_opml(&file, &load_config(&path)?)?;
+            feeds_cmd::import_opml(&file, &load_config(&path)?, cli.verbose)?;
         }
         Command::Feeds {
             action: Some(FeedsCommand::ExportOpml),

@@ -1,6 +1,11 @@
 //! Everything the commands print: the contract's JSON shapes (one object per line) and the
-//! human-readable forms. Output goes through one locked stdout; a closed pipe (`| head`)
-//! ends the command quietly instead of panicking.
+//! human-readable forms.
+//!
+//! Every byte for stdout goes through this module ([`text`], [`json_line`]), and a write
+//! that finds stdout closed by its reader (`dossier items | head`) becomes
+//! [`StdoutClosed`]: `main` ends the command quietly with exit 0, which is what a
+//! pipeline into `head` expects. `print!` would panic on a closed pipe instead, so the
+//! binary denies it (`clippy::print_stdout`).
 
 use crate::config::Config;
 use crate::pipeline::RunReport;
@@ -10,28 +15,57 @@ use dossier_store::{FeedRow, ItemRow, Version, VersionSummary};
 use serde::Serialize;
 use std::io::{BufWriter, Write};
 
-pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain().any(|e| {
-        e.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-    })
+/// The reader of stdout went away: nothing more can be printed, and nothing is wrong.
+#[derive(Debug)]
+pub struct StdoutClosed;
+
+impl std::fmt::Display for StdoutClosed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("stdout was closed")
+    }
+}
+
+impl std::error::Error for StdoutClosed {}
+
+/// Whether `err` is (or was caused by) stdout closed under a command.
+pub fn is_stdout_closed(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| e.is::<StdoutClosed>())
+}
+
+/// A failed write to stdout: [`StdoutClosed`] for a closed pipe, else the error itself.
+fn stdout_error(e: std::io::Error) -> anyhow::Error {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        StdoutClosed.into()
+    } else {
+        anyhow::Error::new(e).context("cannot write to stdout")
+    }
+}
+
+/// Writes one JSON line to `out` (stdout, possibly buffered). serde_json wraps I/O errors
+/// in its own type; converted back, a closed pipe is recognised however it surfaced.
+pub fn json_line<T: Serialize>(out: &mut impl Write, row: &T) -> Result<()> {
+    serde_json::to_writer(&mut *out, row).map_err(|e| stdout_error(e.into()))?;
+    out.write_all(b"\n").map_err(stdout_error)
+}
+
+/// Flushes what [`json_line`] buffered.
+pub fn flush(out: &mut impl Write) -> Result<()> {
+    out.flush().map_err(stdout_error)
 }
 
 fn json_lines<T: Serialize>(rows: impl IntoIterator<Item = T>) -> Result<()> {
     let mut out = BufWriter::new(std::io::stdout().lock());
     for row in rows {
-        serde_json::to_writer(&mut out, &row)?;
-        out.write_all(b"\n")?;
+        json_line(&mut out, &row)?;
     }
-    out.flush()?;
-    Ok(())
+    flush(&mut out)
 }
 
-fn text(s: &str) -> Result<()> {
+/// Prints `s` on stdout as it is.
+pub fn text(s: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
-    out.write_all(s.as_bytes())?;
-    out.flush()?;
-    Ok(())
+    out.write_all(s.as_bytes()).map_err(stdout_error)?;
+    flush(&mut out)
 }
 
 pub fn print_check(cfg: &Config) -> Result<()> {

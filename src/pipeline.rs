@@ -602,9 +602,12 @@ fn mark_near_duplicates(store: &mut Store, new_after: i64) -> Result<u64> {
 /// Most item pages read in one run: dating old backlogs is spread over runs.
 const ARTICLE_PAGES_PER_RUN: usize = 100;
 
-/// Reads the pages of items the feeds left undated (or AMP/wrapped), politely through the
-/// same fetcher, at most [`ARTICLE_PAGES_PER_RUN`] a run, and stores what they tell.
-/// Returns how many items a page dated.
+/// Reads the pages of items whose `page_reason` asks for it (undated, AMP or opaquely
+/// redirected links), politely through the same fetcher, at most
+/// [`ARTICLE_PAGES_PER_RUN`] a run, and stores what they tell. A page is fetched at the
+/// link its feed gave (never at an address worked out from it: an AMP link's article may
+/// live anywhere, and the page's own canonical link says where). Returns how many items a
+/// page dated.
 fn read_article_pages(
     runtime: &tokio::runtime::Runtime,
     store: &mut Store,
@@ -623,7 +626,8 @@ fn read_article_pages(
                 let fetcher = fetcher.clone();
                 async move {
                     let request = FetchRequest {
-                        url: c.url.clone(),
+                        url: dossier_normalize::page_address_of(&c.url, c.canonical.as_deref())
+                            .map_or_else(|| c.url.clone(), String::from),
                         ..Default::default()
                     };
                     let findings = match fetcher.fetch(&request).await {
@@ -1017,6 +1021,11 @@ fn date_from_urls(items: &mut [Item], now: DateTime<Utc>) {
             item.published_at = Some(d.instant);
             item.date_source = dossier_model::DateSource::Url;
             item.date_evidence = Some("date in the URL path".into());
+            item.page_reason = dossier_normalize::page_reason(
+                item.original_url.as_deref(),
+                item.url.as_deref(),
+                item.date_source,
+            );
         }
     }
 }

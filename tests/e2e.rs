@@ -873,6 +873,99 @@ fn parse_prints_items_of_a_file_without_a_store() {
     );
 }
 
+/// Runs `args` with stdout a pipe whose reader is gone before anything is written (as
+/// `dossier … | head` once `head` has its lines), and returns (exit code, stderr).
+fn run_with_stdout_closed(env: &Env, args: &[&str]) -> (Option<i32>, String) {
+    let mut child = env
+        .command(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    (out.status.code(), stderr(&out))
+}
+
+/// Regression: `dossier parse X | head` printed "Broken pipe (os error 32)" and exited 1
+/// (serde_json hid the pipe error from the check), and commands that used `print!`
+/// panicked. Every command that prints to stdout now stops quietly with exit 0.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_closed_stdout_ends_every_printing_command_quietly() {
+    let server = MockServer::start().await;
+    let base = server.uri();
+    // Enough output that the writes pass through serde_json and BufWriter flushes, not
+    // only the final flush.
+    let words = "a long summary that takes room ".repeat(8);
+    let entries: Vec<(String, String, String)> = (0..300)
+        .map(|i| {
+            (
+                format!("g{i}"),
+                format!("Story {i}: {words}"),
+                format!("https://news.example/{i}"),
+            )
+        })
+        .collect();
+    let items: Vec<(&str, &str, &str, Option<&str>)> = entries
+        .iter()
+        .map(|(g, t, l)| {
+            (
+                g.as_str(),
+                t.as_str(),
+                l.as_str(),
+                Some("Tue, 19 May 2026 08:00:00 GMT"),
+            )
+        })
+        .collect();
+    let body = rss(&items);
+    serve_feed(&server, "/big.rss", body.clone(), "\"big\"").await;
+    Mock::given(path("/site/"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            r#"<html><head><link rel="alternate" type="application/rss+xml" href="/big.rss"></head></html>"#,
+            "text/html",
+        ))
+        .mount(&server)
+        .await;
+    let env = Env::new(&format!(
+        "[[topic]]\nslug = \"t\"\ntitle = \"T\"\n  [[topic.feed]]\n  url = \"{base}/big.rss\"\n"
+    ));
+    let out = env.run(&["run"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(env.run(&["version", "cut", "t"]).status.code(), Some(0));
+    let feed_file = env.dir.path().join("big.rss");
+    std::fs::write(&feed_file, &body).unwrap();
+    let page = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/pages/jsonld-article.html");
+    let page = page.to_str().unwrap();
+    let mut inspect = vec!["inspect"];
+    inspect.extend(std::iter::repeat_n(page, 60));
+    let site = format!("{base}/site/");
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["parse", feed_file.to_str().unwrap()],
+        inspect,
+        vec!["items"],
+        vec!["items", "--json"],
+        vec!["feeds"],
+        vec!["feeds", "--json"],
+        vec!["version", "show", "t"],
+        vec!["version", "show", "t", "--json"],
+        vec!["version", "list", "t"],
+        vec!["version", "cut", "t", "--json"],
+        vec!["check"],
+        vec!["feeds", "export-opml"],
+        vec!["feeds", "discover", &site],
+        vec!["run", "--all", "--json"],
+    ];
+    for args in commands {
+        let (code, err) = run_with_stdout_closed(&env, &args);
+        assert_eq!(code, Some(0), "{args:?}: {err}");
+        assert!(
+            !err.contains("Broken pipe") && !err.contains("panicked"),
+            "{args:?}: {err}"
+        );
+    }
+}
+
 #[test]
 fn the_demo_runs_offline_and_prints_a_version_per_topic() {
     let out = Command::new(BIN)
@@ -1539,6 +1632,47 @@ async fn discover_lists_announced_feeds_then_well_known_paths() {
     assert_eq!(found[0]["found_by"], "well-known");
 }
 
+/// Regression: discovery resolved `<link rel="alternate" href="spip.php?page=backend">`
+/// against the page's address even when the page has `<base href>`, and offered a feed
+/// URL that does not exist.
+#[tokio::test(flavor = "multi_thread")]
+async fn discover_resolves_announced_feeds_against_the_base_href() {
+    let server = MockServer::start().await;
+    let base = server.uri();
+    Mock::given(path("/spip/rubrique/article-12.html"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            format!(
+                r#"<html><head><base href="{base}/spip/"><link rel="alternate" type="application/rss+xml" title="Site news" href="spip.php?page=backend"></head><body></body></html>"#
+            ),
+            "text/html",
+        ))
+        .expect(2)
+        .mount(&server)
+        .await;
+    // The announced feed is listed without a guess at the usual paths.
+    Mock::given(path("/feed"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(rss(&[])))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let env = Env::new("");
+    let page = format!("{base}/spip/rubrique/article-12.html");
+    let found = env.json_lines(&["feeds", "discover", &page, "--json"]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        found[0]["url"],
+        format!("{base}/spip/spip.php?page=backend")
+    );
+    assert_eq!(found[0]["found_by"], "link");
+    let out = env.run(&["feeds", "discover", &page]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains(&format!("url = \"{base}/spip/spip.php?page=backend\"")),
+        "{}",
+        stdout(&out)
+    );
+}
+
 #[test]
 fn opml_import_keeps_comments_skips_known_feeds_and_export_lists_them() {
     let env = Env::new(
@@ -1590,6 +1724,65 @@ fn opml_import_keeps_comments_skips_known_feeds_and_export_lists_them() {
     assert!(exported.contains("text=\"Fresh &amp; new\""));
 }
 
+/// Regression: an outline whose `description` held raw markup with unescaped quotes was
+/// dropped without being counted ("added 49 feeds" for a file of 50). Every outline with
+/// an `xmlUrl` is now accounted for: added, already there, or invalid with its line,
+/// title and reason.
+#[test]
+fn opml_import_accounts_for_every_outline_of_a_broken_file() {
+    let env = Env::new("[[feed]]\nname = \"Known\"\nurl = \"https://known.example/rss\"\n");
+    let opml = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/opml/real-world-breakage.opml");
+    let out = env.run(&["-v", "feeds", "import-opml", opml.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let summary = stdout(&out);
+    assert!(
+        summary.contains("added 8 feeds to ")
+            && summary.contains("skipped 2 already there, 3 invalid (13 feed outlines in "),
+        "{summary}"
+    );
+    let err = stderr(&out);
+    let file = opml.display();
+    for line in [
+        format!("{file}:7: outline `Signal`: read although its attributes are not well-formed"),
+        format!(
+            "{file}:16: outline `Plain again`: `https://plain.example/feed.xml` is already there"
+        ),
+        format!("{file}:18: outline `Known`: `https://known.example/rss` is already there"),
+        format!("{file}:19: outline `Empty`: skipped: its xmlUrl is empty"),
+        format!(
+            "{file}:20: outline `Typo scheme`: skipped: `hhttps://typo.example/?feed=rss2` is not an http or https URL"
+        ),
+        format!(
+            "{file}:21: outline `A list`: skipped: `https://lists.example/subs.opml` is a subscription list (type=\"source\"), not a feed"
+        ),
+    ] {
+        assert!(err.contains(&line), "missing `{line}` in:\n{err}");
+    }
+    assert!(
+        !err.contains("gone.example"),
+        "a commented-out outline is no outline"
+    );
+    assert_eq!(env.run(&["check"]).status.code(), Some(0));
+    let text = std::fs::read_to_string(env.config()).unwrap();
+    for (name, url) in [
+        ("Plain", "https://plain.example/feed.xml"),
+        ("Signal", "https://signal.example/feed/"),
+        ("Shouting", "https://shout.example/rss"),
+        ("Spaced & bare", "https://spaced.example/rss?a=1&b=2"),
+        ("No type", "https://notype.example/atom.xml"),
+        ("Wordpress link", "https://wp.example/feed/"),
+        ("Deep", "https://deep.example/rss"),
+        ("Café du coin", "http://cafe.example/rss"),
+    ] {
+        assert!(
+            text.contains(&format!("name = \"{name}\"\nurl = \"{url}\"\n")),
+            "{name}: {text}"
+        );
+    }
+    let feeds = env.json_lines(&["feeds", "--json"]);
+    assert_eq!(feeds.len(), 9, "the known feed and the 8 added");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn one_story_via_three_feeds_with_tracking_and_amp_variants_and_a_retweet_is_one_source() {
     let server = MockServer::start().await;
@@ -1606,25 +1799,35 @@ async fn one_story_via_three_feeds_with_tracking_and_amp_variants_and_a_retweet_
         "\"a\"",
     )
     .await;
+    // An AMP page whose article address is its own canonical link, not a guess.
     serve_feed(
         &server,
         "/b.rss",
         rss(&[(
             "b-9",
             "Chip exports curbed - Wire Service",
-            "https://news-example.cdn.ampproject.org/c/s/news.example/2026/05/chips/amp/",
+            &format!("{base}/amp/2026/05/chips"),
             Some("Tue, 19 May 2026 09:00:00 GMT"),
         )]),
         "\"b\"",
     )
     .await;
+    Mock::given(path("/amp/2026/05/chips"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            r#"<html><head><link rel="canonical" href="https://news.example/2026/05/chips"></head><body></body></html>"#,
+            "text/html",
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    // An AMP switch and a tracking parameter: the same address without them.
     serve_feed(
         &server,
         "/c.rss",
         rss(&[(
             "c-3",
             "Chip exports curbed",
-            "https://amp.news.example/2026/05/chips?amp=1&amp;fbclid=z",
+            "https://news.example/2026/05/chips?amp=1&amp;fbclid=z",
             Some("Tue, 19 May 2026 10:00:00 GMT"),
         )]),
         "\"c\"",
@@ -1684,6 +1887,145 @@ async fn one_story_via_three_feeds_with_tracking_and_amp_variants_and_a_retweet_
     );
     let v = env.json_lines(&["version", "cut", "t", "--json"]);
     assert_eq!(v[0]["item_count"], 2, "two stories, no copies: {}", v[0]);
+}
+
+/// Regression: a feed link with an AMP path segment (`/amp/story.html`) was canonicalised
+/// by guessing (`/story.html`), the article page was then fetched at the guessed address
+/// (which need not exist), and the page's own `rel=canonical` was never read. Now the
+/// page is fetched at the link the feed gave, and its canonical link joins the item to the
+/// same story from another feed.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_amp_link_is_read_as_given_and_its_canonical_joins_the_story() {
+    let server = MockServer::start().await;
+    let base = server.uri();
+    let date = Some("Tue, 19 May 2026 08:00:00 GMT");
+    let amp_link = format!("{base}/amp/story.html");
+    let story = format!("{base}/story.html");
+    let other_amp = format!("{base}/amp/other.html");
+    Mock::given(path("/amp.rss"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            rss(&[
+                ("m-1", "Harbour tunnel reopens (AMP)", &amp_link, date),
+                ("m-3", "Council votes on budget", &other_amp, date),
+                ("m-3", "Council votes on budget", &other_amp, date),
+            ]),
+            "application/rss+xml",
+        ))
+        .mount(&server)
+        .await;
+    serve_feed(
+        &server,
+        "/plain.rss",
+        rss(&[("p-1", "Harbour tunnel reopens", &story, date)]),
+        "\"p\"",
+    )
+    .await;
+    Mock::given(path("/amp/story.html"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            format!(
+                r#"<html amp><head><link rel="canonical" href="{story}"><title>Harbour tunnel reopens</title></head><body></body></html>"#
+            ),
+            "text/html",
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    // A CMS default: every page names the home page as canonical. Ignored, as ever.
+    Mock::given(path("/amp/other.html"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            format!(r#"<html amp><head><link rel="canonical" href="{base}/"></head></html>"#),
+            "text/html",
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/story.html"))
+        .respond_with(ResponseTemplate::new(404))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let env = Env::new(&format!(
+        "[[topic]]\nslug = \"t\"\ntitle = \"T\"\n\n[[feed]]\nname = \"AMP wire\"\nurl = \"{base}/amp.rss\"\ntopics = [\"t\"]\n\n[[feed]]\nname = \"Plain\"\nurl = \"{base}/plain.rss\"\ntopics = [\"t\"]\n"
+    ));
+    let out = env.run(&["run", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let mut paths: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.url.path().to_string())
+        .collect();
+    paths.sort();
+    assert_eq!(
+        paths,
+        vec![
+            "/amp.rss",
+            "/amp/other.html",
+            "/amp/story.html",
+            "/plain.rss"
+        ],
+        "AMP pages are read at the feed's links; `/story.html` and `/other.html` are never guessed"
+    );
+    let items = env.json_lines(&["items", "--json"]);
+    let find = |items: &[Value], url: &str| -> Vec<Value> {
+        items.iter().filter(|i| i["url"] == url).cloned().collect()
+    };
+    assert_eq!(items.len(), 2, "{items:?}");
+    let tunnel = find(&items, &story);
+    assert_eq!(tunnel.len(), 1, "one story: {items:?}");
+    assert_eq!(tunnel[0]["sightings"], 2);
+    assert_eq!(
+        tunnel[0]["feed"], "AMP wire",
+        "the first feed in the config is the origin"
+    );
+    assert_eq!(tunnel[0]["original_url"], amp_link);
+    let other = find(&items, &other_amp);
+    assert_eq!(
+        (other.len(), other[0]["sightings"].as_i64()),
+        (1, Some(1)),
+        "a home-page canonical neither renames nor joins the item: {items:?}"
+    );
+
+    // The AMP feed sends the entry again (a changed document): it finds the story, and
+    // the page is not read a second time.
+    server.reset().await;
+    Mock::given(path("/amp.rss"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            rss(&[
+                ("m-1", "Harbour tunnel reopens (AMP)", &amp_link, date),
+                ("m-3", "Council votes on budget", &other_amp, date),
+                (
+                    "m-2",
+                    "Ferry timetable changes",
+                    &format!("{base}/ferry"),
+                    date,
+                ),
+            ]),
+            "application/rss+xml",
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(path("/plain.rss"))
+        .respond_with(ResponseTemplate::new(304))
+        .mount(&server)
+        .await;
+    let out = env.run(&["run", "--all"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let pages = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| !r.url.path().ends_with(".rss"))
+        .count();
+    assert_eq!(pages, 0, "no page is read twice, none guessed");
+    let items = env.json_lines(&["items", "--json"]);
+    let tunnel = find(&items, &story);
+    assert_eq!((items.len(), tunnel.len()), (3, 1), "{items:?}");
+    assert_eq!(tunnel[0]["sightings"], 2);
+    let v = env.json_lines(&["version", "cut", "t", "--json"]);
+    assert_eq!(v[0]["item_count"], 3, "{}", v[0]);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -50,6 +50,7 @@ fn items(feed: usize, topic: &str, now: chrono::DateTime<Utc>) -> Vec<Item> {
                 published_at: Some(at),
                 date_source: DateSource::Feed,
                 date_evidence: None,
+                page_reason: None,
                 identity: IdentityRule::Guid,
                 keys: vec![
                     format!("guid:f{feed}\u{1f}g{n}"),

@@ -1,5 +1,9 @@
 //! Finding feeds: the `<link rel="alternate">` feeds a page announces, and the feeds an
-//! OPML file lists. Pure parsing; fetching is the caller's.
+//! OPML file lists ([`read_opml`], in `opml`). Pure parsing; fetching is the caller's.
+
+mod opml;
+
+pub use opml::{OpmlFeed, read_opml};
 
 use scraper::{Html, Selector};
 
@@ -22,11 +26,12 @@ pub struct FeedLink {
     pub media_type: String,
 }
 
-/// The feeds a page announces with `<link rel="alternate" type=...>`, resolved against
-/// `page_url`, in page order, each once.
+/// The feeds a page announces with `<link rel="alternate" type=...>`, in page order, each
+/// once. Relative links resolve as the page's other links do: against its `<base href>`
+/// when it has one, else against `page_url`.
 pub fn feed_links(html: &str, page_url: &str) -> Vec<FeedLink> {
-    let base = url::Url::parse(page_url).ok();
     let doc = Html::parse_document(html);
+    let base = crate::select::document_base(&doc, Some(page_url));
     let links = Selector::parse("link[rel][href]").expect("valid selector");
     let mut out: Vec<FeedLink> = Vec::new();
     for l in doc.select(&links) {
@@ -65,25 +70,6 @@ pub fn feed_links(html: &str, page_url: &str) -> Vec<FeedLink> {
     out
 }
 
-/// The feeds of an OPML file as (title, xmlUrl), outlines nested at any depth. Read with
-/// an HTML parser on purpose: OPML in the wild is often not well-formed XML.
-pub fn read_opml(text: &str) -> Vec<(String, String)> {
-    let doc = Html::parse_document(text);
-    let outline = Selector::parse("outline").expect("valid selector");
-    doc.select(&outline)
-        .filter_map(|o| {
-            let v = o.value();
-            let url = v.attr("xmlurl")?.trim().to_string();
-            let title = v
-                .attr("title")
-                .or_else(|| v.attr("text"))
-                .map(crate::collapse_ws)
-                .filter(|t| !t.is_empty());
-            Some((title.unwrap_or_else(|| url.clone()), url))
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,20 +90,29 @@ mod tests {
         assert_eq!(got[1].media_type, "application/atom+xml");
     }
 
+    /// Regression: a SPIP page's `href="spip.php?page=backend"` was resolved against the
+    /// page's address although the page sets `<base href>`, offering a feed URL that does
+    /// not exist.
     #[test]
-    fn opml_outlines_are_read_at_any_depth() {
-        let opml = r#"<?xml version="1.0"?><opml version="2.0"><body>
-            <outline text="Tech"><outline text="Blog &amp; more" type="rss" xmlUrl="https://blog.example/feed"/></outline>
-            <outline title="Top" xmlUrl="https://top.example/rss"/><outline text="folder only"/></body></opml>"#;
+    fn announced_feeds_resolve_against_the_base_href() {
+        let html = include_str!("../../../fixtures/discover/base-href.html");
+        let got = feed_links(html, "https://site.example/spip/rubrique/article-12.html");
+        let urls: Vec<&str> = got.iter().map(|f| f.url.as_str()).collect();
         assert_eq!(
-            read_opml(opml),
+            urls,
             vec![
-                (
-                    "Blog & more".to_string(),
-                    "https://blog.example/feed".to_string()
-                ),
-                ("Top".to_string(), "https://top.example/rss".to_string())
+                "https://site.example/spip/spip.php?page=backend",
+                "https://site.example/spip/spip.php?page=backend-breves",
+                "https://feeds.example/absolute.xml",
             ]
+        );
+        assert_eq!(got[0].title.as_deref(), Some("Site news"));
+        // Without a <base>, the page's own address is the base.
+        let plain =
+            r#"<link rel="alternate" type="application/rss+xml" href="spip.php?page=backend">"#;
+        assert_eq!(
+            feed_links(plain, "https://site.example/spip/rubrique/article-12.html")[0].url,
+            "https://site.example/spip/rubrique/spip.php?page=backend"
         );
     }
 }

@@ -105,6 +105,24 @@ impl FieldSelector {
     }
 }
 
+/// The address relative links on a page resolve against: its first `<base href>`
+/// (itself resolved against the page's address), else the page's address. Shared by
+/// everything that resolves a page's links (web feeds, feed discovery), so they agree.
+pub(crate) fn document_base(doc: &Html, page_url: Option<&str>) -> Option<url::Url> {
+    static BASE: std::sync::LazyLock<Selector> =
+        std::sync::LazyLock::new(|| Selector::parse("base[href]").expect("valid selector"));
+    let page = page_url.and_then(|u| url::Url::parse(u).ok());
+    doc.select(&BASE)
+        .next()
+        .and_then(|b| b.value().attr("href"))
+        .and_then(|h| {
+            let h = h.trim();
+            page.as_ref()
+                .map_or_else(|| url::Url::parse(h).ok(), |p| p.join(h).ok())
+        })
+        .or(page)
+}
+
 /// Picks items out of a web page with the feed's selectors. `page_url` resolves relative
 /// links (after any `<base href>`); `now` anchors relative dates ("3 hours ago").
 pub fn parse_page_items(
@@ -123,17 +141,7 @@ pub fn parse_page_items(
     let utf8 = charset::to_utf8(bytes, content_type);
     let html = String::from_utf8_lossy(&utf8.bytes);
     let doc = Html::parse_document(&crate::nesting::defuse(&html));
-    let page = url::Url::parse(page_url).ok();
-    let base_sel = Selector::parse("base[href]").expect("valid selector");
-    let base = doc
-        .select(&base_sel)
-        .next()
-        .and_then(|b| b.value().attr("href"))
-        .and_then(|h| {
-            page.as_ref()
-                .map_or_else(|| url::Url::parse(h).ok(), |p| p.join(h).ok())
-        })
-        .or(page);
+    let base = document_base(&doc, Some(page_url));
     let lang_sel = Selector::parse("html[lang]").expect("valid selector");
     let lang = doc
         .select(&lang_sel)

@@ -134,4 +134,17 @@ proptest! {
             prop_assert!(feed.items.len() <= items, "{} items from {:?}", feed.items.len(), doc);
         }
     }
+
+    /// OPML in the wild is broken in every way; the reader must still never panic, and
+    /// every outline it returns has a line inside the file.
+    #[test]
+    fn opml_never_panics(doc in mutated(fixtures("opml")), extra in "(<outline|xmlUrl=|[\"' <>/=&]|[a-zé]{1,4}){0,40}") {
+        let mut text = String::from_utf8_lossy(&doc).into_owned();
+        let at = text.char_indices().map(|(i, _)| i).nth(text.len() / 3).unwrap_or(0);
+        text.insert_str(at, &extra);
+        let lines = text.lines().count().max(1);
+        for f in dossier_extract::discover::read_opml(&text) {
+            prop_assert!(f.line >= 1 && f.line <= lines, "{} of {}", f.line, lines);
+        }
+    }
 }

@@ -153,6 +153,33 @@ impl DateSource {
     }
 }
 
+/// Why an item's article page is worth reading (the `page_reason` column), decided when
+/// the item is normalized so the store only has to look it up. The link reasons come
+/// first: they can change which story the item is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageReason {
+    /// The feed's link is an AMP rendering (`/amp/` segment, `amp.` host, AMP cache,
+    /// `amp` parameter): only the page's own canonical link says which article it is.
+    Amp,
+    /// The link goes through a redirector dossier cannot unwrap offline (FeedBurner).
+    Redirect,
+    /// Nothing dated the item.
+    Undated,
+    /// Only a date in the link's path dated it.
+    UrlDate,
+}
+
+impl PageReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PageReason::Amp => "amp",
+            PageReason::Redirect => "redirect",
+            PageReason::Undated => "undated",
+            PageReason::UrlDate => "url_date",
+        }
+    }
+}
+
 /// Which rule of the identity ladder identifies an item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IdentityRule {
@@ -223,6 +250,8 @@ pub struct Item {
     /// (`guid:`, `url:`, `hash:` prefixes). Any shared key means the same story.
     pub keys: Vec<String>,
     pub topics: Vec<(String, TopicReason)>,
+    /// Why its article page should be read, or `None` when the feed told enough.
+    pub page_reason: Option<PageReason>,
 }
 
 /// Why a fetch failed, as `feeds` shows it in `error_class`.

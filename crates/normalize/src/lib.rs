@@ -10,13 +10,58 @@ pub mod topics;
 pub mod url;
 
 use chrono::{DateTime, Datelike, Duration, Utc};
-use dossier_model::{DateSource, FeedSpec, IdentityRule, Item, RawItem, TopicReason, fmt_time};
+use dossier_model::{
+    DateSource, FeedSpec, IdentityRule, Item, PageReason, RawItem, TopicReason, fmt_time,
+};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
 pub use crate::neardup::TitleKey;
 pub use crate::topics::TopicMatcher;
-pub use crate::url::{canonical_url, dedup_key};
+pub use crate::url::{canonical_url, dedup_key, page_address, page_address_of};
+
+/// Why an item's article page should be read, if at all: its link is an AMP rendering or
+/// an opaque redirect (the page's canonical link then says which story it is), or
+/// nothing but (at best) its link's path dated it. `link` is the link as the feed gave
+/// it, `url` the canonical URL. The store keeps the answer (`page_reason`) and reads the
+/// pages of the items that have one; whoever changes an item's date asks again.
+pub fn page_reason(
+    link: Option<&str>,
+    url: Option<&str>,
+    date_source: DateSource,
+) -> Option<PageReason> {
+    let canonical = url.and_then(|u| ::url::Url::parse(u).ok());
+    reason_for(link, canonical.as_ref(), date_source)
+}
+
+/// [`page_reason`] with the canonical URL already parsed (the normalizer has it).
+fn reason_for(
+    link: Option<&str>,
+    canonical: Option<&::url::Url>,
+    date_source: DateSource,
+) -> Option<PageReason> {
+    // Most links have no "amp" anywhere; only those are parsed a second time.
+    let may_be_amp = link.is_some_and(|l| {
+        l.as_bytes()
+            .windows(3)
+            .any(|w| w.eq_ignore_ascii_case(b"amp"))
+    });
+    if may_be_amp
+        && link
+            .and_then(page_address)
+            .is_some_and(|u| crate::url::is_amp(&u))
+    {
+        Some(PageReason::Amp)
+    } else if canonical.is_some_and(crate::url::is_opaque_redirect) {
+        Some(PageReason::Redirect)
+    } else {
+        match date_source {
+            DateSource::FirstSeen => Some(PageReason::Undated),
+            DateSource::Url => Some(PageReason::UrlDate),
+            DateSource::Feed | DateSource::Page => None,
+        }
+    }
+}
 
 /// Normalizes every item of one fetched document of `feed`.
 ///
@@ -234,9 +279,11 @@ fn normalize_item(
         }
     }
 
+    let page_reason = reason_for(raw.link.as_deref(), url.as_ref(), date_source);
+    let url = url.map(String::from);
     Some(Item {
         guid,
-        url: url.map(String::from),
+        url,
         original_url: raw.link,
         title,
         summary,
@@ -247,6 +294,7 @@ fn normalize_item(
         identity,
         keys,
         topics,
+        page_reason,
     })
 }
 
@@ -299,6 +347,43 @@ mod tests {
         assert_eq!(
             items[0].original_url.as_deref(),
             Some("http://feedproxy.example/~r/x/~3/abc/story")
+        );
+    }
+
+    #[test]
+    fn the_page_check_is_decided_with_the_item() {
+        let m = TopicMatcher::default();
+        let dated = |link: &str| RawItem {
+            published: Some(now()),
+            ..raw(None, Some(link), Some("T"))
+        };
+        let reason =
+            |r: RawItem| normalize_document(vec![r], &feed(None, &[]), &m, now())[0].page_reason;
+        assert_eq!(reason(dated("https://x.example/story")), None);
+        assert_eq!(
+            reason(dated("https://x.example/amp/story.html")),
+            Some(PageReason::Amp)
+        );
+        assert_eq!(
+            reason(dated("https://x.example/story?amp=1")),
+            Some(PageReason::Amp),
+            "the canonical URL drops the switch, but the feed gave an AMP page"
+        );
+        assert_eq!(
+            reason(dated("http://feedproxy.google.com/~r/x/~3/a/story")),
+            Some(PageReason::Redirect)
+        );
+        assert_eq!(
+            reason(raw(None, Some("https://x.example/story"), Some("T"))),
+            Some(PageReason::Undated)
+        );
+        assert_eq!(
+            page_reason(
+                Some("https://x.example/2026/05/20/s"),
+                None,
+                DateSource::Url
+            ),
+            Some(PageReason::UrlDate)
         );
     }
 

@@ -59,7 +59,8 @@ fn is_tracking(name: &str) -> bool {
 /// The canonical form of an item link, or `None` when it is not an http(s) URL.
 ///
 /// In order: redirect wrappers are unwrapped (search-engine click URLs, old Google News
-/// article ids), AMP forms mapped to the article they render, then RFC 3986 normalisation
+/// article ids), the AMP forms that name their article for certain mapped to it (see
+/// `deamp`: nothing is guessed), then RFC 3986 normalisation
 /// (the `url` crate does scheme and host case, default ports and dot segments; here
 /// percent-encoded unreserved characters are decoded and other escapes upper-cased), and
 /// finally the fragment and tracking parameters go.
@@ -169,8 +170,13 @@ fn google_news_url(id: &str) -> Option<String> {
     String::from_utf8(bytes[start..end].to_vec()).ok()
 }
 
-/// The article an AMP URL renders: `cdn.ampproject.org/c/s/HOST/PATH`, `amp.` hosts,
-/// `/amp` path segments, `?amp=1` / `?outputType=amp`.
+/// The AMP forms that say for certain which address they stand for: the AMP cache
+/// (`cdn.ampproject.org/c/s/HOST/PATH` carries its origin's URL) and the `amp` /
+/// `outputType=amp` switches (the same address without the switch). `amp.` hosts and
+/// `/amp` path segments are not rewritten: the article may live anywhere, and a guess
+/// (`/amp/story.html` → `/story.html`) can name a page that does not exist. Such links
+/// are marked for a page check instead ([`is_amp`]), and the page's own canonical link
+/// decides.
 fn deamp(url: Url) -> Url {
     let host = url.host_str().unwrap_or("");
     if host.ends_with("cdn.ampproject.org") {
@@ -188,42 +194,11 @@ fn deamp(url: Url) -> Url {
             .map(deamp)
             .unwrap_or(url);
     }
-    let bare = host
-        .strip_prefix("amp.")
-        .filter(|bare| bare.contains('.'))
-        .map(str::to_string);
     let mut url = url;
-    if let Some(bare) = bare {
-        let _ = url.set_host(Some(&bare));
-    }
-    let is_amp = |s: &str| s.eq_ignore_ascii_case("amp");
-    if url.path_segments().is_some_and(|mut s| s.any(is_amp)) {
-        let segments: Vec<String> = url
-            .path_segments()
-            .map(|s| s.map(str::to_string).collect())
-            .unwrap_or_default();
-        let kept: Vec<&str> = segments
-            .iter()
-            .filter(|s| !s.eq_ignore_ascii_case("amp"))
-            .map(String::as_str)
-            .collect();
-        let trailing = url.path().ends_with('/')
-            && !segments
-                .last()
-                .is_some_and(|s| s.eq_ignore_ascii_case("amp"));
-        let mut path = format!("/{}", kept.join("/"));
-        if trailing && !path.ends_with('/') {
-            path.push('/');
-        }
-        url.set_path(&path);
-    }
-    let amp_param = |(k, v): &(std::borrow::Cow<str>, std::borrow::Cow<str>)| {
-        k == "amp" || (k.eq_ignore_ascii_case("outputType") && v == "amp")
-    };
-    if url.query().is_some() && url.query_pairs().any(|p| amp_param(&p)) {
+    if url.query().is_some() && url.query_pairs().any(|p| is_amp_param(&p)) {
         let kept: Vec<(String, String)> = url
             .query_pairs()
-            .filter(|p| !amp_param(p))
+            .filter(|p| !is_amp_param(p))
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();
         if kept.is_empty() {
@@ -233,6 +208,63 @@ fn deamp(url: Url) -> Url {
         }
     }
     url
+}
+
+fn is_amp_param((k, v): &(std::borrow::Cow<str>, std::borrow::Cow<str>)) -> bool {
+    k == "amp" || (k.eq_ignore_ascii_case("outputType") && v == "amp")
+}
+
+/// Whether a link is an AMP rendering of an article: an AMP cache address, an `amp.`
+/// host, an `amp` path segment (whole segments only: `/amplifier/` is not one), or an
+/// `amp` / `outputType=amp` parameter. Such an item's page is read for its canonical link.
+pub fn is_amp(url: &Url) -> bool {
+    let host = url.host_str().unwrap_or("");
+    host.ends_with(".ampproject.org")
+        || host
+            .strip_prefix("amp.")
+            .is_some_and(|bare| bare.contains('.'))
+        || url
+            .path_segments()
+            .is_some_and(|mut s| s.any(|s| s.eq_ignore_ascii_case("amp")))
+        || (url.query().is_some() && url.query_pairs().any(|p| is_amp_param(&p)))
+}
+
+/// Whether a link goes through a redirector that cannot be unwrapped offline
+/// (FeedBurner's `feedproxy.google.com/~r/…` and `feeds.feedburner.com/~r/…`): only
+/// fetching it shows where it leads.
+pub fn is_opaque_redirect(url: &Url) -> bool {
+    match url.host_str() {
+        Some("feedproxy.google.com") => true,
+        Some("feeds.feedburner.com") => url.path().starts_with("/~r/"),
+        _ => false,
+    }
+}
+
+/// The address to read an item's page at: the link as the feed gave it, never an address
+/// worked out from it, except that the redirect wrappers [`canonical_url`] decodes
+/// offline are unwrapped (their own pages are interstitials, not the article). `None`
+/// for a link that is not an http(s) URL.
+pub fn page_address(link: &str) -> Option<Url> {
+    let mut url = Url::parse(link.trim()).ok()?;
+    for _ in 0..3 {
+        match unwrap_redirect(&url) {
+            Some(inner) => url = inner,
+            None => break,
+        }
+    }
+    (matches!(url.scheme(), "http" | "https") && url.host_str().is_some()).then_some(url)
+}
+
+/// [`page_address`] of an item whose canonical URL is known: when the feed's link is an
+/// opaque redirect that the feed itself unwrapped (feedburner's origLink made the
+/// canonical URL), the page is read at the canonical URL, since the wrapper's address
+/// leads nowhere that dossier could know of offline.
+pub fn page_address_of(link: &str, canonical: Option<&str>) -> Option<Url> {
+    let address = page_address(link)?;
+    match canonical.and_then(|c| Url::parse(c).ok()) {
+        Some(c) if is_opaque_redirect(&address) && !is_opaque_redirect(&c) => Some(c),
+        _ => Some(address),
+    }
 }
 
 /// RFC 3986 §6.2.2: percent-encoded unreserved characters are decoded, other escapes use
@@ -407,18 +439,25 @@ mod tests {
     }
 
     #[test]
-    fn amp_forms_map_to_their_article() {
+    fn amp_forms_map_to_their_article_only_where_the_link_says_so() {
+        // The cache carries its origin's address; the origin is still an AMP page.
         assert_eq!(
             canon("https://news-example.cdn.ampproject.org/c/s/news.example/amp/story-1"),
-            "https://news.example/story-1"
+            "https://news.example/amp/story-1"
         );
+        // Regression: `/amp/story.html` was canonicalised to a guessed `/story.html`,
+        // which need not exist; `amp.` hosts likewise. They stay as given.
         assert_eq!(
             canon("https://amp.news.example/story-2"),
-            "https://news.example/story-2"
+            "https://amp.news.example/story-2"
+        );
+        assert_eq!(
+            canon("https://news.example/amp/story.html"),
+            "https://news.example/amp/story.html"
         );
         assert_eq!(
             canon("https://news.example/story-3/amp/"),
-            "https://news.example/story-3/"
+            "https://news.example/story-3/amp/"
         );
         assert_eq!(
             canon("https://news.example/story-4?amp=1&id=4"),
@@ -432,6 +471,63 @@ mod tests {
             canon("https://news.example/amplifier/story"),
             "https://news.example/amplifier/story",
             "only whole segments"
+        );
+    }
+
+    #[test]
+    fn amp_links_and_opaque_redirects_are_recognised() {
+        let u = |s: &str| Url::parse(s).unwrap();
+        for amp in [
+            "https://news-example.cdn.ampproject.org/c/s/news.example/story",
+            "https://amp.news.example/story",
+            "https://news.example/amp/story.html",
+            "https://news.example/story/AMP",
+            "https://news.example/story?amp=1",
+            "https://news.example/story?outputType=amp",
+        ] {
+            assert!(is_amp(&u(amp)), "{amp}");
+        }
+        for not in [
+            "https://news.example/amplifier/story",
+            "https://amp.example/story",
+            "https://news.example/story?ampere=1",
+        ] {
+            assert!(!is_amp(&u(not)), "{not}");
+        }
+        assert!(is_opaque_redirect(&u(
+            "http://feedproxy.google.com/~r/blog/~3/abc/story"
+        )));
+        assert!(is_opaque_redirect(&u(
+            "https://feeds.feedburner.com/~r/blog/~3/abc/"
+        )));
+        assert!(!is_opaque_redirect(&u("https://feeds.feedburner.com/blog")));
+    }
+
+    #[test]
+    fn a_page_is_read_at_the_feeds_link_with_offline_wrappers_unwrapped() {
+        let at = |s: &str| page_address(s).map(String::from);
+        assert_eq!(
+            at(" https://news.example/amp/story.html?utm_source=rss "),
+            Some("https://news.example/amp/story.html?utm_source=rss".into())
+        );
+        assert_eq!(
+            at("https://www.google.com/url?q=https%3A%2F%2Fnews.example%2Fa&sa=t"),
+            Some("https://news.example/a".into())
+        );
+        assert_eq!(at("javascript:alert(1)"), None);
+        let proxied = "http://feedproxy.google.com/~r/x/~3/abc/story";
+        assert_eq!(
+            page_address_of(proxied, Some("https://publisher.example/story")).map(String::from),
+            Some("https://publisher.example/story".into())
+        );
+        assert_eq!(
+            page_address_of(proxied, Some(proxied)).map(String::from),
+            Some(proxied.into())
+        );
+        assert_eq!(
+            page_address_of("https://news.example/amp/s", Some("https://news.example/s"))
+                .map(String::from),
+            Some("https://news.example/amp/s".into())
         );
     }
 

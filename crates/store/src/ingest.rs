@@ -2,7 +2,7 @@
 
 use crate::{Result, Store, StoreError};
 use chrono::{DateTime, Utc};
-use dossier_model::{FeedSpec, Item, TopicSpec, fmt_time, parse_time};
+use dossier_model::{FeedSpec, Item, PageReason, TopicSpec, fmt_time, parse_time};
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -473,8 +473,8 @@ fn insert_item(tx: &rusqlite::Connection, feed_id: i64, item: &Item, now: &str) 
     let id = tx
         .prepare_cached(
             "INSERT INTO items(feed_id, guid, url, original_url, title, summary, author, published_at,
-                date_source, first_seen_at, sort_at, identity, date_evidence)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                date_source, first_seen_at, sort_at, identity, date_evidence, page_reason)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
              RETURNING id",
         )?
         .query_row(
@@ -491,7 +491,8 @@ fn insert_item(tx: &rusqlite::Connection, feed_id: i64, item: &Item, now: &str) 
                 now,
                 sort_at,
                 item.identity.as_str(),
-                item.date_evidence
+                item.date_evidence,
+                item.page_reason.map(PageReason::as_str)
             ],
             |r| r.get(0),
         )?;
@@ -501,12 +502,15 @@ fn insert_item(tx: &rusqlite::Connection, feed_id: i64, item: &Item, now: &str) 
 /// The feed that first brought an item may correct it (an edited headline, a fixed date);
 /// other feeds never overwrite it. Only what the feed itself states is corrected: a date
 /// from the item's page, or a summary the page supplied, stays when the feed says nothing
-/// of them. Dossier versions already cut keep what they froze.
+/// of them. Dossier versions already cut keep what they froze. An item whose page is
+/// still unread takes the page reason of the feed's new reading (a feed that now dates
+/// the item spares its page); once read, a page is not read again.
 fn refresh_item(tx: &rusqlite::Connection, id: i64, item: &Item, now: &str) -> Result<()> {
     let feed_date = match item.date_source {
         dossier_model::DateSource::Feed => item.published_at.map(fmt_time),
         _ => None,
     };
+    let reason = item.page_reason.map(PageReason::as_str);
     tx.prepare_cached(
         "UPDATE items SET
             -- a feed without a title for the item (its link stands in) keeps a page's title
@@ -521,6 +525,11 @@ fn refresh_item(tx: &rusqlite::Connection, id: i64, item: &Item, now: &str) -> R
             OR (?4 IS NOT NULL AND author IS NOT ?4) OR (?5 IS NOT NULL AND published_at IS NOT ?5))",
     )?
     .execute(params![id, item.title, item.summary, item.author, feed_date, item.date_evidence, now])?;
+    tx.prepare_cached(
+        "UPDATE items SET page_reason = ?2
+         WHERE id = ?1 AND page_checked_at IS NULL AND page_reason IS NOT ?2",
+    )?
+    .execute(params![id, reason])?;
     Ok(())
 }
 
@@ -533,7 +542,9 @@ fn take_over_item(tx: &rusqlite::Connection, id: i64, feed_id: i64, item: &Item)
             summary = ?7, author = ?8, published_at = COALESCE(?9, published_at),
             date_source = CASE WHEN ?9 IS NULL THEN date_source ELSE ?10 END,
             date_evidence = CASE WHEN ?9 IS NULL THEN date_evidence ELSE ?12 END,
-            sort_at = COALESCE(?9, sort_at), identity = ?11
+            sort_at = COALESCE(?9, sort_at), identity = ?11,
+            -- its page is now the one at the new origin's link
+            page_reason = CASE WHEN page_checked_at IS NULL THEN ?13 ELSE page_reason END
          WHERE id = ?1",
     )?
     .execute(params![
@@ -548,7 +559,8 @@ fn take_over_item(tx: &rusqlite::Connection, id: i64, feed_id: i64, item: &Item)
         published,
         item.date_source.as_str(),
         item.identity.as_str(),
-        item.date_evidence
+        item.date_evidence,
+        item.page_reason.map(PageReason::as_str)
     ])?;
     Ok(())
 }
@@ -591,6 +603,7 @@ mod tests {
                     published_at: None,
                     date_source: DateSource::FirstSeen,
                     date_evidence: None,
+                    page_reason: None,
                     identity: IdentityRule::Hash,
                     keys: vec![format!("hash:{f}-{i}"), format!("url:{f}.example/{i}")],
                     topics: vec![],

@@ -33,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_article_pages.sql"),
     include_str!("../migrations/0004_topic_rules.sql"),
     include_str!("../migrations/0005_fts_per_transaction.sql"),
+    include_str!("../migrations/0006_page_reason.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -198,6 +199,110 @@ mod tests {
             .unwrap();
         assert_eq!((etag.as_str(), disabled), ("\"e\"", None));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Items stored before schema version 6 get the page reason the old query gave them,
+    /// their AMP links found in `original_url` (the `url` of that time held a guess).
+    #[test]
+    fn a_version_5_store_gets_page_reasons_from_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.sqlite");
+        {
+            let conn = Connection::open(&path).unwrap();
+            for sql in &MIGRATIONS[..5] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 5).unwrap();
+            conn.execute(
+                "INSERT INTO feeds(id, key, name, label, url, kind) VALUES (1, 'a', 'a', 'a', 'https://a.example/', 'feed')",
+                [],
+            )
+            .unwrap();
+            for (id, url, original, source, checked) in [
+                (
+                    1,
+                    "https://n.example/story",
+                    "https://n.example/amp/story",
+                    "feed",
+                    None,
+                ),
+                (
+                    2,
+                    "https://n.example/plain",
+                    "https://n.example/plain",
+                    "feed",
+                    None,
+                ),
+                (
+                    3,
+                    "https://n.example/undated",
+                    "https://n.example/undated",
+                    "first_seen",
+                    None,
+                ),
+                (
+                    4,
+                    "https://n.example/dated-by-url",
+                    "https://n.example/2026/05/20/x",
+                    "url",
+                    None,
+                ),
+                (
+                    5,
+                    "http://feedproxy.google.com/~r/x/~3/y",
+                    "http://feedproxy.google.com/~r/x/~3/y",
+                    "feed",
+                    None,
+                ),
+                (
+                    6,
+                    "https://n.example/old",
+                    "https://amp.n.example/old",
+                    "feed",
+                    Some("2026-05-01T00:00:00Z"),
+                ),
+            ] {
+                conn.execute(
+                    "INSERT INTO items(id, feed_id, url, original_url, title, date_source, first_seen_at, sort_at,
+                        identity, page_checked_at)
+                     VALUES (?1, 1, ?2, ?3, 't', ?4, '2026-05-20T00:00:00Z', '2026-05-20T00:00:00Z', 'link', ?5)",
+                    rusqlite::params![id, url, original, source, checked],
+                )
+                .unwrap();
+            }
+        }
+        let s = Store::open(&path).unwrap();
+        let reasons: Vec<(i64, Option<String>)> = s
+            .conn
+            .prepare("SELECT id, page_reason FROM items ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        let r = |s: &str| Some(s.to_string());
+        assert_eq!(
+            reasons,
+            vec![
+                (1, r("amp")),
+                (2, None),
+                (3, r("undated")),
+                (4, r("url_date")),
+                (5, r("redirect")),
+                (6, None)
+            ]
+        );
+        let pages: Vec<(i64, String)> = s
+            .page_candidates(10)
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.item_id, c.url))
+            .collect();
+        assert_eq!(
+            pages[3],
+            (1, "https://n.example/amp/story".to_string()),
+            "the feed's link, not the guess"
+        );
     }
 
     #[test]

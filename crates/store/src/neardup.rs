@@ -20,8 +20,10 @@ pub struct TitleRow {
 }
 
 impl Store {
-    /// The id of the newest item (0 in an empty store). Items are never deleted and ids
-    /// only grow, so a run's new items are the ones above the id it read when it began.
+    /// The id of the newest item (0 in an empty store). New items always get an id above
+    /// every stored one, so a run's new items are the ones above the id it read when it
+    /// began. (The only items ever deleted are folded into the story they repeat, after
+    /// a run's near-duplicate pass, and the next run reads the newest id afresh.)
     pub fn last_item_id(&self) -> Result<i64> {
         crate::ingest::last_item_id(&self.conn)
     }

@@ -37,6 +37,7 @@ fn items(feed: &str, n: usize, size: usize) -> Vec<Item> {
             published_at: None,
             date_source: DateSource::FirstSeen,
             date_evidence: None,
+            page_reason: None,
             identity: IdentityRule::Guid,
             keys: vec![
                 format!("guid:{feed}\u{1f}{i}"),

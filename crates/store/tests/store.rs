@@ -3,9 +3,10 @@
 
 use chrono::{DateTime, Duration, Utc};
 use dossier_model::{
-    DateSource, FeedKind, FeedSpec, IdentityRule, Item, TopicReason, TopicSpec, parse_time,
+    DateSource, FeedKind, FeedSpec, IdentityRule, Item, PageReason, TopicReason, TopicSpec,
+    parse_time,
 };
-use dossier_store::{FeedUpdate, FetchRecord, IngestCounts, ItemQuery, Store};
+use dossier_store::{FeedUpdate, FetchRecord, IngestCounts, ItemQuery, PageFindings, Store};
 
 /// Records a fetch as if its run started when the fetch did.
 trait Record {
@@ -73,6 +74,7 @@ fn item(guid: &str, url: &str, title: &str, published: Option<&str>, topics: &[&
             DateSource::FirstSeen
         },
         date_evidence: None,
+        page_reason: published.is_none().then_some(PageReason::Undated),
         identity: IdentityRule::Guid,
         keys: vec![
             format!("guid:x\u{1f}{guid}"),
@@ -611,4 +613,176 @@ fn an_interrupted_run_is_marked_as_such() {
         })
         .unwrap();
     assert_eq!(status, "interrupted");
+}
+
+/// An AMP item as normalize hands it over: its link kept as given, a page check asked.
+fn amp_item(feed: &str, guid: &str, url: &str, published: Option<&str>) -> Item {
+    let mut it = item(guid, url, "Story (AMP)", published, &[]);
+    it.keys[0] = format!("guid:{feed}\u{1f}{guid}");
+    it.page_reason = Some(PageReason::Amp);
+    it
+}
+
+fn canonical_is(url: &str) -> PageFindings {
+    PageFindings {
+        canonical: Some((url.into(), url.trim_start_matches("https://").into())),
+        ..PageFindings::default()
+    }
+}
+
+#[test]
+fn pages_to_read_are_the_items_with_a_page_reason_at_the_feeds_link() {
+    let mut s = setup();
+    s.record(
+        "A",
+        &ok(t0()),
+        &[
+            item(
+                "d",
+                "https://n.example/dated",
+                "Dated",
+                Some("2026-05-20T10:00:00Z"),
+                &[],
+            ),
+            item("u", "https://n.example/undated", "Undated", None, &[]),
+        ],
+    )
+    .unwrap();
+    s.record(
+        "B",
+        &ok(t0()),
+        &[amp_item(
+            "B",
+            "b1",
+            "https://n.example/amp/story.html",
+            Some("2026-05-20T10:00:00Z"),
+        )],
+    )
+    .unwrap();
+    let urls: Vec<String> = s
+        .page_candidates(10)
+        .unwrap()
+        .into_iter()
+        .map(|c| c.url)
+        .collect();
+    assert_eq!(
+        urls,
+        vec![
+            "https://n.example/amp/story.html",
+            "https://n.example/undated"
+        ],
+        "newest first; the dated, plain item needs no page"
+    );
+}
+
+/// The AMP item's page names the story another feed brought under its plain link: the
+/// two are one item, with both sightings, as if the AMP feed had linked the story itself.
+#[test]
+fn a_page_canonical_folds_the_item_into_the_story_it_repeats() {
+    let mut s = setup();
+    s.record(
+        "A",
+        &ok(t0()),
+        &[item(
+            "a1",
+            "https://n.example/story.html",
+            "Story",
+            Some("2026-05-20T10:00:00Z"),
+            &["ai"],
+        )],
+    )
+    .unwrap();
+    let mut amp = amp_item("B", "b1", "https://n.example/amp/story.html", None);
+    amp.topics = vec![("chips".into(), TopicReason::Keyword("chips".into()))];
+    amp.summary = Some("Only the AMP feed had a summary.".into());
+    s.record("B", &ok(t0()), &[amp.clone()]).unwrap();
+    let before = s.items(&ItemQuery::default()).unwrap();
+    assert_eq!(before.len(), 2);
+    let amp_id = before
+        .iter()
+        .find(|i| i.guid.as_deref() == Some("b1"))
+        .unwrap()
+        .id;
+    s.apply_page(amp_id, &canonical_is("https://n.example/story.html"), t0())
+        .unwrap();
+    let after = s.items(&ItemQuery::default()).unwrap();
+    assert_eq!(after.len(), 1, "{after:?}");
+    let story = &after[0];
+    assert_eq!(story.sightings, 2);
+    assert_eq!(story.url.as_deref(), Some("https://n.example/story.html"));
+    assert_eq!(
+        story.label, "reactive:ai",
+        "the earlier item stays the origin"
+    );
+    assert_eq!(story.topics, vec!["ai".to_string(), "chips".to_string()]);
+    assert_eq!(story.published_at.as_deref(), Some("2026-05-20T10:00:00Z"));
+    assert_eq!(
+        story.summary.as_deref(),
+        Some("Only the AMP feed had a summary.")
+    );
+    assert_eq!(story.duplicate_of, None);
+    assert!(s.page_candidates(10).unwrap().is_empty());
+    // The AMP feed's next delivery finds the story by the keys that moved with it.
+    let again = s
+        .record("B", &ok(t0() + Duration::hours(1)), &[amp])
+        .unwrap();
+    assert_eq!((again.new, again.duplicate), (0, 0));
+    let items = s.items(&ItemQuery::default()).unwrap();
+    assert_eq!((items.len(), items[0].sightings), (1, 2));
+    assert_eq!(
+        s.items(&ItemQuery {
+            search: Some("Story".into()),
+            ..ItemQuery::default()
+        })
+        .unwrap()
+        .len(),
+        1,
+        "the folded item left the full-text index"
+    );
+    let feeds = s.feeds().unwrap();
+    assert_eq!(
+        feeds.iter().map(|f| f.items).collect::<Vec<_>>(),
+        vec![1, 1]
+    );
+}
+
+/// A cited item cannot go (versions are immutable), and two entries of one feed stay two:
+/// then the later is marked a duplicate of the earlier, as before.
+#[test]
+fn a_cited_item_or_a_feeds_own_second_entry_is_marked_duplicate_instead() {
+    for cited in [true, false] {
+        let mut s = setup();
+        let (first_feed, amp_feed) = if cited { ("A", "B") } else { ("B", "B") };
+        s.record(
+            first_feed,
+            &ok(t0()),
+            &[item(
+                "a1",
+                "https://n.example/story.html",
+                "Story",
+                Some("2026-05-20T10:00:00Z"),
+                &["ai"],
+            )],
+        )
+        .unwrap();
+        let mut amp = amp_item(amp_feed, "b1", "https://n.example/amp/story.html", None);
+        amp.topics = vec![("ai".into(), TopicReason::FeedTopics)];
+        s.record(amp_feed, &ok(t0()), &[amp]).unwrap();
+        if cited {
+            s.cut_version("ai", t0()).unwrap();
+        }
+        let ids: Vec<i64> = s
+            .items(&ItemQuery::default())
+            .unwrap()
+            .iter()
+            .map(|i| i.id)
+            .collect();
+        let (first, later) = (*ids.iter().min().unwrap(), *ids.iter().max().unwrap());
+        s.apply_page(later, &canonical_is("https://n.example/story.html"), t0())
+            .unwrap();
+        let items = s.items(&ItemQuery::default()).unwrap();
+        assert_eq!(items.len(), 2, "cited: {cited}");
+        let l = items.iter().find(|i| i.id == later).unwrap();
+        assert_eq!(l.duplicate_of, Some(first), "cited: {cited}");
+    }
 }
