@@ -186,6 +186,16 @@ pub fn print_feeds(rows: &[FeedRow], json: bool) -> Result<()> {
         if let Some(w) = &f.warning {
             s += &format!("    warning: {w}\n");
         }
+        if let Some(until) = &f.held_until {
+            let by = f
+                .held_by
+                .map(|st| format!(" (HTTP {st})"))
+                .unwrap_or_default();
+            s += &format!(
+                "    held: its server asked for a rest{by}; no request before {}\n",
+                when(&Some(until.clone()))
+            );
+        }
     }
     text(&s)
 }

@@ -33,6 +33,8 @@ use std::time::Instant;
 const MAX_HINTED_INTERVAL: Duration = Duration::hours(24);
 /// Longest backoff after consecutive failures.
 const MAX_BACKOFF: Duration = Duration::hours(24);
+/// Longest a server's `Retry-After` holds its host.
+const MAX_HOLD: Duration = Duration::hours(24);
 /// A fetch without validators at least this often, for servers whose validators lie.
 const FULL_FETCH_EVERY: Duration = Duration::hours(24);
 /// The share of network-level failures (of at least [`OUTAGE_MIN_FEEDS`] feeds) that
@@ -185,6 +187,12 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunReport> {
     let last_before_run = store.last_item_id()?;
 
     let fetcher = Arc::new(Fetcher::new(fetch_config(&cfg.fetch))?);
+    // A server's Retry-After outlasts the run that heard it.
+    for hold in store.active_holds(now)? {
+        if let Ok(left) = (hold.until - now).to_std() {
+            fetcher.hold(&hold.host, left, hold.status);
+        }
+    }
     let matcher = Arc::new(TopicMatcher::new(&cfg.topics));
     let total = selected.len();
     let show_progress = opts.progress && std::io::stderr().is_terminal() && total > 0;
@@ -388,15 +396,9 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunReport> {
 /// How far back items are matched again when a topic's rules change.
 const REMATCH_WINDOW: Duration = Duration::days(30);
 
-/// A topic's rules as a hash: its keywords, vetoes, and the feeds that list it.
-fn rules_hash(topic: &dossier_model::TopicSpec, cfg: &Config) -> String {
-    let mut listing: Vec<&str> = cfg
-        .feeds
-        .iter()
-        .filter(|f| f.topics.contains(&topic.slug))
-        .map(|f| f.key.as_str())
-        .collect();
-    listing.sort_unstable();
+/// A topic's rules as a hash: its keywords, vetoes, and the feeds that list it
+/// (`listing`, sorted).
+fn rules_hash(topic: &dossier_model::TopicSpec, listing: &[&str]) -> String {
     let text = format!(
         "{:?}\u{1e}{:?}\u{1e}{:?}",
         topic.match_any, topic.match_none, listing
@@ -404,15 +406,34 @@ fn rules_hash(topic: &dossier_model::TopicSpec, cfg: &Config) -> String {
     hash_hex(text.as_bytes())
 }
 
+/// The keys of the feeds that list each topic in their `topics`, sorted: one pass over the
+/// feeds, whatever the number of topics.
+fn listings(cfg: &Config) -> HashMap<&str, Vec<&str>> {
+    let mut out: HashMap<&str, Vec<&str>> = HashMap::new();
+    for f in &cfg.feeds {
+        for t in &f.topics {
+            out.entry(t.as_str()).or_default().push(f.key.as_str());
+        }
+    }
+    for keys in out.values_mut() {
+        keys.sort_unstable();
+    }
+    out
+}
+
 /// When a topic's rules changed since the last run (or the topic is new), its items of
 /// the last 30 days are matched again: new matches attached, keyword and feed-list
 /// attachments that no longer hold removed. Published versions never change.
 fn rematch_changed_topics(store: &mut Store, cfg: &Config, now: DateTime<Utc>) -> Result<()> {
     let stored = store.topic_rule_hashes()?;
+    let listings = listings(cfg);
     let changed: Vec<(&dossier_model::TopicSpec, String)> = cfg
         .topics
         .iter()
-        .map(|t| (t, rules_hash(t, cfg)))
+        .map(|t| {
+            let listing = listings.get(t.slug.as_str()).map_or(&[][..], Vec::as_slice);
+            (t, rules_hash(t, listing))
+        })
         .filter(|(t, h)| stored.get(&t.slug).and_then(|s| s.as_deref()) != Some(h.as_str()))
         .collect();
     if changed.is_empty() {
@@ -803,14 +824,29 @@ async fn process_feed(
         FetchOutcome::Deferred {
             status,
             retry_after,
+            requested,
+            host,
         } => {
             update.status = status.to_string();
             update.counted = false;
             let wait = Duration::from_std(retry_after)
-                .unwrap_or(MAX_BACKOFF)
-                .min(MAX_BACKOFF);
-            update.next_due_at =
-                Some(now + wait.max(Duration::minutes(i64::from(feed.interval_mins))));
+                .unwrap_or(MAX_HOLD)
+                .min(MAX_HOLD);
+            if requested {
+                // The server said it to this feed's request: the host is held across runs.
+                update.hold = Some(dossier_store::HostHold {
+                    host,
+                    until: now + wait,
+                    status,
+                });
+                update.next_due_at =
+                    Some(now + wait.max(Duration::minutes(i64::from(feed.interval_mins))));
+            } else {
+                // Held before asking: nothing was sent, so the row keeps its last real
+                // fetch, and the feed is due again when the hold ends.
+                update.requested = false;
+                update.next_due_at = Some(now + wait);
+            }
             FeedResult {
                 feed,
                 update,
@@ -1067,6 +1103,7 @@ pub fn parse_source(source: &str, kind: &str, cfg: Option<&Config>) -> Result<()
                 FetchOutcome::Deferred {
                     status,
                     retry_after,
+                    ..
                 } => {
                     return Err(Exit {
                         code: EXIT_FAILED,

@@ -2283,3 +2283,93 @@ async fn an_origlink_joins_the_publishers_own_item() {
     assert_eq!(items[0]["url"], "https://publisher.example/story");
     assert_eq!(items[0]["sightings"], 2);
 }
+
+/// A server's Retry-After outlasts the run that heard it: every later run, `run --all`
+/// included, sends nothing to that host until the time it named, and a feed the hold kept
+/// from being requested keeps the time and status of its last real fetch.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_retry_after_holds_the_host_across_runs_and_run_all() {
+    let server = MockServer::start().await;
+    Mock::given(path("/busy.rss"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "3600"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/calm.rss"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(rss(&[(
+            "c1",
+            "Calm story",
+            "https://calm.example/1",
+            Some("Mon, 18 May 2026 10:00:00 GMT"),
+        )])))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let env = Env::new(&format!(
+        "[[feed]]\nname = \"calm\"\nurl = \"{0}/calm.rss\"\n\n[[feed]]\nname = \"busy\"\nurl = \"{0}/busy.rss\"\n",
+        server.uri()
+    ));
+    // The calm feed is fetched first, alone; then the busy one gets the 429.
+    assert_eq!(env.run(&["run", "--feed", "calm"]).status.code(), Some(0));
+    let calm_before = feed_row(&env, "calm");
+    assert_eq!(calm_before["last_status"], "200");
+    let out = env.run(&["run", "--feed", "busy"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let busy_before = feed_row(&env, "busy");
+    assert_eq!(busy_before["last_status"], "429");
+
+    for args in [&["run", "--all", "--json"][..], &["run", "--json"][..]] {
+        let out = env.run(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        let stats: Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+        assert_eq!(stats["failed"], 0, "{args:?}: {stats}");
+        assert_eq!(stats["fetched"], 0, "{args:?}: {stats}");
+    }
+    // Nothing more was sent to the host (the mocks' `expect(1)` are checked on drop).
+    let calm = feed_row(&env, "calm");
+    let busy = feed_row(&env, "busy");
+    for (now, before) in [(&calm, &calm_before), (&busy, &busy_before)] {
+        assert_eq!(now["last_fetch_at"], before["last_fetch_at"], "{now}");
+        assert_eq!(now["last_status"], before["last_status"], "{now}");
+        assert_eq!(now["consecutive_failures"], 0, "{now}");
+        let held = now["held_until"].as_str().expect("the row says it is held");
+        let until = chrono::DateTime::parse_from_rfc3339(held).unwrap();
+        let left = until.signed_duration_since(chrono::Utc::now());
+        assert!(
+            left > chrono::Duration::minutes(55) && left <= chrono::Duration::minutes(61),
+            "held for {left:?}"
+        );
+    }
+    let text = stdout(&env.run(&["feeds"]));
+    assert!(
+        text.contains("held: its server asked for a rest (HTTP 429); no request before"),
+        "{text}"
+    );
+}
+
+/// A Retry-After is capped at a day, however long the server asks for.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hold_lasts_a_day_at_most() {
+    let server = MockServer::start().await;
+    Mock::given(path("/slow.rss"))
+        .respond_with(ResponseTemplate::new(503).insert_header("retry-after", "31536000"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let env = Env::new(&format!(
+        "[[feed]]\nname = \"slow\"\nurl = \"{}/slow.rss\"\n",
+        server.uri()
+    ));
+    assert_eq!(env.run(&["run"]).status.code(), Some(0));
+    let held = feed_row(&env, "slow")["held_until"]
+        .as_str()
+        .map(str::to_string)
+        .unwrap();
+    let left = chrono::DateTime::parse_from_rfc3339(&held)
+        .unwrap()
+        .signed_duration_since(chrono::Utc::now());
+    assert!(
+        left > chrono::Duration::hours(23) && left <= chrono::Duration::hours(24),
+        "{left:?}"
+    );
+}

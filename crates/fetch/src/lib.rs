@@ -126,6 +126,12 @@ pub enum FetchOutcome {
     Deferred {
         status: u16,
         retry_after: Duration,
+        /// Whether this fetch sent a request and heard the answer itself; `false` when
+        /// the host was already held (by an earlier answer, in this run or a past one)
+        /// and nothing was sent.
+        requested: bool,
+        /// The host (`host:port`) that is held: the feed's, or the one a redirect led to.
+        host: String,
     },
     Failed(Failure),
 }
@@ -166,6 +172,7 @@ enum Attempt {
     RetryAfter {
         status: u16,
         wait: Duration,
+        host: String,
     },
 }
 
@@ -245,6 +252,19 @@ impl Fetcher {
         Ok(())
     }
 
+    /// Holds `host` (`host:port`, as [`dossier_model::host_key`] makes it) for `wait` from
+    /// now, as if its server had just answered `status` with that `Retry-After`: how a
+    /// hold heard by an earlier run is carried into this one. No jitter: the time is the
+    /// server's, already spread when it was first heard.
+    pub fn hold(&self, host: &str, wait: Duration, status: u16) {
+        let host = self.host(host);
+        host.held_by
+            .store(status, std::sync::atomic::Ordering::Relaxed);
+        let until = Instant::now() + wait;
+        let mut hold = host.retry_hold.lock().unwrap_or_else(|p| p.into_inner());
+        *hold = Some(hold.map_or(until, |h| h.max(until)));
+    }
+
     /// Pushes the host's next start out by a server-requested wait, with up to 10% jitter so
     /// that fetchers told the same time do not all return at once.
     fn hold_host(&self, host: &Host, wait: Duration, status: u16) {
@@ -284,11 +304,14 @@ impl Fetcher {
                 Attempt::RetryAfter {
                     status,
                     wait: asked,
+                    host,
                 } => {
                     if retries_left == 0 || asked > self.config.max_retry_after {
                         return FetchOutcome::Deferred {
                             status,
                             retry_after: asked,
+                            requested: true,
+                            host,
                         };
                     }
                     tracing::debug!(url = %req.url, status, ?asked, "waiting out Retry-After");
@@ -315,7 +338,8 @@ impl Fetcher {
             if let Err(msg) = guard::check_url(&url, self.config.allow_private_addresses) {
                 return Attempt::Done(FetchOutcome::Failed(Failure::new(ErrorClass::Refused, msg)));
             }
-            let host = self.host(&host_key(url.as_str()));
+            let key = host_key(url.as_str());
+            let host = self.host(&key);
             let Ok(_host_slot) = host.slots.acquire().await else {
                 return Attempt::Done(FetchOutcome::Failed(Failure::new(
                     ErrorClass::Other,
@@ -327,6 +351,8 @@ impl Fetcher {
                 return Attempt::Done(FetchOutcome::Deferred {
                     status,
                     retry_after: left,
+                    requested: false,
+                    host: key,
                 });
             }
             let mut request = self.client.get(url.clone());
@@ -358,6 +384,7 @@ impl Fetcher {
                 return Attempt::RetryAfter {
                     status: status.as_u16(),
                     wait,
+                    host: key,
                 };
             }
             if status.is_redirection() && status != StatusCode::NOT_MODIFIED && req.no_redirects {

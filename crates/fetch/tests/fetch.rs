@@ -436,8 +436,13 @@ async fn a_long_retry_after_defers_the_feed() {
         FetchOutcome::Deferred {
             status,
             retry_after,
+            requested,
+            ..
         } => {
-            assert_eq!((status, retry_after), (503, Duration::from_secs(3600)));
+            assert_eq!(
+                (status, retry_after, requested),
+                (503, Duration::from_secs(3600), true)
+            );
         }
         other => panic!("expected a deferral, got {other:?}"),
     }
@@ -611,8 +616,11 @@ async fn a_host_held_past_the_run_defers_its_other_feeds_at_once() {
         FetchOutcome::Deferred {
             status,
             retry_after,
+            requested,
+            ..
         } => {
             assert_eq!(status, 429);
+            assert!(!requested, "the host was held: nothing may be sent");
             assert!(retry_after > Duration::from_secs(3000), "{retry_after:?}");
         }
         other => panic!("expected a deferral without a request, got {other:?}"),
@@ -622,4 +630,42 @@ async fn a_host_held_past_the_run_defers_its_other_feeds_at_once() {
         "no waiting: {:?}",
         started.elapsed()
     );
+}
+
+/// A hold carried over from an earlier run defers every request to that host without
+/// sending one, and leaves other hosts alone.
+#[tokio::test]
+async fn a_carried_hold_sends_nothing_to_its_host() {
+    let held = MockServer::start().await;
+    Mock::given(path("/feed"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("<rss/>"))
+        .expect(0)
+        .mount(&held)
+        .await;
+    let free = MockServer::start().await;
+    Mock::given(path("/feed"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("<rss/>"))
+        .expect(1)
+        .mount(&free)
+        .await;
+    let f = Fetcher::new(config(true)).unwrap();
+    let host = dossier_model::host_key(&held.uri());
+    f.hold(&host, Duration::from_secs(3600), 503);
+    match f.fetch(&get(format!("{}/feed", held.uri()))).await {
+        FetchOutcome::Deferred {
+            status,
+            retry_after,
+            requested,
+            host: held_host,
+        } => {
+            assert_eq!((status, requested), (503, false));
+            assert_eq!(held_host, host);
+            assert!(retry_after > Duration::from_secs(3500), "{retry_after:?}");
+        }
+        other => panic!("expected a deferral without a request, got {other:?}"),
+    }
+    assert!(matches!(
+        f.fetch(&get(format!("{}/feed", free.uri()))).await,
+        FetchOutcome::Fetched(_)
+    ));
 }

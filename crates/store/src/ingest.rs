@@ -49,6 +49,19 @@ pub struct FeedUpdate {
     pub warning: Option<Option<String>>,
     /// Stop fetching the feed, with this note (410 Gone).
     pub disable: Option<String>,
+    /// Whether a request went out. `false` for a feed whose host was held: its row keeps
+    /// the time and status of its last real fetch, and only its next due time moves.
+    pub requested: bool,
+    /// A `Retry-After` its server answered, to hold the host across runs.
+    pub hold: Option<HostHold>,
+}
+
+/// A host (`host:port`) held until a time its server named.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostHold {
+    pub host: String,
+    pub until: DateTime<Utc>,
+    pub status: u16,
 }
 
 impl FeedUpdate {
@@ -68,6 +81,8 @@ impl FeedUpdate {
             full_fetch: false,
             warning: None,
             disable: None,
+            requested: true,
+            hold: None,
         }
     }
 
@@ -101,27 +116,105 @@ pub struct RunStats {
     pub not_fetched: u64,
 }
 
+/// The topics a feed's row lists: its own topic for a topic feed, else its `topics`.
+fn feed_topics_json(f: &FeedSpec) -> String {
+    let topics = match &f.owner_topic {
+        Some(owner) => std::slice::from_ref(owner),
+        None => f.topics.as_slice(),
+    };
+    serde_json::to_string(topics).unwrap_or_else(|_| "[]".into())
+}
+
+/// A hash of everything [`Store::sync_config`] writes, in config order.
+fn config_fingerprint(feeds: &[FeedSpec], topics: &[TopicSpec]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    let mut field = |s: &str| {
+        h.update(s.as_bytes());
+        h.update([0x1f]);
+    };
+    for t in topics {
+        field(&t.slug);
+        field(&t.title);
+    }
+    field("\u{1e}");
+    for f in feeds {
+        field(&f.key);
+        field(&f.name);
+        field(&f.label);
+        field(&f.url);
+        field(f.kind.as_str());
+        field(&feed_topics_json(f));
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
 impl Store {
     /// Makes the store's feeds and topics match the config: new ones are added, changed
     /// ones updated, and ones no longer configured marked inactive (never deleted: their
-    /// items keep their provenance).
-    pub fn sync_config(&mut self, feeds: &[FeedSpec], topics: &[TopicSpec]) -> Result<()> {
+    /// items keep their provenance). Returns whether anything was written.
+    ///
+    /// Costs what changed, not what the config weighs: a config that hashes as the last
+    /// synced one is not written at all, and otherwise only the rows that differ are.
+    pub fn sync_config(&mut self, feeds: &[FeedSpec], topics: &[TopicSpec]) -> Result<bool> {
+        let fingerprint = config_fingerprint(feeds, topics);
+        let stored: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'config_fingerprint'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if stored.as_deref() == Some(fingerprint.as_str()) {
+            return Ok(false);
+        }
         let tx = self.conn.transaction()?;
-        tx.execute("UPDATE topics SET active = 0", [])?;
-        for t in topics {
-            tx.execute(
+        {
+            let existing: HashMap<String, (String, bool)> = {
+                let mut stmt = tx.prepare("SELECT slug, title, active FROM topics")?;
+                let rows = stmt.query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?;
+                rows.collect::<rusqlite::Result<_>>()?
+            };
+            let mut upsert = tx.prepare(
                 "INSERT INTO topics(slug, title, active) VALUES (?1, ?2, 1)
                  ON CONFLICT(slug) DO UPDATE SET title = excluded.title, active = 1",
-                params![t.slug, t.title],
             )?;
+            let mut configured = std::collections::HashSet::new();
+            for t in topics {
+                configured.insert(t.slug.as_str());
+                if existing.get(&t.slug) != Some(&(t.title.clone(), true)) {
+                    upsert.execute(params![t.slug, t.title])?;
+                }
+            }
+            let mut retire = tx.prepare("UPDATE topics SET active = 0 WHERE slug = ?1")?;
+            for (slug, (_, active)) in &existing {
+                if *active && !configured.contains(slug.as_str()) {
+                    retire.execute([slug])?;
+                }
+            }
         }
-        tx.execute("UPDATE feeds SET active = 0", [])?;
-        for f in feeds {
-            let topics = match &f.owner_topic {
-                Some(owner) => vec![owner.clone()],
-                None => f.topics.clone(),
+        {
+            type Row = (String, String, String, String, String, bool);
+            let existing: HashMap<String, Row> = {
+                let mut stmt =
+                    tx.prepare("SELECT key, name, label, url, kind, topics, active FROM feeds")?;
+                let rows = stmt.query_map([], |r| {
+                    Ok((
+                        r.get(0)?,
+                        (
+                            r.get(1)?,
+                            r.get(2)?,
+                            r.get(3)?,
+                            r.get(4)?,
+                            r.get(5)?,
+                            r.get(6)?,
+                        ),
+                    ))
+                })?;
+                rows.collect::<rusqlite::Result<_>>()?
             };
-            tx.execute(
+            let mut upsert = tx.prepare(
                 "INSERT INTO feeds(key, name, label, url, kind, topics, active)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1)
                  ON CONFLICT(key) DO UPDATE SET name = excluded.name, label = excluded.label,
@@ -135,18 +228,69 @@ impl Store {
                     disabled_reason = CASE WHEN feeds.url = excluded.url THEN feeds.disabled_reason END,
                     body_hash = CASE WHEN feeds.url = excluded.url THEN feeds.body_hash END,
                     consecutive_failures = CASE WHEN feeds.url = excluded.url THEN feeds.consecutive_failures ELSE 0 END",
-                params![
-                    f.key,
-                    f.name,
-                    f.label,
-                    f.url,
-                    f.kind.as_str(),
-                    serde_json::to_string(&topics).unwrap_or_else(|_| "[]".into())
-                ],
             )?;
+            let mut configured = std::collections::HashSet::with_capacity(feeds.len());
+            for f in feeds {
+                configured.insert(f.key.as_str());
+                let topics = feed_topics_json(f);
+                let same =
+                    existing
+                        .get(&f.key)
+                        .is_some_and(|(name, label, url, kind, t, active)| {
+                            *active
+                                && *name == f.name
+                                && *label == f.label
+                                && *url == f.url
+                                && kind == f.kind.as_str()
+                                && *t == topics
+                        });
+                if !same {
+                    upsert.execute(params![
+                        f.key,
+                        f.name,
+                        f.label,
+                        f.url,
+                        f.kind.as_str(),
+                        topics
+                    ])?;
+                }
+            }
+            let mut retire = tx.prepare("UPDATE feeds SET active = 0 WHERE key = ?1")?;
+            for (key, row) in &existing {
+                if row.5 && !configured.contains(key.as_str()) {
+                    retire.execute([key])?;
+                }
+            }
         }
+        tx.execute(
+            "INSERT INTO meta(key, value) VALUES ('config_fingerprint', ?1)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [&fingerprint],
+        )?;
         tx.commit()?;
-        Ok(())
+        Ok(true)
+    }
+
+    /// The hosts still held by a server's `Retry-After` at `now`: host, until, status.
+    pub fn active_holds(&self, now: DateTime<Utc>) -> Result<Vec<HostHold>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT host, until, status FROM host_holds WHERE until > ?1")?;
+        let rows = stmt.query_map([fmt_time(now)], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (host, until, status) = row?;
+            if let Some(until) = parse_time(&until) {
+                out.push(HostHold {
+                    host,
+                    until,
+                    status,
+                });
+            }
+        }
+        Ok(out)
     }
 
     /// The state of every active feed, by key.
@@ -344,6 +488,28 @@ fn write_fetch(
     let now = fmt_time(seen_at);
     let fetched_at = fmt_time(update.fetched_at);
 
+    if let Some(hold) = &update.hold {
+        tx.prepare_cached(
+            "INSERT INTO host_holds(host, until, status, set_at, feed_key) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(host) DO UPDATE SET until = MAX(until, excluded.until),
+                status = excluded.status, set_at = excluded.set_at, feed_key = excluded.feed_key",
+        )?
+        .execute(params![
+            hold.host,
+            fmt_time(hold.until),
+            hold.status,
+            fmt_time(update.fetched_at),
+            feed_key
+        ])?;
+    }
+    if !update.requested {
+        // Nothing was sent: what the row says of the last fetch stays true.
+        tx.prepare_cached(
+            "UPDATE feeds SET next_due_at = COALESCE(?2, next_due_at) WHERE id = ?1",
+        )?
+        .execute(params![feed_id, update.next_due_at.map(fmt_time)])?;
+        return Ok(IngestCounts::default());
+    }
     let failures_sql = match (update.failed(), update.counted) {
         (true, true) => "consecutive_failures + 1",
         (false, true) => "0",

@@ -19,7 +19,7 @@ use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
 use std::time::Duration;
 
-pub use crate::ingest::{FeedState, FeedUpdate, FetchRecord, IngestCounts, RunStats};
+pub use crate::ingest::{FeedState, FeedUpdate, FetchRecord, HostHold, IngestCounts, RunStats};
 pub use crate::neardup::TitleRow;
 pub use crate::pages::{PageCandidate, PageFindings};
 pub use crate::query::{FeedRow, ItemQuery, ItemRow};
@@ -34,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0004_topic_rules.sql"),
     include_str!("../migrations/0005_fts_per_transaction.sql"),
     include_str!("../migrations/0006_page_reason.sql"),
+    include_str!("../migrations/0007_holds_and_config.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]

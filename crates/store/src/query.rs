@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use dossier_model::fmt_time;
 use rusqlite::types::ToSql;
 use serde::Serialize;
+use std::collections::HashMap;
 
 /// Filters of `items`; every one optional, all combined with AND.
 #[derive(Debug, Clone, Default)]
@@ -64,6 +65,12 @@ pub struct FeedRow {
     pub disabled: Option<String>,
     /// What the last parse had to repair (extension).
     pub warning: Option<String>,
+    /// Until when its host is held by a server's `Retry-After` (extension): no request
+    /// goes to the feed before then, `run --all` included.
+    pub held_until: Option<String>,
+    /// The status that set the hold (429 or 503), when there is one.
+    #[serde(skip)]
+    pub held_by: Option<u16>,
 }
 
 /// Turns what a user typed into an FTS5 query that cannot be a syntax error: every word
@@ -164,6 +171,14 @@ impl Store {
 
     /// Every configured feed with its health, in config order of first appearance.
     pub fn feeds(&self) -> Result<Vec<FeedRow>> {
+        let holds: HashMap<String, (String, u16)> = {
+            let mut stmt = self.conn.prepare(
+                "SELECT host, until, status FROM host_holds
+                 WHERE until > strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
+            )?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
         let mut stmt = self.conn.prepare(
             "SELECT name, label, url, kind, topics, last_fetch_at, last_status, error_class, last_error,
                 consecutive_failures, next_due_at, moved_to, items, final_url, disabled_reason, warning
@@ -188,9 +203,22 @@ impl Store {
                 final_url: r.get(13)?,
                 disabled: r.get(14)?,
                 warning: r.get(15)?,
+                held_until: None,
+                held_by: None,
             })
         })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let mut out: Vec<FeedRow> = rows.collect::<rusqlite::Result<_>>()?;
+        if !holds.is_empty() {
+            for row in &mut out {
+                // The address fetched: where a permanent redirect sent the feed, if one did.
+                let at = row.moved_to.as_deref().unwrap_or(&row.url);
+                if let Some((until, status)) = holds.get(&dossier_model::host_key(at)) {
+                    row.held_until = Some(until.clone());
+                    row.held_by = Some(*status);
+                }
+            }
+        }
+        Ok(out)
     }
 }
 
