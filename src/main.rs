@@ -14,6 +14,7 @@ mod inspect;
 mod lock;
 mod output;
 mod pipeline;
+mod progress;
 mod serve;
 
 use anyhow::{Context, Result};

@@ -25,7 +25,6 @@ use dossier_store::{FeedState, FeedUpdate, FetchRecord, PageFindings, RunStats, 
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
-use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -195,7 +194,7 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunReport> {
     }
     let matcher = Arc::new(TopicMatcher::new(&cfg.topics));
     let total = selected.len();
-    let show_progress = opts.progress && std::io::stderr().is_terminal() && total > 0;
+    let progress = crate::progress::Progress::new(total, opts.progress);
     let verbose = opts.verbose;
 
     let (tx, mut rx) = tokio::sync::mpsc::channel::<FeedResult>(32);
@@ -210,6 +209,7 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunReport> {
             // that way, the outage is ours and they are not held against the feeds.
             let mut network_failed: Vec<FeedResult> = Vec::new();
             let mut done = 0;
+            let mut progress_done = 0;
             // Feeds are stored in batches: whatever finished while the last batch was
             // written goes in one transaction (one commit, one full-text index flush);
             // a feed the store refuses sends the batch back one feed per transaction, so
@@ -253,11 +253,7 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunReport> {
                                     r.update.status, counts.new, counts.duplicate
                                 ),
                             };
-                            eprintln!(
-                                "{}feed `{}`: {outcome}",
-                                if show_progress { "\r\x1b[2K" } else { "" },
-                                r.feed.name
-                            );
+                            progress.line(&format!("feed `{}`: {outcome}", r.feed.name));
                         }
                     }
                     Ok(())
@@ -289,13 +285,10 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunReport> {
                             .map(failure_of),
                     );
                 }
-                if show_progress {
-                    eprint!("\r\x1b[2Kdossier: {done}/{total} feeds");
-                }
+                progress.advance(done - progress_done, stats.items_new);
+                progress_done = done;
             }
-            if show_progress {
-                eprint!("\r\x1b[2K");
-            }
+            progress.finish();
             let outage = network_failed.len() >= OUTAGE_MIN_FEEDS
                 && network_failed.len() as f64 >= OUTAGE_SHARE * done as f64;
             for r in network_failed.iter_mut().filter(|_| outage) {

@@ -2373,3 +2373,68 @@ async fn a_hold_lasts_a_day_at_most() {
         "{left:?}"
     );
 }
+
+/// On a terminal a run shows a progress bar (feeds done of due, items stored, rate, time
+/// left) that it clears at the end; piped to a log, stderr has no trace of it.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_progress_bar_shows_on_a_terminal_only() {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: no `script` to give the run a terminal");
+        return;
+    }
+    let server = MockServer::start().await;
+    let mut cfg = String::new();
+    for f in 0..6 {
+        Mock::given(path(format!("/p{f}.rss")))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_string(rss(&[(
+                        &format!("p{f}"),
+                        &format!("Progress story {f}"),
+                        &format!("https://p.example/{f}"),
+                        Some("Mon, 18 May 2026 10:00:00 GMT"),
+                    )]))
+                    .set_delay(Duration::from_millis(300)),
+            )
+            .mount(&server)
+            .await;
+        cfg += &format!(
+            "[[feed]]\nname = \"p{f}\"\nurl = \"{}/p{f}.rss\"\n\n",
+            server.uri()
+        );
+    }
+    let env = Env::new(&cfg);
+    // One request at a time, so the run lasts long enough to draw.
+    let text = std::fs::read_to_string(env.config())
+        .unwrap()
+        .replace("[fetch]\n", "[fetch]\nconcurrency = 1\n");
+    std::fs::write(env.config(), text).unwrap();
+    let piped = env.run(&["run", "--all"]);
+    assert_eq!(piped.status.code(), Some(0), "{}", stderr(&piped));
+    assert!(
+        !stderr(&piped).contains("feeds ["),
+        "no bar in a log: {}",
+        stderr(&piped)
+    );
+    let command = format!("{BIN} --config {} run --all", env.config().display());
+    let tty = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("COLUMNS", "120")
+        .output()
+        .unwrap();
+    assert_eq!(tty.status.code(), Some(0));
+    let screen = String::from_utf8_lossy(&tty.stdout);
+    assert!(screen.contains("/6 feeds ["), "{screen}");
+    assert!(screen.contains("items stored"), "{screen}");
+    assert!(screen.contains("left"), "{screen}");
+    // The summary line is the last thing on the screen: the bar was cleared before it.
+    let last = screen.trim_end().lines().last().unwrap_or_default();
+    assert!(
+        last.contains("dossier: 6 feeds, 0 fetched, 6 not modified"),
+        "{last:?}"
+    );
+}

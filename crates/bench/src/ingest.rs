@@ -109,14 +109,22 @@ fn write_config(dir: &Path, addrs: &[SocketAddr], feeds: usize) -> Result<std::p
 }
 
 /// One child run: wall seconds, CPU seconds, peak RSS in MiB, and its JSON summary.
-struct Measured {
-    wall: f64,
-    cpu: f64,
-    rss_mib: f64,
-    stats: serde_json::Value,
+pub struct Measured {
+    pub wall: f64,
+    pub cpu: f64,
+    pub rss_mib: f64,
+    pub stats: serde_json::Value,
 }
 
 fn run_child(dossier: &Path, config: &Path, args: &[&str]) -> Result<Measured> {
+    let (m, stdout) = measure(dossier, config, args)?;
+    let stats = serde_json::from_slice(&stdout).context("run --json output")?;
+    Ok(Measured { stats, ..m })
+}
+
+/// One child run of `dossier --config CONFIG ARGS`, which must exit 0: its wall, CPU and
+/// peak memory, and what it printed on stdout.
+pub fn measure(dossier: &Path, config: &Path, args: &[&str]) -> Result<(Measured, Vec<u8>)> {
     let started = Instant::now();
     let child = std::process::Command::new(dossier)
         .arg("--config")
@@ -141,13 +149,15 @@ fn run_child(dossier: &Path, config: &Path, args: &[&str]) -> Result<Measured> {
         // Asked for the child's log (phase timings at `debug`): pass it on.
         eprint!("{}", String::from_utf8_lossy(&out.stderr));
     }
-    let stats = serde_json::from_slice(&out.stdout).context("run --json output")?;
-    Ok(Measured {
-        wall,
-        cpu: out.cpu,
-        rss_mib: out.maxrss_kib as f64 / 1024.0,
-        stats,
-    })
+    Ok((
+        Measured {
+            wall,
+            cpu: out.cpu,
+            rss_mib: out.maxrss_kib as f64 / 1024.0,
+            stats: serde_json::Value::Null,
+        },
+        out.stdout,
+    ))
 }
 
 struct ChildOutput {

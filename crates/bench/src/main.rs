@@ -9,6 +9,7 @@ mod ingest;
 mod neardup;
 mod parse;
 mod report;
+mod scale;
 mod server;
 mod store;
 
@@ -17,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 fn usage() -> ! {
     eprintln!(
-        "usage: dossier-bench [--dossier PATH] [--runs N] [--out BENCHMARKS.md] <ingest|parse|store|dates|neardup|all|parse-inputs DIR|parse-loop [--rounds N] [--only-dossier] FILE...> [--feeds N] [--items N] [--dates DIR] [--store-items N]"
+        "usage: dossier-bench [--dossier PATH] [--runs N] [--out BENCHMARKS.md] <ingest|parse|store|dates|neardup|scale|all|parse-inputs DIR|parse-loop [--rounds N] [--only-dossier] FILE...> [--feeds N] [--items N] [--dates DIR] [--store-items N] [--scale-sizes 1000,10000,100000]"
     );
     std::process::exit(2)
 }
@@ -32,6 +33,7 @@ fn main() -> Result<()> {
     let mut items = 50usize;
     let mut command = None;
     let mut dates_dir = PathBuf::from("../shared/bench/dates");
+    let mut scale_sizes = vec![1_000usize, 10_000, 100_000];
     while let Some(a) = args.next() {
         let mut value = || args.next().unwrap_or_else(|| usage());
         match a.as_str() {
@@ -42,7 +44,16 @@ fn main() -> Result<()> {
             "--items" => items = value().parse().context("--items")?,
             "--store-items" => store_items = value().parse().context("--store-items")?,
             "--dates" => dates_dir = value().into(),
-            "ingest" | "dates" | "neardup" | "parse" | "store" | "all" => command = Some(a),
+            "--scale-sizes" => {
+                scale_sizes = value()
+                    .split(',')
+                    .map(|n| n.trim().replace('_', "").parse())
+                    .collect::<Result<_, _>>()
+                    .context("--scale-sizes")?
+            }
+            "ingest" | "dates" | "neardup" | "parse" | "store" | "scale" | "all" => {
+                command = Some(a)
+            }
             // Parses the files left on the command line over and over, and stops: for
             // profiling (`perf record`, `valgrind --tool=callgrind`).
             "parse-loop" => {
@@ -88,6 +99,11 @@ fn main() -> Result<()> {
     if matches!(command.as_str(), "ingest" | "all") {
         let table = ingest::run(&dossier, feeds, items, runs)?;
         report::replace_section(&out, "ingest", &format!("{machine}\n\n{table}"))?;
+    }
+    if matches!(command.as_str(), "scale" | "all") {
+        // The largest size costs minutes a pass: a few runs give the medians.
+        let table = scale::run(&dossier, &scale_sizes, runs.min(3))?;
+        report::replace_section(&out, "scale", &format!("{machine}\n\n{table}"))?;
     }
     if matches!(command.as_str(), "store" | "all") {
         let table = store::run(store_items)?;
