@@ -71,6 +71,22 @@ impl FeedSpec {
     }
 }
 
+/// Whether `c` belongs to a script written without spaces between words (Chinese,
+/// Japanese, Thai, …): keywords match anywhere in such text, and search indexes it by
+/// character pairs rather than by words.
+pub fn is_unspaced_script_char(c: char) -> bool {
+    matches!(c as u32,
+        0x0E00..=0x0EFF      // Thai, Lao
+        | 0x1000..=0x109F    // Myanmar
+        | 0x1780..=0x17FF    // Khmer
+        | 0x3040..=0x30FF    // Hiragana, Katakana
+        | 0x3400..=0x4DBF    // CJK extension A
+        | 0x4E00..=0x9FFF    // CJK unified ideographs
+        | 0xAC00..=0xD7AF    // Hangul syllables
+        | 0xF900..=0xFAFF    // CJK compatibility ideographs
+        | 0x20000..=0x2FFFF) // CJK extensions B+
+}
+
 /// `host:port` of a URL, lowercase; the unit of per-host politeness.
 pub fn host_key(url: &str) -> String {
     match url::Url::parse(url) {

@@ -458,6 +458,14 @@ fn index_items_after(tx: &rusqlite::Connection, after: i64) -> Result<()> {
         "INSERT INTO items_fts(rowid, title, summary) SELECT id, title, summary FROM items WHERE id > ?1",
     )?
     .execute([after])?;
+    tx.prepare_cached(
+        "INSERT INTO items_cjk(rowid, bi, uni, words)
+         SELECT id, dossier_cjk('bi', title, summary), dossier_cjk('uni', title, summary), w
+         FROM (SELECT id, title, summary, dossier_cjk('words', title, summary) AS w
+               FROM items WHERE id > ?1)
+         WHERE w IS NOT NULL",
+    )?
+    .execute([after])?;
     Ok(())
 }
 

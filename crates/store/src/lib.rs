@@ -8,6 +8,7 @@
 //! is refused rather than misread. Dossier versions are immutable (triggers refuse any
 //! change) and keep each item's source number across versions.
 
+mod cjk;
 mod ingest;
 mod neardup;
 mod pages;
@@ -35,6 +36,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0005_fts_per_transaction.sql"),
     include_str!("../migrations/0006_page_reason.sql"),
     include_str!("../migrations/0007_holds_and_config.sql"),
+    include_str!("../migrations/0008_cjk_search.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -99,6 +101,8 @@ impl Store {
         // million items keeps the ingest rate at half the empty-store rate or better
         // (BENCHMARKS.md, "The store at scale").
         conn.pragma_update(None, "wal_autocheckpoint", 10_000)?;
+        // The index of unspaced scripts is kept by triggers that call this.
+        cjk::register(&conn)?;
         let mut store = Store { conn };
         store.migrate(name)?;
         Ok(store)

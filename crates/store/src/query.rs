@@ -73,15 +73,6 @@ pub struct FeedRow {
     pub held_by: Option<u16>,
 }
 
-/// Turns what a user typed into an FTS5 query that cannot be a syntax error: every word
-/// quoted, all words required.
-fn fts_query(text: &str) -> String {
-    text.split_whitespace()
-        .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 impl Store {
     /// Items matching `q`, newest first (by publication date, undated ones by first sight).
     pub fn items(&self, q: &ItemQuery) -> Result<Vec<ItemRow>> {
@@ -131,12 +122,27 @@ impl Store {
             args.push(Box::new(fmt_time(until)));
             sql += &format!(" AND i.sort_at < ?{}", args.len());
         }
-        if let Some(search) = q.search.as_deref().map(fts_query).filter(|s| !s.is_empty()) {
-            args.push(Box::new(search));
-            sql += &format!(
-                " AND i.id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?{})",
-                args.len()
-            );
+        match q.search.as_deref().map(crate::cjk::plan) {
+            None => {}
+            // Nothing searchable (only punctuation): nothing matches.
+            Some(None) => sql += " AND 0",
+            Some(Some(crate::cjk::Plan::Words(words, cjk))) => {
+                args.push(Box::new(words));
+                args.push(Box::new(cjk));
+                sql += &format!(
+                    " AND i.id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?{}
+                        UNION ALL SELECT rowid FROM items_cjk WHERE items_cjk MATCH ?{})",
+                    args.len() - 1,
+                    args.len()
+                );
+            }
+            Some(Some(crate::cjk::Plan::Cjk(cjk))) => {
+                args.push(Box::new(cjk));
+                sql += &format!(
+                    " AND i.id IN (SELECT rowid FROM items_cjk WHERE items_cjk MATCH ?{})",
+                    args.len()
+                );
+            }
         }
         sql += " ORDER BY i.sort_at DESC, i.id DESC";
         if let Some(limit) = q.limit {
@@ -219,18 +225,5 @@ impl Store {
             }
         }
         Ok(out)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::fts_query;
-
-    #[test]
-    fn search_text_cannot_break_fts_syntax() {
-        assert_eq!(
-            fts_query("U.S. \"export\" -controls"),
-            "\"U.S.\" \"\"\"export\"\"\" \"-controls\""
-        );
     }
 }

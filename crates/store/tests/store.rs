@@ -786,3 +786,83 @@ fn a_cited_item_or_a_feeds_own_second_entry_is_marked_duplicate_instead() {
         assert_eq!(l.duplicate_of, Some(first), "cited: {cited}");
     }
 }
+
+/// Regression: `--search 智能` found nothing in "人工智能+制造", since the word index cuts
+/// text at spaces only. Scripts written without spaces are searched by character pairs,
+/// and a Latin word glued to them is a word of its own; Latin search is unchanged.
+#[test]
+fn search_finds_substrings_in_scripts_written_without_spaces() {
+    let mut s = setup();
+    let mut items = vec![
+        item(
+            "c1",
+            "https://c.example/1",
+            "人工智能+制造: 上海行动计划",
+            None,
+            &[],
+        ),
+        item("c2", "https://c.example/2", "DeepSeek发布新模型", None, &[]),
+        item(
+            "c3",
+            "https://c.example/3",
+            "Export controls tighten on chips",
+            None,
+            &[],
+        ),
+        item("c4", "https://c.example/4", "日本のAI戦略", None, &[]),
+        item(
+            "c5",
+            "https://c.example/5",
+            "ปัญญาประดิษฐ์ในประเทศไทย",
+            None,
+            &[],
+        ),
+    ];
+    items[2].summary = Some("The rules name DeepSeek and Qwen.".into());
+    s.record("A", &ok(t0()), &items).unwrap();
+    let search = |s: &Store, q: &str| {
+        let mut t: Vec<String> = s
+            .items(&ItemQuery {
+                search: Some(q.into()),
+                ..Default::default()
+            })
+            .unwrap()
+            .into_iter()
+            .map(|i| i.title)
+            .collect();
+        t.sort();
+        t
+    };
+    assert_eq!(search(&s, "智能"), ["人工智能+制造: 上海行动计划"]);
+    assert_eq!(search(&s, "人工智能 制造"), ["人工智能+制造: 上海行动计划"]);
+    assert_eq!(search(&s, "能"), ["人工智能+制造: 上海行动计划"]);
+    assert!(
+        search(&s, "智造").is_empty(),
+        "a pair the text does not hold"
+    );
+    assert_eq!(
+        search(&s, "deepseek"),
+        ["DeepSeek发布新模型", "Export controls tighten on chips"]
+    );
+    assert_eq!(search(&s, "DeepSeek 模型"), ["DeepSeek发布新模型"]);
+    assert_eq!(
+        search(&s, "export controls"),
+        ["Export controls tighten on chips"]
+    );
+    assert_eq!(search(&s, "AI戦略"), ["日本のAI戦略"]);
+    assert_eq!(search(&s, "ประเทศ"), ["ปัญญาประดิษฐ์ในประเทศไทย"]);
+    assert!(search(&s, "-- !").is_empty());
+    // An edit re-indexes: the old pairs go, the new ones come.
+    let mut edited = items[0].clone();
+    edited.title = "机器人产业规划".into();
+    s.record("A", &ok(t0() + Duration::hours(1)), &[edited])
+        .unwrap();
+    assert!(search(&s, "智能").is_empty());
+    assert_eq!(search(&s, "机器人"), ["机器人产业规划"]);
+    s.connection()
+        .execute(
+            "INSERT INTO items_cjk(items_cjk, rank) VALUES ('integrity-check', 0)",
+            [],
+        )
+        .expect("the pair index is sound");
+}
