@@ -724,6 +724,28 @@ mod tests {
         );
     }
 
+    /// A feed list of operator size loads whole, and a problem at its very end still names
+    /// its line (finding lines was once quadratic; timing lives in the benchmarks).
+    #[test]
+    fn a_config_of_100000_feeds_loads() {
+        let mut text = String::from("[[topic]]\nslug = \"t\"\ntitle = \"T\"\n\n");
+        for i in 0..100_000 {
+            text += &format!(
+                "[[feed]]\nname = \"feed-{i}\"\nurl = \"https://h{}.example/{i}.rss\"\ntopics = [\"t\"]\n\n",
+                i % 977
+            );
+        }
+        let cfg = parse(&text, Path::new("big.toml")).unwrap();
+        assert_eq!(cfg.feeds.len(), 100_000);
+        assert_eq!(cfg.feeds[99_999].name, "feed-99999");
+        text += "[[feed]]\nname = \"feed-0\"\nurl = \"https://dup.example/\"\n";
+        let err = parse(&text, Path::new("big.toml")).unwrap_err();
+        let lines = text.lines().count();
+        assert_eq!(err.problems.len(), 1, "{err}");
+        assert_eq!(err.problems[0].line, lines - 1, "{err}");
+        assert!(err.problems[0].message.contains("first on line 6"), "{err}");
+    }
+
     #[test]
     fn lines_are_found_by_offset() {
         let idx = LineIndex::new("a\nbc\n\nd");

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 fn usage() -> ! {
     eprintln!(
-        "usage: dossier-bench [--dossier PATH] [--runs N] [--out BENCHMARKS.md] <ingest|parse|store|dates|neardup|scale|all|parse-inputs DIR|parse-loop [--rounds N] [--only-dossier] FILE...> [--feeds N] [--items N] [--dates DIR] [--store-items N] [--scale-sizes 1000,10000,100000]"
+        "usage: dossier-bench [--dossier PATH] [--runs N] [--out BENCHMARKS.md] <ingest|parse|store|dates|neardup|scale|all|parse-inputs DIR|parse-loop [--rounds N] [--only-dossier] FILE...> [--feeds N] [--items N] [--dates DIR] [--store-items N] [--scale-sizes 1000,10000,100000] [--cjk-share 0.1]"
     );
     std::process::exit(2)
 }
@@ -34,6 +34,7 @@ fn main() -> Result<()> {
     let mut command = None;
     let mut dates_dir = PathBuf::from("../shared/bench/dates");
     let mut scale_sizes = vec![1_000usize, 10_000, 100_000];
+    let mut cjk_share = 0.1f64;
     while let Some(a) = args.next() {
         let mut value = || args.next().unwrap_or_else(|| usage());
         match a.as_str() {
@@ -44,6 +45,7 @@ fn main() -> Result<()> {
             "--items" => items = value().parse().context("--items")?,
             "--store-items" => store_items = value().parse().context("--store-items")?,
             "--dates" => dates_dir = value().into(),
+            "--cjk-share" => cjk_share = value().parse().context("--cjk-share")?,
             "--scale-sizes" => {
                 scale_sizes = value()
                     .split(',')
@@ -106,7 +108,7 @@ fn main() -> Result<()> {
         report::replace_section(&out, "scale", &format!("{machine}\n\n{table}"))?;
     }
     if matches!(command.as_str(), "store" | "all") {
-        let table = store::run(store_items)?;
+        let table = store::run(store_items, cjk_share)?;
         report::replace_section(&out, "store", &format!("{machine}\n\n{table}"))?;
     }
     if matches!(command.as_str(), "parse" | "all") {

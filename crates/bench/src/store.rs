@@ -32,20 +32,46 @@ fn word(n: usize) -> String {
     w
 }
 
-fn items(feed: usize, topic: &str, now: chrono::DateTime<Utc>) -> Vec<Item> {
+/// Two-character Chinese words from a small set of common characters, so that a store
+/// with Chinese items has the pairs a Chinese dossier's would.
+fn han_word(n: usize) -> String {
+    const CHARS: &[char] = &[
+        '人', '工', '智', '能', '模', '型', '芯', '片', '出', '口', '管', '制', '中', '国', '开',
+        '源', '算', '力', '数', '据', '训', '练', '推', '理', '发', '布', '公', '司', '市', '场',
+        '政', '策', '美', '华', '为', '大', '语', '言', '机', '器',
+    ];
+    let a = CHARS[n % CHARS.len()];
+    let b = CHARS[(n / CHARS.len() + 7) % CHARS.len()];
+    [a, b].iter().collect()
+}
+
+/// Every item whose number this divides is written in Chinese (`--cjk-share`).
+fn is_chinese(n: usize, share: f64) -> bool {
+    share > 0.0 && n.is_multiple_of((1.0 / share).round().max(1.0) as usize)
+}
+
+fn items(feed: usize, topic: &str, now: chrono::DateTime<Utc>, cjk_share: f64) -> Vec<Item> {
     (0..PER_FEED)
         .map(|i| {
             let n = feed * PER_FEED + i;
-            let title: Vec<String> = (0..10)
-                .map(|k| word((n * 7919 + k * 104_729) % VOCABULARY))
-                .collect();
+            let title: Vec<String> = if is_chinese(n, cjk_share) {
+                // No spaces, as Chinese is written: the pair index is what finds its words.
+                vec![(0..8).map(|k| han_word(n * 31 + k * 977)).collect()]
+            } else {
+                (0..10)
+                    .map(|k| word((n * 7919 + k * 104_729) % VOCABULARY))
+                    .collect()
+            };
             let at = now - Duration::minutes(((n * 37) % (365 * 24 * 60)) as i64);
             Item {
                 guid: Some(format!("g{n}")),
                 url: Some(format!("https://site{}.example/{n}", feed % 97)),
                 original_url: None,
                 title: title.join(" "),
-                summary: Some(format!("Summary of story {n}: {}", title[..5].join(" "))),
+                summary: Some(format!(
+                    "Summary of story {n}: {}",
+                    title[..title.len().min(5)].join(" ")
+                )),
                 author: None,
                 published_at: Some(at),
                 date_source: DateSource::Feed,
@@ -80,7 +106,7 @@ struct Filled {
 }
 
 /// A store of `total` items, written `batch` feeds per transaction.
-fn fill(path: &std::path::Path, total: usize, batch: usize) -> Result<Filled> {
+fn fill(path: &std::path::Path, total: usize, batch: usize, cjk_share: f64) -> Result<Filled> {
     let mut store = Store::open(path)?;
     let feeds_n = total / PER_FEED;
     let topics: Vec<TopicSpec> = (0..TOPICS)
@@ -121,7 +147,7 @@ fn fill(path: &std::path::Path, total: usize, batch: usize) -> Result<Filled> {
     for first in (0..feeds_n).step_by(batch) {
         let feeds: Vec<(String, Vec<Item>)> = (first..(first + batch).min(feeds_n))
             .map(|f| {
-                let mut items = items(f, &format!("t{}", f % TOPICS), now);
+                let mut items = items(f, &format!("t{}", f % TOPICS), now, cjk_share);
                 if f < 10 {
                     // The first 10,000 items also join the topic whose version is cut below.
                     for it in &mut items {
@@ -172,18 +198,18 @@ fn windows(f: &Filled, batch: usize, window_feeds: usize) -> ((f64, Vec<f64>), (
     ((overall(&first), first), (overall(&last), last))
 }
 
-pub fn run(total: usize) -> Result<String> {
+pub fn run(total: usize, cjk_share: f64) -> Result<String> {
     let dir = std::env::temp_dir().join(format!("dossier-bench-store-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
     // One feed per transaction first (a quiet run, or the worst case), in a store of its
     // own; then the store the queries run on, written as a busy run writes.
-    let single = fill(&dir.join("single.sqlite"), total, 1)?;
+    let single = fill(&dir.join("single.sqlite"), total, 1, cjk_share)?;
     let window = (single.feeds / 20).max(5);
     let (single_first, single_last) = windows(&single, 1, window);
     drop(single);
     let path = dir.join("store.sqlite");
-    let filled = fill(&path, total, RUN_BATCH)?;
+    let filled = fill(&path, total, RUN_BATCH, cjk_share)?;
     let (batch_first, batch_last) = windows(&filled, RUN_BATCH, window);
     let ingest_wall = filled.wall;
     let feeds_n = filled.feeds;
@@ -197,6 +223,7 @@ pub fn run(total: usize) -> Result<String> {
     // Queries a writer runs: a topic since a date, a full-text search.
     let mut topic_ms = Vec::new();
     let mut search_ms = Vec::new();
+    let mut han_ms = Vec::new();
     for q in 0..400 {
         let t = Instant::now();
         let rows = store.items(&ItemQuery {
@@ -214,6 +241,16 @@ pub fn run(total: usize) -> Result<String> {
         })?;
         search_ms.push(t.elapsed().as_secs_f64() * 1e3);
         std::hint::black_box(rows);
+        if cjk_share > 0.0 {
+            let t = Instant::now();
+            let rows = store.items(&ItemQuery {
+                search: Some(han_word(q * 13)),
+                limit: Some(50),
+                ..Default::default()
+            })?;
+            han_ms.push(t.elapsed().as_secs_f64() * 1e3);
+            std::hint::black_box(rows);
+        }
     }
     let mut cut_s = Vec::new();
     for k in 0..5 {
@@ -229,7 +266,7 @@ pub fn run(total: usize) -> Result<String> {
     // A later run brings a feed's worth of new items: how long finding that run's new
     // items takes (the near-duplicate pass starts there) at the full size.
     let later = now + Duration::hours(1);
-    let fresh: Vec<Item> = items(feeds_n, "t0", later)
+    let fresh: Vec<Item> = items(feeds_n, "t0", later, cjk_share)
         .into_iter()
         .map(|mut it| {
             it.keys.iter_mut().for_each(|k| k.push_str("-later"));
@@ -256,7 +293,16 @@ pub fn run(total: usize) -> Result<String> {
         "{total} items over {TOPICS} topics from {feeds_n} feeds of {PER_FEED} items, written through `record_fetches` \
          as a run writes them (items, keys, sightings, topic links, full-text index), once one feed per transaction and \
          once ten feeds per transaction as a busy run's writer does, into a {size_mb:.0} MB store. Items arrive in no \
-         order of date (the worst case for the time index).\n"
+         order of date (the worst case for the time index). {}\n",
+        if cjk_share > 0.0 {
+            format!(
+                "One item in {:.0} is written in Chinese, without spaces (`--cjk-share {cjk_share}`), so the character-pair \
+                 index holds that share.",
+                1.0 / cjk_share
+            )
+        } else {
+            "Every item is in Latin script (`--cjk-share 0`).".to_string()
+        }
     );
     let _ = writeln!(t, "| measure | value | goal |");
     let _ = writeln!(t, "|---|---|---|");
@@ -303,6 +349,14 @@ pub fn run(total: usize) -> Result<String> {
         percentile(search_ms.clone(), 0.5),
         percentile(search_ms, 0.99)
     );
+    if !han_ms.is_empty() {
+        let _ = writeln!(
+            t,
+            "| `items --search 智能 --limit 50` (a two-character Chinese word), p50 / p99 ms | {:.2} / {:.2} | p99 < 50 |",
+            percentile(han_ms.clone(), 0.5),
+            percentile(han_ms, 0.99)
+        );
+    }
     let _ = writeln!(
         t,
         "| `version cut` of a 10,000-item topic, s | {} | < 1 |",

@@ -82,16 +82,27 @@ pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
         3,
         FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
         |ctx| {
-            let part: String = ctx.get(0)?;
-            let title: Option<String> = ctx.get(1)?;
-            let summary: Option<String> = ctx.get(2)?;
-            let text = match (title, summary) {
-                (Some(t), Some(s)) => format!("{t}\n{s}"),
-                (Some(t), None) => t,
-                (None, Some(s)) => s,
-                (None, None) => return Ok(None),
+            // Called for every new item: read the texts in place, and give up on the
+            // common case (no character at or past U+0E00, whose UTF-8 lead byte is
+            // 0xE0 or more) before anything is copied.
+            let text_of = |i: usize| -> rusqlite::Result<Option<&str>> {
+                match ctx.get_raw(i) {
+                    rusqlite::types::ValueRef::Text(t) => Ok(std::str::from_utf8(t).ok()),
+                    _ => Ok(None),
+                }
             };
-            Ok(grams(&text).map(|g| match part.as_str() {
+            let (title, summary) = (text_of(1)?, text_of(2)?);
+            let may_hold = |t: Option<&str>| t.is_some_and(|t| t.bytes().any(|b| b >= 0xE0));
+            if !may_hold(title) && !may_hold(summary) {
+                return Ok(None);
+            }
+            let text = [title, summary]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join("\n");
+            let part = text_of(0)?.unwrap_or_default();
+            Ok(grams(&text).map(|g| match part {
                 "bi" => g.bi,
                 "uni" => g.uni,
                 _ => g.words,
