@@ -8,11 +8,13 @@
 //! binary denies it (`clippy::print_stdout`).
 
 use crate::config::Config;
-use crate::pipeline::RunReport;
 use anyhow::Result;
 use dossier_model::{FeedSpec, Item, fmt_time};
+use dossier_run::RunReport;
+use dossier_store::view::short_time;
 use dossier_store::{FeedRow, ItemRow, Version, VersionSummary};
 use serde::Serialize;
+use std::collections::HashMap;
 use std::io::{BufWriter, Write};
 
 /// The reader of stdout went away: nothing more can be printed, and nothing is wrong.
@@ -63,8 +65,13 @@ fn json_lines<T: Serialize>(rows: impl IntoIterator<Item = T>) -> Result<()> {
 
 /// Prints `s` on stdout as it is.
 pub fn text(s: &str) -> Result<()> {
+    bytes(s.as_bytes())
+}
+
+/// Prints `b` on stdout as it is.
+pub fn bytes(b: &[u8]) -> Result<()> {
     let mut out = std::io::stdout().lock();
-    out.write_all(s.as_bytes()).map_err(stdout_error)?;
+    out.write_all(b).map_err(stdout_error)?;
     flush(&mut out)
 }
 
@@ -79,12 +86,15 @@ pub fn print_check(cfg: &Config) -> Result<()> {
         cfg.feeds.len() - topic_feeds,
         cfg.store_path.display()
     );
+    // One pass over the feeds, whatever the number of topics.
+    let mut own_feeds: HashMap<&str, usize> = HashMap::new();
+    for f in &cfg.feeds {
+        if let Some(owner) = &f.owner_topic {
+            *own_feeds.entry(owner).or_default() += 1;
+        }
+    }
     for t in &cfg.topics {
-        let own = cfg
-            .feeds
-            .iter()
-            .filter(|f| f.owner_topic.as_deref() == Some(&t.slug))
-            .count();
+        let own = own_feeds.get(t.slug.as_str()).copied().unwrap_or(0);
         s += &format!(
             "topic {}: {} — {} own feeds, {} keywords, {} vetoes\n",
             t.slug,
@@ -111,7 +121,7 @@ pub fn print_check(cfg: &Config) -> Result<()> {
 #[derive(Serialize)]
 struct RunJson {
     #[serde(flatten)]
-    stats: dossier_store::RunStats,
+    stats: dossier_model::RunStats,
     seconds: f64,
 }
 
@@ -121,7 +131,10 @@ pub fn print_run(report: &RunReport, json: bool) -> Result<()> {
     for f in &report.failures {
         eprintln!(
             "dossier: feed `{}` failed: {}: {} ({})",
-            f.name, f.class, f.message, f.url
+            f.name,
+            f.class.map_or("other", |c| c.as_str()),
+            f.message,
+            f.url
         );
     }
     let s = &report.stats;
@@ -154,24 +167,14 @@ pub fn print_feeds(rows: &[FeedRow], json: bool) -> Result<()> {
     }
     let mut s = String::new();
     for f in rows {
-        let status = match (&f.error_class, &f.last_status) {
-            (Some(class), Some(st)) if class != st => format!("{class} ({st})"),
-            (Some(class), _) => class.clone(),
-            (None, Some(st)) => st.clone(),
-            (None, None) => "never fetched".into(),
-        };
-        let when = |t: &Option<String>| {
-            t.as_deref()
-                .map_or("-".to_string(), |t| t.replace('T', " ").replace('Z', ""))
-        };
         s += &format!(
             "{}  [{}]  items {}  failures {}  last {}  next {}\n    {}\n",
             f.name,
-            status,
+            f.status_label(),
             f.items,
             f.consecutive_failures,
-            when(&f.last_fetch_at),
-            when(&f.next_due_at),
+            short_time(f.last_fetch_at),
+            short_time(f.next_due_at),
             f.url
         );
         if let Some(e) = &f.last_error {
@@ -186,14 +189,14 @@ pub fn print_feeds(rows: &[FeedRow], json: bool) -> Result<()> {
         if let Some(w) = &f.warning {
             s += &format!("    warning: {w}\n");
         }
-        if let Some(until) = &f.held_until {
+        if let Some(until) = f.held_until {
             let by = f
                 .held_by
                 .map(|st| format!(" (HTTP {st})"))
                 .unwrap_or_default();
             s += &format!(
                 "    held: its server asked for a rest{by}; no request before {}\n",
-                when(&Some(until.clone()))
+                short_time(Some(until))
             );
         }
     }
@@ -206,10 +209,7 @@ pub fn print_items(rows: &[ItemRow], json: bool) -> Result<()> {
     }
     let mut s = String::new();
     for i in rows {
-        let day = i
-            .published_at
-            .as_deref()
-            .map_or("undated   ", |p| &p[..10.min(p.len())]);
+        let day = i.day().unwrap_or_else(|| "undated   ".into());
         s += &format!(
             "{:>6}  {}  {} — {}\n",
             i.id,
@@ -240,7 +240,10 @@ pub fn print_version_list(rows: &[VersionSummary], json: bool) -> Result<()> {
         .map(|v| {
             format!(
                 "version {}  {}  {} items  {} new\n",
-                v.version, v.created_at, v.item_count, v.new_items
+                v.version,
+                fmt_time(v.created_at),
+                v.item_count,
+                v.new_items
             )
         })
         .collect();

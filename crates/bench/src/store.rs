@@ -9,7 +9,10 @@ use crate::report::fmt_spread;
 use anyhow::Result;
 use chrono::{Duration, TimeZone, Utc};
 use dossier_model::{DateSource, FeedKind, FeedSpec, IdentityRule, Item, TopicReason, TopicSpec};
-use dossier_store::{FeedUpdate, FetchRecord, ItemQuery, Store};
+use dossier_model::{FeedUpdate, FetchStatus, ItemKey};
+use dossier_store::{
+    FetchRecord, IngestStore, ItemQuery, ReadStore, SqliteStore as Store, VersionStore,
+};
 use std::fmt::Write as _;
 use std::time::Instant;
 
@@ -79,8 +82,11 @@ fn items(feed: usize, topic: &str, now: chrono::DateTime<Utc>, cjk_share: f64) -
                 page_reason: None,
                 identity: IdentityRule::Guid,
                 keys: vec![
-                    format!("guid:f{feed}\u{1f}g{n}"),
-                    format!("url:site{}.example/{n}", feed % 97),
+                    ItemKey::Guid {
+                        feed: format!("f{feed}"),
+                        guid: format!("g{n}"),
+                    },
+                    ItemKey::Url(format!("site{}.example/{n}", feed % 97)),
                 ],
                 topics: vec![(topic.to_string(), TopicReason::FeedTopics)],
             }
@@ -139,7 +145,7 @@ fn fill(path: &std::path::Path, total: usize, batch: usize, cjk_share: f64) -> R
     store.sync_config(&feeds, &topics)?;
     let now = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
     let update = FeedUpdate {
-        status: "200".into(),
+        status: FetchStatus::Http(200),
         ..FeedUpdate::new(now)
     };
     let mut rates = Vec::new();
@@ -216,7 +222,7 @@ pub fn run(total: usize, cjk_share: f64) -> Result<String> {
     let mut store = filled.store;
     let now = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
     let update = FeedUpdate {
-        status: "200".into(),
+        status: FetchStatus::Http(200),
         ..FeedUpdate::new(now)
     };
 
@@ -269,16 +275,29 @@ pub fn run(total: usize, cjk_share: f64) -> Result<String> {
     let fresh: Vec<Item> = items(feeds_n, "t0", later, cjk_share)
         .into_iter()
         .map(|mut it| {
-            it.keys.iter_mut().for_each(|k| k.push_str("-later"));
+            for k in &mut it.keys {
+                match k {
+                    ItemKey::Guid { guid, .. } => guid.push_str("-later"),
+                    ItemKey::Url(u) => u.push_str("-later"),
+                    ItemKey::Hash { hex, .. } => hex.push_str("-later"),
+                }
+            }
             it
         })
         .collect();
-    let before_later = store.last_item_id()?;
-    store.record_fetch("f0", &update, &fresh, later)?;
+    let run = store.begin_run(later)?;
+    let rec = FetchRecord {
+        feed_key: "f0",
+        update: &update,
+        items: &fresh,
+    };
+    for r in store.record_fetches(&[rec], later)? {
+        r?;
+    }
     let mut new_ms = Vec::new();
     for _ in 0..5 {
         let t = Instant::now();
-        std::hint::black_box(store.earliest_new(before_later)?);
+        std::hint::black_box(store.earliest_new(run)?);
         new_ms.push(t.elapsed().as_secs_f64() * 1e3);
     }
     let size_mb = std::fs::metadata(&path)

@@ -9,6 +9,15 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use std::fmt;
 
+mod key;
+pub mod schedule;
+mod state;
+
+pub use crate::key::{BadKey, ItemKey};
+pub use crate::state::{
+    Change, FeedState, FeedUpdate, FetchFailure, FetchStatus, HostHold, RunStats, Validators,
+};
+
 /// How a source is read: a syndication feed, or a web page picked apart with selectors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum FeedKind {
@@ -262,9 +271,9 @@ pub struct Item {
     /// What dated the item, or why a date the feed gave was not used.
     pub date_evidence: Option<String>,
     pub identity: IdentityRule,
-    /// Keys under which the store finds this story again, strongest first
-    /// (`guid:`, `url:`, `hash:` prefixes). Any shared key means the same story.
-    pub keys: Vec<String>,
+    /// Keys under which the store finds this story again, strongest first. Any shared
+    /// key means the same story.
+    pub keys: Vec<ItemKey>,
     pub topics: Vec<(String, TopicReason)>,
     /// Why its article page should be read, or `None` when the feed told enough.
     pub page_reason: Option<PageReason>,
@@ -320,6 +329,27 @@ impl ErrorClass {
         }
     }
 
+    /// The class named `s` (as [`ErrorClass::as_str`] writes it).
+    pub fn parse(s: &str) -> Option<ErrorClass> {
+        ErrorClass::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    pub const ALL: [ErrorClass; 13] = [
+        ErrorClass::Dns,
+        ErrorClass::Connect,
+        ErrorClass::Tls,
+        ErrorClass::Timeout,
+        ErrorClass::Http4xx,
+        ErrorClass::Http5xx,
+        ErrorClass::TooLarge,
+        ErrorClass::Redirect,
+        ErrorClass::Refused,
+        ErrorClass::NotAFeed,
+        ErrorClass::Parse,
+        ErrorClass::Selector,
+        ErrorClass::Other,
+    ];
+
     /// Failures of the network path rather than of the feed: when nearly every feed of a
     /// run fails this way, the outage is ours.
     pub fn is_network(self) -> bool {
@@ -334,6 +364,43 @@ impl ErrorClass {
 /// every JSON shape use, so that text order is time order.
 pub fn fmt_time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// Serde helpers that write times as [`fmt_time`] does, for the rows of the JSON shapes:
+/// `#[serde(serialize_with = "dossier_model::ser::time")]`.
+pub mod ser {
+    use chrono::{DateTime, Utc};
+
+    pub fn time<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::fmt_time(*t))
+    }
+
+    pub fn opt_time<S: serde::Serializer>(
+        t: &Option<DateTime<Utc>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => s.serialize_str(&super::fmt_time(*t)),
+            None => s.serialize_none(),
+        }
+    }
+}
+
+macro_rules! serialize_as_str {
+    ($($ty:ty),*) => {$(
+        impl serde::Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+    )*};
+}
+serialize_as_str!(FeedKind, DateSource, ErrorClass, IdentityRule);
+
+impl serde::Serialize for FetchStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 /// Parses a timestamp written by [`fmt_time`] (or any RFC 3339 value).

@@ -11,7 +11,7 @@ pub mod url;
 
 use chrono::{DateTime, Datelike, Duration, Utc};
 use dossier_model::{
-    DateSource, FeedSpec, IdentityRule, Item, PageReason, RawItem, TopicReason, fmt_time,
+    DateSource, FeedSpec, IdentityRule, Item, ItemKey, PageReason, RawItem, fmt_time,
 };
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -239,10 +239,13 @@ fn normalize_item(
 
     let mut keys = Vec::with_capacity(2);
     if let Some(g) = guid.as_deref().filter(|_| use_guids) {
-        keys.push(format!("guid:{}\u{1f}{}", feed.key, guid_key(g)));
+        keys.push(ItemKey::Guid {
+            feed: feed.key.clone(),
+            guid: guid_key(g),
+        });
     }
     if let Some(k) = &url_key {
-        keys.push(format!("url:{k}"));
+        keys.push(ItemKey::Url(k.clone()));
     }
     let identity = if guid.is_some() && use_guids {
         IdentityRule::Guid
@@ -261,23 +264,19 @@ fn normalize_item(
         }
         let digest = h.finalize();
         let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-        keys.push(format!("hash:{}\u{1f}{}", feed.key, hex));
+        keys.push(ItemKey::Hash {
+            feed: feed.key.clone(),
+            hex,
+        });
     }
 
-    let mut topics: Vec<(String, TopicReason)> = Vec::new();
-    if let Some(owner) = &feed.owner_topic {
-        topics.push((owner.clone(), TopicReason::TopicFeed));
-    }
-    for t in &feed.topics {
-        if !topics.iter().any(|(s, _)| s == t) {
-            topics.push((t.clone(), TopicReason::FeedTopics));
-        }
-    }
-    for (slug, keyword) in matcher.matches(&title, summary.as_deref()) {
-        if !topics.iter().any(|(s, _)| *s == slug) {
-            topics.push((slug, TopicReason::Keyword(keyword)));
-        }
-    }
+    let topics = topics::attach(
+        feed.owner_topic.as_deref(),
+        feed.topics.iter().map(String::as_str),
+        matcher,
+        &title,
+        summary.as_deref(),
+    );
 
     let page_reason = reason_for(raw.link.as_deref(), url.as_ref(), date_source);
     let url = url.map(String::from);
@@ -301,7 +300,7 @@ fn normalize_item(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dossier_model::{FeedKind, TopicSpec};
+    use dossier_model::{FeedKind, TopicReason, TopicSpec};
 
     fn feed(owner: Option<&str>, topics: &[&str]) -> FeedSpec {
         FeedSpec {
@@ -407,8 +406,11 @@ mod tests {
         assert_eq!(
             items[0].keys,
             vec![
-                "guid:Feed A\u{1f}g1".to_string(),
-                "url:x.example/1".to_string()
+                ItemKey::Guid {
+                    feed: "Feed A".into(),
+                    guid: "g1".into()
+                },
+                ItemKey::Url("x.example/1".into())
             ]
         );
         assert_eq!(items[0].url.as_deref(), Some("https://x.example/1"));
@@ -418,7 +420,7 @@ mod tests {
         );
         assert_eq!(items[1].identity, IdentityRule::Link);
         assert_eq!(items[2].identity, IdentityRule::Hash);
-        assert!(items[2].keys[0].starts_with("hash:Feed A\u{1f}"));
+        assert!(matches!(&items[2].keys[0], ItemKey::Hash { feed, .. } if feed == "Feed A"));
     }
 
     #[test]

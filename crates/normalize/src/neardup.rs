@@ -221,6 +221,145 @@ pub fn quoted_link_keys(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// How far apart two copies of one story may be published and still be found.
+pub const WINDOW: chrono::Duration = chrono::Duration::days(3);
+/// Words of a title (its rarest) whose earlier occurrences are compared.
+const RARE_WORDS: usize = 3;
+/// Earlier items compared per word, nearest in time first.
+const CANDIDATES: usize = 200;
+
+/// An item of the window a run's new items are compared in, reduced to what comparing
+/// needs: a few dozen bytes of title key, and the links a new item's text quotes.
+#[derive(Debug, Clone)]
+pub struct WindowRow {
+    pub id: i64,
+    /// When it was published (or first seen), in seconds.
+    pub at: i64,
+    /// First stored by the run being checked.
+    pub is_new: bool,
+    pub duplicate_of: Option<i64>,
+    key: TitleKey,
+    /// The dedup keys of the links its title and summary quote (new items only).
+    pub quoted: Vec<String>,
+}
+
+impl WindowRow {
+    /// A row from an item's title (and, for a new item, its summary).
+    pub fn new(
+        id: i64,
+        at: chrono::DateTime<chrono::Utc>,
+        is_new: bool,
+        duplicate_of: Option<i64>,
+        title: &str,
+        summary: Option<&str>,
+    ) -> WindowRow {
+        let quoted = if is_new && duplicate_of.is_none() {
+            quoted_link_keys(&format!("{title} {}", summary.unwrap_or("")))
+        } else {
+            Vec::new()
+        };
+        WindowRow {
+            id,
+            at: at.timestamp(),
+            is_new,
+            duplicate_of,
+            key: TitleKey::new(title),
+            quoted,
+        }
+    }
+}
+
+/// Finds the new items of `rows` (the window, oldest first) that repeat an earlier item:
+/// a retweet, a syndicated copy under another title suffix, a post quoting the earlier
+/// item's link. `quoted` names the item each quoted link key belongs to. Returns `(copy,
+/// original)` pairs: the earliest item stays the source, and an item marked here is never
+/// the original of another.
+pub fn find_duplicates(
+    rows: &[WindowRow],
+    quoted: &std::collections::HashMap<String, i64>,
+) -> Vec<(i64, i64)> {
+    use std::collections::{HashMap, HashSet};
+    // One flat, sorted list of (candidate key, row): a fraction of the memory of a map of
+    // lists when most keys are a title's own (its numbers are), built in one sort.
+    let mut index: Vec<(u64, u32)> = Vec::with_capacity(rows.iter().map(|r| r.key.len()).sum());
+    for (i, r) in rows.iter().enumerate() {
+        index.extend(r.key.candidate_keys().map(|w| (w, i as u32)));
+    }
+    index.sort_unstable();
+    // Where each key's rows lie in it, for keys shared by two titles or more (a key of one
+    // title brings no candidate, and most keys are).
+    let mut shared: HashMap<u64, (u32, u32)> = HashMap::new();
+    let mut start = 0;
+    while start < index.len() {
+        let len = index[start..].partition_point(|p| p.0 == index[start].0);
+        if len > 1 {
+            shared.insert(index[start].0, (start as u32, len as u32));
+        }
+        start += len;
+    }
+    let postings = |w: u64| -> &[(u64, u32)] {
+        shared.get(&w).map_or(&[], |&(start, len)| {
+            &index[start as usize..(start + len) as usize]
+        })
+    };
+    let window = |a: usize, b: usize| (rows[a].at - rows[b].at).abs() <= WINDOW.num_seconds();
+    let by_id: HashMap<i64, usize> = rows.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
+    let mut marked: HashSet<i64> = HashSet::new();
+    // The last new item each row was a candidate for (no hashing per candidate).
+    let mut seen_for: Vec<usize> = vec![usize::MAX; rows.len()];
+    let mut marks = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        if !row.is_new || row.duplicate_of.is_some() || row.key.is_empty() {
+            continue;
+        }
+        // A post that quotes another item's link is that item, when the quoted item is
+        // earlier and within the window, and not a copy itself.
+        let quoted_item = row
+            .quoted
+            .iter()
+            .filter_map(|k| quoted.get(k))
+            .find(|&&of| {
+                of != row.id
+                    && !marked.contains(&of)
+                    && by_id
+                        .get(&of)
+                        .is_some_and(|&j| j < i && rows[j].duplicate_of.is_none() && window(j, i))
+            });
+        if let Some(&of) = quoted_item {
+            marks.push((row.id, of));
+            marked.insert(row.id);
+            continue;
+        }
+        // Else the earliest earlier item whose title tells the same story. Candidates
+        // come from the title's rarest keys only (a copy shares them all), nearest in time
+        // first and a bounded number of them: common words must not make this pass
+        // quadratic. Only titles with the same numbers share keys.
+        let mut rare: Vec<&[(u64, u32)]> = row.key.candidate_keys().map(postings).collect();
+        rare.sort_by_key(|p| p.len());
+        let best = rare
+            .iter()
+            .take(RARE_WORDS)
+            .flat_map(|p| {
+                let before = p.partition_point(|&(_, j)| (j as usize) < i);
+                p[..before]
+                    .iter()
+                    .rev()
+                    .take(CANDIDATES)
+                    .map(|&(_, j)| j as usize)
+            })
+            .filter(|&j| std::mem::replace(&mut seen_for[j], i) != i)
+            .filter(|&j| rows[j].key.may_reach(&row.key, THRESHOLD) && window(j, i))
+            .filter(|&j| rows[j].duplicate_of.is_none() && !marked.contains(&rows[j].id))
+            .filter(|&j| rows[j].key.similarity(&row.key) >= THRESHOLD)
+            .min();
+        if let Some(j) = best {
+            marks.push((row.id, rows[j].id));
+            marked.insert(row.id);
+        }
+    }
+    marks
+}
+
 /// Whether two titles tell the same story.
 pub fn same_story(a: &str, b: &str) -> bool {
     TitleKey::new(a).similarity(&TitleKey::new(b)) >= THRESHOLD
@@ -229,6 +368,62 @@ pub fn same_story(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn row(id: i64, hours: i64, is_new: bool, title: &str, summary: Option<&str>) -> WindowRow {
+        let at = chrono::DateTime::from_timestamp(1_780_000_000 + hours * 3600, 0).unwrap();
+        WindowRow::new(id, at, is_new, None, title, summary)
+    }
+
+    #[test]
+    fn a_new_copy_is_marked_a_duplicate_of_the_earliest_original() {
+        let rows = [
+            row(1, 0, false, "China is filing far more AI patents", None),
+            row(
+                2,
+                1,
+                false,
+                "Something else entirely about chips export",
+                None,
+            ),
+            row(
+                3,
+                2,
+                true,
+                "RT @rohanpaul_ai: China is filing far more AI patents",
+                None,
+            ),
+            row(
+                4,
+                3,
+                true,
+                "China is filing far more AI patents | Example News",
+                None,
+            ),
+            row(5, 100, true, "China is filing far more AI patents", None),
+        ];
+        let marks = find_duplicates(&rows, &std::collections::HashMap::new());
+        // 5 is outside the three-day window of 1, and 3 and 4 are copies, never originals.
+        assert_eq!(marks, [(3, 1), (4, 1)]);
+    }
+
+    #[test]
+    fn a_post_quoting_an_earlier_items_link_is_that_item() {
+        let rows = [
+            row(1, 0, false, "Baidu open-sources Ernie 5 Lite", None),
+            row(
+                2,
+                5,
+                true,
+                "Huge news for open weights",
+                Some("see https://news.example/baidu-ernie?utm_source=x"),
+            ),
+        ];
+        assert_eq!(rows[1].quoted, ["news.example/baidu-ernie"]);
+        let quoted = [("news.example/baidu-ernie".to_string(), 1)].into();
+        assert_eq!(find_duplicates(&rows, &quoted), [(2, 1)]);
+        // Not when the quoted item is not in the window (or later).
+        assert!(find_duplicates(&rows[1..], &quoted).is_empty());
+    }
 
     #[test]
     fn reposts_suffixes_and_labels_do_not_hide_a_story() {

@@ -6,7 +6,7 @@
 //! matches anywhere, since there is no word boundary to look for. A hit in `match_none`
 //! vetoes the topic's keyword match.
 
-use dossier_model::TopicSpec;
+use dossier_model::{TopicReason, TopicSpec};
 
 /// One keyword, lowercased once, with how it must be bounded.
 #[derive(Debug, Clone)]
@@ -63,6 +63,35 @@ fn is_word_char(c: char) -> bool {
 }
 
 pub(crate) use dossier_model::is_unspaced_script_char;
+
+/// The topics an item joins and why, one reason per topic, the strongest: the topic
+/// whose own feed brought it (`owner`), then the topics its feeds list (`listed`), then
+/// the topics whose keywords its text matches. The one ladder both a run's new items and
+/// the re-matching of recent items after a rules change climb.
+pub fn attach<'a>(
+    owners: impl IntoIterator<Item = &'a str>,
+    listed: impl IntoIterator<Item = &'a str>,
+    matcher: &TopicMatcher,
+    title: &str,
+    summary: Option<&str>,
+) -> Vec<(String, TopicReason)> {
+    let mut topics: Vec<(String, TopicReason)> = Vec::new();
+    let mut add = |slug: &str, reason: TopicReason| {
+        if !topics.iter().any(|(s, _)| s == slug) {
+            topics.push((slug.to_string(), reason));
+        }
+    };
+    for owner in owners {
+        add(owner, TopicReason::TopicFeed);
+    }
+    for t in listed {
+        add(t, TopicReason::FeedTopics);
+    }
+    for (slug, keyword) in matcher.matches(title, summary) {
+        add(&slug, TopicReason::Keyword(keyword));
+    }
+    topics
+}
 
 #[derive(Debug, Clone)]
 struct TopicRules {

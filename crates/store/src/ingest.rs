@@ -1,95 +1,13 @@
 //! The write side of a run: config sync, feed state, and one transaction per fetched feed.
 
-use crate::{Result, Store, StoreError};
+use crate::{Result, RunId, RunStatus, SqliteStore, StoreError};
 use chrono::{DateTime, Utc};
-use dossier_model::{FeedSpec, Item, PageReason, TopicSpec, fmt_time, parse_time};
+use dossier_model::{
+    Change, FeedSpec, FeedState, FeedUpdate, HostHold, Item, ItemKey, PageReason, RunStats,
+    TopicSpec, fmt_time, parse_time,
+};
 use rusqlite::{OptionalExtension, params};
-use serde::Serialize;
 use std::collections::HashMap;
-
-/// What the scheduler and the conditional GET need to know of a feed.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FeedState {
-    pub key: String,
-    pub etag: Option<String>,
-    pub last_modified: Option<String>,
-    pub next_due_at: Option<DateTime<Utc>>,
-    pub consecutive_failures: u32,
-    /// Where a permanent redirect sent the feed; fetched instead of the configured URL.
-    pub moved_to: Option<String>,
-    /// Why the feed is no longer fetched (410 Gone), if it is not.
-    pub disabled_reason: Option<String>,
-    pub body_hash: Option<String>,
-    pub last_full_fetch_at: Option<DateTime<Utc>>,
-}
-
-/// The outcome of one fetch, as recorded on the feed's row.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FeedUpdate {
-    pub fetched_at: DateTime<Utc>,
-    /// HTTP status or outcome: `200`, `not_modified`, `timeout`, ...
-    pub status: String,
-    pub error_class: Option<String>,
-    pub error: Option<String>,
-    /// New validators when the server sent a fresh body; `None` keeps the stored ones.
-    pub validators: Option<(Option<String>, Option<String>)>,
-    /// When to fetch next; `None` keeps the stored time (a failure not held against the
-    /// feed stays due).
-    pub next_due_at: Option<DateTime<Utc>>,
-    pub moved_to: Option<String>,
-    /// Whether the outcome counts: a failure towards `consecutive_failures`, a success
-    /// resetting them. Neither our own outage nor a server's deferral counts.
-    pub counted: bool,
-    pub final_url: Option<String>,
-    /// Hash of a body that was parsed; `None` keeps the stored one.
-    pub body_hash: Option<String>,
-    /// The request went out without validators.
-    pub full_fetch: bool,
-    /// What the parse had to repair: `Some(None)` clears an old warning, `None` keeps it.
-    pub warning: Option<Option<String>>,
-    /// Stop fetching the feed, with this note (410 Gone).
-    pub disable: Option<String>,
-    /// Whether a request went out. `false` for a feed whose host was held: its row keeps
-    /// the time and status of its last real fetch, and only its next due time moves.
-    pub requested: bool,
-    /// A `Retry-After` its server answered, to hold the host across runs.
-    pub hold: Option<HostHold>,
-}
-
-/// A host (`host:port`) held until a time its server named.
-#[derive(Debug, Clone, PartialEq)]
-pub struct HostHold {
-    pub host: String,
-    pub until: DateTime<Utc>,
-    pub status: u16,
-}
-
-impl FeedUpdate {
-    /// A fresh update with nothing decided yet.
-    pub fn new(fetched_at: DateTime<Utc>) -> FeedUpdate {
-        FeedUpdate {
-            fetched_at,
-            status: String::new(),
-            error_class: None,
-            error: None,
-            validators: None,
-            next_due_at: None,
-            moved_to: None,
-            counted: true,
-            final_url: None,
-            body_hash: None,
-            full_fetch: false,
-            warning: None,
-            disable: None,
-            requested: true,
-            hold: None,
-        }
-    }
-
-    pub fn failed(&self) -> bool {
-        self.error_class.is_some()
-    }
-}
 
 /// What storing one feed's items did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -98,22 +16,6 @@ pub struct IngestCounts {
     pub new: u64,
     /// Stories the store knew from another feed (or under another key): a new sighting.
     pub duplicate: u64,
-}
-
-/// The counts of one `run`, as `run --json` prints them (without `seconds`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct RunStats {
-    pub feeds: u64,
-    pub fetched: u64,
-    pub not_modified: u64,
-    pub failed: u64,
-    pub items_new: u64,
-    pub items_duplicate: u64,
-    pub dated_from_pages: u64,
-    /// Feeds whose server asked to come back later (429, 503 with `Retry-After`).
-    pub deferred: u64,
-    /// Feeds not reached before the run's deadline; still due.
-    pub not_fetched: u64,
 }
 
 /// The topics a feed's row lists: its own topic for a topic feed, else its `topics`.
@@ -125,7 +27,7 @@ fn feed_topics_json(f: &FeedSpec) -> String {
     serde_json::to_string(topics).unwrap_or_else(|_| "[]".into())
 }
 
-/// A hash of everything [`Store::sync_config`] writes, in config order.
+/// A hash of everything [`SqliteStore::sync_config`] writes, in config order.
 fn config_fingerprint(feeds: &[FeedSpec], topics: &[TopicSpec]) -> String {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
@@ -149,14 +51,14 @@ fn config_fingerprint(feeds: &[FeedSpec], topics: &[TopicSpec]) -> String {
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-impl Store {
+impl SqliteStore {
     /// Makes the store's feeds and topics match the config: new ones are added, changed
     /// ones updated, and ones no longer configured marked inactive (never deleted: their
     /// items keep their provenance). Returns whether anything was written.
     ///
     /// Costs what changed, not what the config weighs: a config that hashes as the last
     /// synced one is not written at all, and otherwise only the rows that differ are.
-    pub fn sync_config(&mut self, feeds: &[FeedSpec], topics: &[TopicSpec]) -> Result<bool> {
+    pub(crate) fn sync_config(&mut self, feeds: &[FeedSpec], topics: &[TopicSpec]) -> Result<bool> {
         let fingerprint = config_fingerprint(feeds, topics);
         let stored: Option<String> = self
             .conn
@@ -272,7 +174,7 @@ impl Store {
     }
 
     /// The hosts still held by a server's `Retry-After` at `now`: host, until, status.
-    pub fn active_holds(&self, now: DateTime<Utc>) -> Result<Vec<HostHold>> {
+    pub(crate) fn active_holds(&self, now: DateTime<Utc>) -> Result<Vec<HostHold>> {
         let mut stmt = self
             .conn
             .prepare("SELECT host, until, status FROM host_holds WHERE until > ?1")?;
@@ -294,7 +196,7 @@ impl Store {
     }
 
     /// The state of every active feed, by key.
-    pub fn feed_states(&self) -> Result<HashMap<String, FeedState>> {
+    pub(crate) fn feed_states(&self) -> Result<HashMap<String, FeedState>> {
         let mut stmt = self.conn.prepare(
             "SELECT key, etag, last_modified, next_due_at, consecutive_failures, moved_to, disabled_reason,
                 body_hash, last_full_fetch_at
@@ -327,9 +229,10 @@ impl Store {
         Ok(out)
     }
 
-    /// Records the start of a run. The caller holds the run lock, so a run still marked
-    /// `running` was killed: it is marked `interrupted`.
-    pub fn begin_run(&self, now: DateTime<Utc>) -> Result<i64> {
+    /// Records the start of a run; what the store writes from now on is the run's. The
+    /// caller holds the run lock, so a run still marked `running` was killed: it is
+    /// marked `interrupted`.
+    pub(crate) fn begin_run(&mut self, now: DateTime<Utc>) -> Result<RunId> {
         self.conn.execute(
             "UPDATE runs SET status = 'interrupted' WHERE status = 'running'",
             [],
@@ -338,14 +241,16 @@ impl Store {
             "INSERT INTO runs(started_at, status) VALUES (?1, 'running')",
             [fmt_time(now)],
         )?;
-        Ok(self.conn.last_insert_rowid())
+        let id = self.conn.last_insert_rowid();
+        self.run = Some(id);
+        Ok(RunId(id))
     }
 
-    pub fn finish_run(
-        &self,
-        run: i64,
+    pub(crate) fn finish_run(
+        &mut self,
+        run: RunId,
         stats: &RunStats,
-        status: &str,
+        status: RunStatus,
         now: DateTime<Utc>,
     ) -> Result<()> {
         self.conn.execute(
@@ -353,9 +258,9 @@ impl Store {
                 failed = ?7, items_new = ?8, items_duplicate = ?9, dated_from_pages = ?10, deferred = ?11,
                 not_fetched = ?12 WHERE id = ?1",
             params![
-                run,
+                run.0,
                 fmt_time(now),
-                status,
+                status.as_str(),
                 stats.feeds as i64,
                 stats.fetched as i64,
                 stats.not_modified as i64,
@@ -376,7 +281,8 @@ impl Store {
     /// `seen_at` is the run's start: every item and sighting of one run is first seen at
     /// the same instant, so when two feeds bring the same new story in one run, the feed
     /// listed first in the config is its origin whatever order the fetches finished in.
-    pub fn record_fetch(
+    #[cfg(test)]
+    pub(crate) fn record_fetch(
         &mut self,
         feed_key: &str,
         update: &FeedUpdate,
@@ -398,18 +304,19 @@ impl Store {
     /// is still whole or absent: when any feed of the batch fails, the transaction is
     /// rolled back and the feeds are written again one transaction each, so the failing
     /// feed is reported in its place and the others are kept.
-    pub fn record_fetches(
+    pub(crate) fn record_fetches(
         &mut self,
         batch: &[FetchRecord<'_>],
         seen_at: DateTime<Utc>,
     ) -> Result<Vec<Result<IngestCounts>>> {
         let topic_ids = self.topic_ids()?;
+        let run = self.run;
         let together = || -> Result<Vec<IngestCounts>> {
             let tx = self.conn.unchecked_transaction()?;
             let before = last_item_id(&tx)?;
             let counts = batch
                 .iter()
-                .map(|rec| write_fetch(&tx, rec, &topic_ids, seen_at))
+                .map(|rec| write_fetch(&tx, rec, &topic_ids, seen_at, run))
                 .collect::<Result<Vec<_>>>()?;
             index_items_after(&tx, before)?;
             tx.commit()?;
@@ -425,7 +332,7 @@ impl Store {
                 .map(|rec| {
                     let tx = self.conn.unchecked_transaction()?;
                     let before = last_item_id(&tx)?;
-                    let counts = write_fetch(&tx, rec, &topic_ids, seen_at)?;
+                    let counts = write_fetch(&tx, rec, &topic_ids, seen_at, run)?;
                     index_items_after(&tx, before)?;
                     tx.commit()?;
                     Ok(counts)
@@ -482,6 +389,7 @@ fn write_fetch(
     rec: &FetchRecord<'_>,
     topic_ids: &HashMap<String, i64>,
     seen_at: DateTime<Utc>,
+    run: Option<i64>,
 ) -> Result<IngestCounts> {
     let FetchRecord {
         feed_key,
@@ -537,9 +445,9 @@ fn write_fetch(
         params![
             feed_id,
             fetched_at,
-            update.status,
-            update.error_class,
-            update.error,
+            update.status.to_string(),
+            update.failure.as_ref().map(|f| f.class.as_str()),
+            update.failure.as_ref().map(|f| f.message.as_str()),
             update.next_due_at.map(fmt_time),
             update.moved_to,
             update.final_url,
@@ -548,13 +456,23 @@ fn write_fetch(
             update.disable
         ],
     )?;
-    if let Some((etag, last_modified)) = &update.validators {
+    let validators = match &update.validators {
+        Change::Keep => None,
+        Change::Clear => Some((None, None)),
+        Change::Set(v) => Some((v.etag.as_deref(), v.last_modified.as_deref())),
+    };
+    if let Some((etag, last_modified)) = validators {
         tx.execute(
             "UPDATE feeds SET etag = ?2, last_modified = ?3 WHERE id = ?1",
             params![feed_id, etag, last_modified],
         )?;
     }
-    if let Some(warning) = &update.warning {
+    let warning = match &update.warning {
+        Change::Keep => None,
+        Change::Clear => Some(None),
+        Change::Set(w) => Some(Some(w.as_str())),
+    };
+    if let Some(warning) = warning {
         tx.execute(
             "UPDATE feeds SET warning = ?2 WHERE id = ?1",
             params![feed_id, warning],
@@ -568,7 +486,7 @@ fn write_fetch(
         let item_id = match existing {
             None => {
                 counts.new += 1;
-                insert_item(tx, feed_id, item, &now)?
+                insert_item(tx, feed_id, item, &now, run)?
             }
             Some((id, origin_feed, ref first_seen)) => {
                 if origin_feed == feed_id {
@@ -581,7 +499,7 @@ fn write_fetch(
         };
         for key in &item.keys {
             tx.prepare_cached("INSERT OR IGNORE INTO item_keys(key, item_id) VALUES (?1, ?2)")?
-                .execute(params![key, item_id])?;
+                .execute(params![key.to_string(), item_id])?;
         }
         let seen_here = tx
             .prepare_cached("SELECT 1 FROM sightings WHERE item_id = ?1 AND feed_id = ?2")?
@@ -628,11 +546,11 @@ const FIND_ITEM: &str =
      WHERE k.key = ?1";
 
 /// The item that any of `keys` already names, with the feed that first brought it and when.
-fn find_item(tx: &rusqlite::Connection, keys: &[String]) -> Result<Option<(i64, i64, String)>> {
+fn find_item(tx: &rusqlite::Connection, keys: &[ItemKey]) -> Result<Option<(i64, i64, String)>> {
     for key in keys {
         let found = tx
             .prepare_cached(FIND_ITEM)?
-            .query_row([key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .query_row([key.to_string()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?;
         if found.is_some() {
             return Ok(found);
@@ -641,14 +559,20 @@ fn find_item(tx: &rusqlite::Connection, keys: &[String]) -> Result<Option<(i64, 
     Ok(None)
 }
 
-fn insert_item(tx: &rusqlite::Connection, feed_id: i64, item: &Item, now: &str) -> Result<i64> {
+fn insert_item(
+    tx: &rusqlite::Connection,
+    feed_id: i64,
+    item: &Item,
+    now: &str,
+    run: Option<i64>,
+) -> Result<i64> {
     let published = item.published_at.map(fmt_time);
     let sort_at = published.clone().unwrap_or_else(|| now.to_string());
     let id = tx
         .prepare_cached(
             "INSERT INTO items(feed_id, guid, url, original_url, title, summary, author, published_at,
-                date_source, first_seen_at, sort_at, identity, date_evidence, page_reason)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+                date_source, first_seen_at, sort_at, identity, date_evidence, page_reason, first_run)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
              RETURNING id",
         )?
         .query_row(
@@ -666,7 +590,8 @@ fn insert_item(tx: &rusqlite::Connection, feed_id: i64, item: &Item, now: &str) 
                 sort_at,
                 item.identity.as_str(),
                 item.date_evidence,
-                item.page_reason.map(PageReason::as_str)
+                item.page_reason.map(PageReason::as_str),
+                run
             ],
             |r| r.get(0),
         )?;
@@ -749,7 +674,7 @@ mod tests {
     #[test]
     fn the_key_lookup_is_not_recompiled_per_item() {
         let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("s.sqlite")).unwrap();
+        let mut s = SqliteStore::open(&dir.path().join("s.sqlite")).unwrap();
         let feeds: Vec<FeedSpec> = (0..3)
             .map(|i| FeedSpec {
                 key: format!("f{i}"),
@@ -779,7 +704,13 @@ mod tests {
                     date_evidence: None,
                     page_reason: None,
                     identity: IdentityRule::Hash,
-                    keys: vec![format!("hash:{f}-{i}"), format!("url:{f}.example/{i}")],
+                    keys: vec![
+                        ItemKey::Hash {
+                            feed: f.to_string(),
+                            hex: i.to_string(),
+                        },
+                        ItemKey::Url(format!("{f}.example/{i}")),
+                    ],
                     topics: vec![],
                 })
                 .collect();

@@ -1,11 +1,16 @@
-//! The store: one SQLite file that keeps every item with its provenance.
+//! The store: every item with its provenance, behind traits drawn by role.
 //!
-//! Shape: a single writer ([`Store`] owns its connection; the pipeline feeds it through a
-//! bounded channel) and one transaction per fetched feed, so a crash or a failure leaves
-//! whole feeds or nothing. Readers open their own connections and, under WAL, see a
-//! consistent snapshot while a run writes. Migrations are append-only SQL files embedded
-//! in the binary and tracked by `PRAGMA user_version`; a store written by a newer dossier
-//! is refused rather than misread. Dossier versions are immutable (triggers refuse any
+//! What a run needs to ingest ([`IngestStore`]), what readers need ([`ReadStore`]) and
+//! what a cut needs ([`VersionStore`]) are coarse operations: a run hands over whole
+//! fetches and gets counts back, a reader asks for rows in the contract's JSON shapes. No
+//! backend type crosses the boundary, and every error says which operation failed
+//! ([`StoreError::Backend`]). [`SqliteStore`] is the first implementation: one SQLite
+//! file, a single writer (the run feeds it through a bounded channel) and one transaction
+//! per fetched feed, so a crash or a failure leaves whole feeds or nothing. Readers open
+//! their own connections, read-only ([`SqliteStore::open_read_only`]), and under WAL see a
+//! consistent snapshot while a run writes. Migrations are append-only SQL files embedded in
+//! the binary and tracked by `PRAGMA user_version`; a store written by a newer dossier is
+//! refused rather than misread. Dossier versions are immutable (triggers refuse any
 //! change) and keep each item's source number across versions.
 
 mod cjk;
@@ -14,17 +19,20 @@ mod neardup;
 mod pages;
 mod query;
 mod rematch;
+mod traits;
 mod versions;
+pub mod view;
 
 use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
 use std::time::Duration;
 
-pub use crate::ingest::{FeedState, FeedUpdate, FetchRecord, HostHold, IngestCounts, RunStats};
-pub use crate::neardup::TitleRow;
+pub use crate::ingest::{FetchRecord, IngestCounts};
+pub use crate::neardup::WindowItem;
 pub use crate::pages::{PageCandidate, PageFindings};
-pub use crate::query::{FeedRow, ItemQuery, ItemRow};
+pub use crate::query::{FeedRow, ItemQuery, ItemRow, Sighting, TopicRow};
 pub use crate::rematch::RematchItem;
+pub use crate::traits::{IngestStore, ReadStore, RunId, RunStatus, VersionStore};
 pub use crate::versions::{Source, Version, VersionSummary, cut_title};
 
 /// The schema, one entry per version; append only.
@@ -37,12 +45,19 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0006_page_reason.sql"),
     include_str!("../migrations/0007_holds_and_config.sql"),
     include_str!("../migrations/0008_cjk_search.sql"),
+    include_str!("../migrations/0009_items_by_run.sql"),
 ];
 
+/// What went wrong in the store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("{0}")]
-    Sqlite(#[from] rusqlite::Error),
+    /// The backend failed while doing `op` ("record fetches", "read items", …).
+    #[error("cannot {op}: {source}")]
+    Backend {
+        op: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     #[error(
         "store {path} has schema version {found}, newer than this dossier supports ({supported}); \
          upgrade dossier to read it"
@@ -52,10 +67,55 @@ pub enum StoreError {
         found: i64,
         supported: i64,
     },
+    #[error(
+        "store {path} has schema version {found}, older than this dossier's ({supported}); \
+         a `dossier run` upgrades it"
+    )]
+    OlderSchema {
+        path: String,
+        found: i64,
+        supported: i64,
+    },
+    #[error("no store at {0} yet: `dossier run` creates it")]
+    Missing(String),
     #[error("unknown topic `{0}`")]
     UnknownTopic(String),
     #[error("unknown feed `{0}`")]
     UnknownFeed(String),
+}
+
+/// The operation named when an error is not tied to one yet; [`StoreError::during`] names
+/// the real one at the trait boundary.
+const SOME_OPERATION: &str = "use the store";
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> StoreError {
+        StoreError::Backend {
+            op: SOME_OPERATION,
+            source: Box::new(e),
+        }
+    }
+}
+
+impl From<rusqlite::types::FromSqlError> for StoreError {
+    fn from(e: rusqlite::types::FromSqlError) -> StoreError {
+        StoreError::Backend {
+            op: SOME_OPERATION,
+            source: Box::new(e),
+        }
+    }
+}
+
+impl StoreError {
+    /// The error, said to have happened while doing `op` (unless it already names one).
+    pub fn during(self, op: &'static str) -> StoreError {
+        match self {
+            StoreError::Backend { op: o, source } if o == SOME_OPERATION => {
+                StoreError::Backend { op, source }
+            }
+            other => other,
+        }
+    }
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -63,28 +123,66 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// The latest schema version this code knows.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
-pub struct Store {
+/// A store in one SQLite file.
+pub struct SqliteStore {
     conn: Connection,
+    /// The run this store is writing for ([`IngestStore::begin_run`]): new items carry it.
+    run: Option<i64>,
 }
 
-impl Store {
+impl SqliteStore {
     /// Opens (creating if needed) the store at `path` and brings its schema up to date.
-    pub fn open(path: &Path) -> Result<Store> {
+    pub fn open(path: &Path) -> Result<SqliteStore> {
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
                 | OpenFlags::SQLITE_OPEN_CREATE
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
-        Store::init(conn, &path.display().to_string())
+        SqliteStore::init(conn, &path.display().to_string())
+    }
+
+    /// Opens the store at `path` for reading only: nothing is created, migrated or
+    /// written, so it works on a store file the reader may not write (and while a run
+    /// writes). A store of another schema version is refused with what to do.
+    pub fn open_read_only(path: &Path) -> Result<SqliteStore> {
+        let name = path.display().to_string();
+        if !path.exists() {
+            return Err(StoreError::Missing(name));
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| StoreError::from(e).during("open the store to read"))?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        cjk::register(&conn)?;
+        let found: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(|e| StoreError::from(e).during("open the store to read"))?;
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::NewerSchema {
+                path: name,
+                found,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        if found < SCHEMA_VERSION {
+            return Err(StoreError::OlderSchema {
+                path: name,
+                found,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        Ok(SqliteStore { conn, run: None })
     }
 
     /// A private in-memory store, for tests.
-    pub fn open_in_memory() -> Result<Store> {
-        Store::init(Connection::open_in_memory()?, ":memory:")
+    pub fn open_in_memory() -> Result<SqliteStore> {
+        SqliteStore::init(Connection::open_in_memory()?, ":memory:")
     }
 
-    fn init(conn: Connection, name: &str) -> Result<Store> {
+    fn init(conn: Connection, name: &str) -> Result<SqliteStore> {
         conn.busy_timeout(Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
@@ -103,8 +201,10 @@ impl Store {
         conn.pragma_update(None, "wal_autocheckpoint", 10_000)?;
         // The index of unspaced scripts is kept by triggers that call this.
         cjk::register(&conn)?;
-        let mut store = Store { conn };
-        store.migrate(name)?;
+        let mut store = SqliteStore { conn, run: None };
+        store
+            .migrate(name)
+            .map_err(|e| e.during("bring the store's schema up to date"))?;
         Ok(store)
     }
 
@@ -135,7 +235,8 @@ impl Store {
         Ok(())
     }
 
-    /// The underlying connection, for tests and ad-hoc inspection.
+    /// The underlying connection, for tests of the schema itself.
+    #[cfg(any(test, feature = "test-support"))]
     pub fn connection(&self) -> &Connection {
         &self.conn
     }
@@ -147,7 +248,7 @@ mod tests {
 
     #[test]
     fn fresh_store_is_at_the_latest_schema() {
-        let store = Store::open_in_memory().unwrap();
+        let store = SqliteStore::open_in_memory().unwrap();
         let v: i64 = store
             .conn
             .pragma_query_value(None, "user_version", |r| r.get(0))
@@ -161,12 +262,12 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("s.sqlite");
         let _ = std::fs::remove_file(&path);
-        drop(Store::open(&path).unwrap());
+        drop(SqliteStore::open(&path).unwrap());
         Connection::open(&path)
             .unwrap()
             .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
             .unwrap();
-        let err = Store::open(&path)
+        let err = SqliteStore::open(&path)
             .err()
             .expect("newer schema must be refused");
         assert!(matches!(err, StoreError::NewerSchema { .. }), "{err}");
@@ -190,7 +291,7 @@ mod tests {
             )
             .unwrap();
         }
-        let s = Store::open(&path).unwrap();
+        let s = SqliteStore::open(&path).unwrap();
         let v: i64 = s
             .conn
             .pragma_query_value(None, "user_version", |r| r.get(0))
@@ -276,7 +377,7 @@ mod tests {
                 .unwrap();
             }
         }
-        let s = Store::open(&path).unwrap();
+        let s = SqliteStore::open(&path).unwrap();
         let reasons: Vec<(i64, Option<String>)> = s
             .conn
             .prepare("SELECT id, page_reason FROM items ORDER BY id")
@@ -317,12 +418,12 @@ mod tests {
         let path = dir.join("s.sqlite");
         let _ = std::fs::remove_file(&path);
         {
-            let s = Store::open(&path).unwrap();
+            let s = SqliteStore::open(&path).unwrap();
             s.conn
                 .execute("INSERT INTO topics(slug, title) VALUES ('a', 'A')", [])
                 .unwrap();
         }
-        let s = Store::open(&path).unwrap();
+        let s = SqliteStore::open(&path).unwrap();
         let n: i64 = s
             .conn
             .query_row("SELECT count(*) FROM topics", [], |r| r.get(0))

@@ -12,7 +12,7 @@
 //! two entries of one feed (a feed that lists two entries means two, as at ingest, where
 //! one link shared by different entries of a document is no identity).
 
-use crate::{Result, Store};
+use crate::{Result, SqliteStore};
 use chrono::{DateTime, Utc};
 use dossier_model::{DateSource, fmt_time};
 use rusqlite::{OptionalExtension, params};
@@ -38,14 +38,17 @@ pub struct PageFindings {
     /// The page's canonical URL, and the dedup key it gives.
     pub canonical: Option<(String, String)>,
     pub title: Option<String>,
+    /// Why the page gave nothing (its reader crashed on it): kept as the undated item's
+    /// date evidence, so that the failure is on record rather than silent.
+    pub problem: Option<String>,
     pub summary: Option<String>,
 }
 
-impl Store {
+impl SqliteStore {
     /// Items whose page is still unread and has something to tell (their `page_reason`),
     /// newest first, each with the link its feed gave (its canonical URL when the feed
     /// gave none that is kept).
-    pub fn page_candidates(&self, limit: usize) -> Result<Vec<PageCandidate>> {
+    pub(crate) fn page_candidates(&self, limit: usize) -> Result<Vec<PageCandidate>> {
         let mut stmt = self.conn.prepare(
             "SELECT id, COALESCE(original_url, url), url FROM items INDEXED BY items_page_due
              WHERE page_checked_at IS NULL AND page_reason IS NOT NULL
@@ -64,7 +67,7 @@ impl Store {
 
     /// Records what an item's page gave, in one transaction. Returns whether the page
     /// dated the item.
-    pub fn apply_page(
+    pub(crate) fn apply_page(
         &mut self,
         item_id: i64,
         found: &PageFindings,
@@ -75,6 +78,12 @@ impl Store {
             "UPDATE items SET page_checked_at = ?2 WHERE id = ?1",
             params![item_id, fmt_time(now)],
         )?;
+        if let Some(problem) = &found.problem {
+            tx.execute(
+                "UPDATE items SET date_evidence = ?2 WHERE id = ?1 AND date_source = 'first_seen'",
+                params![item_id, problem],
+            )?;
+        }
         let mut dated = false;
         if let (Some(at), Some(source)) = (found.published_at, found.date_source) {
             // A page date outranks a URL date; nothing outranks the feed's own.

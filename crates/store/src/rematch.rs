@@ -2,9 +2,9 @@
 //! each topic's rules; a topic whose rules (keywords, vetoes, the feeds that list it)
 //! differ from last time has its recent items matched again.
 
-use crate::{Result, Store};
+use crate::{Result, SqliteStore};
 use chrono::{DateTime, Utc};
-use dossier_model::fmt_time;
+use dossier_model::{TopicReason, fmt_time};
 use rusqlite::params;
 use std::collections::HashMap;
 
@@ -17,9 +17,9 @@ pub struct RematchItem {
     pub feed_keys: Vec<String>,
 }
 
-impl Store {
+impl SqliteStore {
     /// Each active topic's stored rules hash (`None` for a topic never matched yet).
-    pub fn topic_rule_hashes(&self) -> Result<HashMap<String, Option<String>>> {
+    pub(crate) fn topic_rule_hashes(&self) -> Result<HashMap<String, Option<String>>> {
         let mut stmt = self
             .conn
             .prepare("SELECT slug, rules_hash FROM topics WHERE active = 1")?;
@@ -27,7 +27,7 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    pub fn set_topic_rule_hash(&self, slug: &str, hash: &str) -> Result<()> {
+    pub(crate) fn set_topic_rule_hash(&mut self, slug: &str, hash: &str) -> Result<()> {
         self.conn.execute(
             "UPDATE topics SET rules_hash = ?2 WHERE slug = ?1",
             params![slug, hash],
@@ -36,7 +36,7 @@ impl Store {
     }
 
     /// Items dated (or first seen) at or after `since`, with the keys of their feeds.
-    pub fn items_for_rematch(&self, since: DateTime<Utc>) -> Result<Vec<RematchItem>> {
+    pub(crate) fn items_for_rematch(&self, since: DateTime<Utc>) -> Result<Vec<RematchItem>> {
         let mut stmt = self.conn.prepare(
             "SELECT i.id, i.title, i.summary, (SELECT group_concat(f.key, char(31)) FROM sightings s
                 JOIN feeds f ON f.id = s.feed_id WHERE s.item_id = i.id)
@@ -60,18 +60,18 @@ impl Store {
     /// reason kind, detail): new matches are attached, and keyword or feed-list
     /// attachments that no longer hold are removed. Attachments through the topic's own
     /// feeds stay, and so does everything frozen in versions.
-    pub fn retag_topic(
+    pub(crate) fn retag_topic(
         &mut self,
         slug: &str,
         considered: &[i64],
-        matches: &[(i64, &str, Option<String>)],
+        matches: &[(i64, TopicReason)],
         now: DateTime<Utc>,
     ) -> Result<(usize, usize)> {
         let tx = self.conn.transaction()?;
         let topic_id: i64 = tx.query_row("SELECT id FROM topics WHERE slug = ?1", [slug], |r| {
             r.get(0)
         })?;
-        let keep: std::collections::HashSet<i64> = matches.iter().map(|(id, _, _)| *id).collect();
+        let keep: std::collections::HashSet<i64> = matches.iter().map(|(id, _)| *id).collect();
         let mut removed = 0;
         for id in considered.iter().filter(|id| !keep.contains(id)) {
             removed += tx.execute(
@@ -80,10 +80,10 @@ impl Store {
             )?;
         }
         let mut added = 0;
-        for (id, reason, detail) in matches {
+        for (id, reason) in matches {
             added += tx.execute(
                 "INSERT OR IGNORE INTO item_topics(topic_id, item_id, reason, detail, attached_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![topic_id, id, reason, detail, fmt_time(now)],
+                params![topic_id, id, reason.kind(), reason.detail(), fmt_time(now)],
             )?;
         }
         tx.commit()?;

@@ -5,9 +5,10 @@
 //! (undated last, then by id). What a version says of a source is copied when it is cut,
 //! so a feed that later edits an item never changes a published list.
 
-use crate::{Result, Store, StoreError};
-use chrono::{DateTime, Utc};
-use dossier_model::fmt_time;
+use crate::query::{date_source, opt_time, time};
+use crate::{Result, SqliteStore, StoreError};
+use chrono::{DateTime, Timelike, Utc};
+use dossier_model::{DateSource, fmt_time};
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -24,8 +25,9 @@ pub struct Source {
     pub title: String,
     pub url: Option<String>,
     pub label: String,
-    pub published_at: Option<String>,
-    pub date_source: String,
+    #[serde(serialize_with = "dossier_model::ser::opt_time")]
+    pub published_at: Option<DateTime<Utc>>,
+    pub date_source: DateSource,
 }
 
 /// A whole version, as `version show --json` prints it.
@@ -34,7 +36,8 @@ pub struct Version {
     pub topic: String,
     pub title: String,
     pub version: i64,
-    pub created_at: String,
+    #[serde(serialize_with = "dossier_model::ser::time")]
+    pub created_at: DateTime<Utc>,
     pub item_count: i64,
     pub new_items: i64,
     pub sources: Vec<Source>,
@@ -45,7 +48,8 @@ pub struct Version {
 pub struct VersionSummary {
     pub topic: String,
     pub version: i64,
-    pub created_at: String,
+    #[serde(serialize_with = "dossier_model::ser::time")]
+    pub created_at: DateTime<Utc>,
     pub item_count: i64,
     pub new_items: i64,
 }
@@ -54,21 +58,20 @@ impl Version {
     /// The contract's rendering: a heading, then `[n] TITLE — LABEL (YYYY-MM-DD)` per source.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let when = dossier_model::parse_time(&self.created_at)
-            .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
-            .unwrap_or_else(|| self.created_at.clone());
         let _ = writeln!(out, "{}", self.title);
         let _ = writeln!(
             out,
             "Version {} · {} · {} items",
-            self.version, when, self.item_count
+            self.version,
+            self.created_at.format("%Y-%m-%d %H:%M UTC"),
+            self.item_count
         );
         let _ = writeln!(out);
         let _ = writeln!(out, "Sources");
         for s in &self.sources {
             let _ = write!(out, "[{}] {} — {}", s.n, cut_title(&s.title), s.label);
-            if let Some(day) = s.published_at.as_deref().and_then(|p| p.get(..10)) {
-                let _ = write!(out, " ({day})");
+            if let Some(at) = s.published_at {
+                let _ = write!(out, " ({})", at.format("%Y-%m-%d"));
             }
             out.push('\n');
         }
@@ -84,10 +87,10 @@ pub fn cut_title(title: &str) -> String {
     }
 }
 
-impl Store {
+impl SqliteStore {
     /// Freezes the topic's next version: every attached item except duplicates of another
     /// item in it, old sources under their old numbers, new ones numbered after them.
-    pub fn cut_version(&mut self, slug: &str, now: DateTime<Utc>) -> Result<Version> {
+    pub(crate) fn cut_version(&mut self, slug: &str, now: DateTime<Utc>) -> Result<Version> {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -110,8 +113,8 @@ impl Store {
             title: String,
             url: Option<String>,
             label: String,
-            published_at: Option<String>,
-            date_source: String,
+            published_at: Option<DateTime<Utc>>,
+            date_source: DateSource,
         }
         let candidates: Vec<Candidate> = {
             let mut stmt = tx.prepare(
@@ -130,8 +133,8 @@ impl Store {
                     title: r.get(1)?,
                     url: r.get(2)?,
                     label: r.get(3)?,
-                    published_at: r.get(4)?,
-                    date_source: r.get(5)?,
+                    published_at: opt_time(r, 4)?,
+                    date_source: date_source(r, 5)?,
                 })
             })?
             .collect::<rusqlite::Result<_>>()?
@@ -159,7 +162,7 @@ impl Store {
                 new_items += 1;
             }
         }
-        let created_at = fmt_time(now);
+        let created_at = now.with_nanosecond(0).unwrap_or(now);
         tx.execute(
             "INSERT INTO versions(topic_id, number, title, created_at, item_count, new_items)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -167,7 +170,7 @@ impl Store {
                 topic_id,
                 number,
                 title,
-                created_at,
+                fmt_time(created_at),
                 candidates.len() as i64,
                 new_items
             ],
@@ -199,8 +202,8 @@ impl Store {
                     s.title,
                     s.url,
                     s.label,
-                    s.published_at,
-                    s.date_source
+                    s.published_at.map(fmt_time),
+                    s.date_source.as_str()
                 ])?;
             }
         }
@@ -217,7 +220,7 @@ impl Store {
     }
 
     /// Version `number` of the topic, or its latest when `number` is `None`.
-    pub fn version(&self, slug: &str, number: Option<i64>) -> Result<Option<Version>> {
+    pub(crate) fn version(&self, slug: &str, number: Option<i64>) -> Result<Option<Version>> {
         self.topic_id(slug)?;
         let head = self
             .conn
@@ -234,7 +237,7 @@ impl Store {
                             topic: slug.to_string(),
                             title: r.get(1)?,
                             version: r.get(2)?,
-                            created_at: r.get(3)?,
+                            created_at: time(r, 3)?,
                             item_count: r.get(4)?,
                             new_items: r.get(5)?,
                             sources: Vec::new(),
@@ -258,8 +261,8 @@ impl Store {
                     title: r.get(2)?,
                     url: r.get(3)?,
                     label: r.get(4)?,
-                    published_at: r.get(5)?,
-                    date_source: r.get(6)?,
+                    published_at: opt_time(r, 5)?,
+                    date_source: date_source(r, 6)?,
                 })
             })?
             .collect::<rusqlite::Result<_>>()?;
@@ -267,7 +270,7 @@ impl Store {
     }
 
     /// The versions of a topic, oldest first.
-    pub fn versions(&self, slug: &str) -> Result<Vec<VersionSummary>> {
+    pub(crate) fn versions(&self, slug: &str) -> Result<Vec<VersionSummary>> {
         let topic_id = self.topic_id(slug)?;
         let mut stmt = self.conn.prepare(
             "SELECT number, created_at, item_count, new_items FROM versions WHERE topic_id = ?1 ORDER BY number",
@@ -276,7 +279,7 @@ impl Store {
             Ok(VersionSummary {
                 topic: slug.to_string(),
                 version: r.get(0)?,
-                created_at: r.get(1)?,
+                created_at: time(r, 1)?,
                 item_count: r.get(2)?,
                 new_items: r.get(3)?,
             })

@@ -5,7 +5,28 @@ use chrono::{DateTime, Duration, Utc};
 use dossier_model::{
     DateSource, FeedKind, FeedSpec, IdentityRule, Item, TopicReason, TopicSpec, parse_time,
 };
-use dossier_store::{FeedUpdate, FetchRecord, ItemQuery, Store, StoreError};
+use dossier_model::{FeedUpdate, FetchStatus, ItemKey};
+use dossier_store::{
+    FetchRecord, IngestCounts, IngestStore, ItemQuery, ReadStore, SqliteStore as Store, StoreError,
+};
+
+/// One fetch recorded on its own.
+fn record_fetch(
+    s: &mut Store,
+    key: &str,
+    u: &FeedUpdate,
+    items: &[Item],
+    seen_at: DateTime<Utc>,
+) -> dossier_store::Result<IngestCounts> {
+    let rec = FetchRecord {
+        feed_key: key,
+        update: u,
+        items,
+    };
+    s.record_fetches(&[rec], seen_at)?
+        .pop()
+        .expect("one result per fetch")
+}
 
 fn t0() -> DateTime<Utc> {
     parse_time("2026-05-22T11:00:00Z").unwrap()
@@ -40,8 +61,11 @@ fn items(feed: &str, n: usize, size: usize) -> Vec<Item> {
             page_reason: None,
             identity: IdentityRule::Guid,
             keys: vec![
-                format!("guid:{feed}\u{1f}{i}"),
-                format!("url:{feed}.example/{i}"),
+                ItemKey::Guid {
+                    feed: feed.to_string(),
+                    guid: i.to_string(),
+                },
+                ItemKey::Url(format!("{feed}.example/{i}")),
             ],
             topics: vec![("t".into(), TopicReason::FeedTopics)],
         })
@@ -50,7 +74,7 @@ fn items(feed: &str, n: usize, size: usize) -> Vec<Item> {
 
 fn ok() -> FeedUpdate {
     FeedUpdate {
-        status: "200".into(),
+        status: FetchStatus::Http(200),
         next_due_at: Some(t0() + Duration::minutes(30)),
         ..FeedUpdate::new(t0())
     }
@@ -80,8 +104,7 @@ fn item_count(s: &Store) -> usize {
 fn a_full_disk_fails_the_feed_whole_and_the_store_recovers() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = open(dir.path());
-    s.record_fetch("f0", &ok(), &items("f0", 10, 100), t0())
-        .unwrap();
+    record_fetch(&mut s, "f0", &ok(), &items("f0", 10, 100), t0()).unwrap();
     let pages: i64 = s
         .connection()
         .query_row("PRAGMA page_count", [], |r| r.get(0))
@@ -90,10 +113,8 @@ fn a_full_disk_fails_the_feed_whole_and_the_store_recovers() {
     s.connection()
         .pragma_update(None, "max_page_count", pages)
         .unwrap();
-    let err = s
-        .record_fetch("f1", &ok(), &items("f1", 200, 4000), t0())
-        .unwrap_err();
-    assert!(matches!(err, StoreError::Sqlite(_)), "{err}");
+    let err = record_fetch(&mut s, "f1", &ok(), &items("f1", 200, 4000), t0()).unwrap_err();
+    assert!(matches!(err, StoreError::Backend { .. }), "{err}");
     assert!(err.to_string().contains("full"), "a clear error: {err}");
     assert_eq!(item_count(&s), 10, "nothing of the failed feed was written");
     let f1 = s
@@ -107,8 +128,7 @@ fn a_full_disk_fails_the_feed_whole_and_the_store_recovers() {
     s.connection()
         .pragma_update(None, "max_page_count", 1_073_741_823)
         .unwrap();
-    s.record_fetch("f1", &ok(), &items("f1", 200, 4000), t0())
-        .unwrap();
+    record_fetch(&mut s, "f1", &ok(), &items("f1", 200, 4000), t0()).unwrap();
     assert_eq!(item_count(&s), 210);
     let integrity: String = s
         .connection()
@@ -124,9 +144,7 @@ fn a_read_only_store_fails_clearly_and_recovers() {
     s.connection()
         .pragma_update(None, "query_only", true)
         .unwrap();
-    let err = s
-        .record_fetch("f0", &ok(), &items("f0", 5, 10), t0())
-        .unwrap_err();
+    let err = record_fetch(&mut s, "f0", &ok(), &items("f0", 5, 10), t0()).unwrap_err();
     assert!(
         err.to_string().contains("readonly")
             || err.to_string().contains("read-only")
@@ -136,8 +154,7 @@ fn a_read_only_store_fails_clearly_and_recovers() {
     s.connection()
         .pragma_update(None, "query_only", false)
         .unwrap();
-    s.record_fetch("f0", &ok(), &items("f0", 5, 10), t0())
-        .unwrap();
+    record_fetch(&mut s, "f0", &ok(), &items("f0", 5, 10), t0()).unwrap();
     assert_eq!(item_count(&s), 5);
 }
 
@@ -164,8 +181,7 @@ fn readers_during_a_run_see_whole_feeds_only() {
     });
     for i in 0..30 {
         let name = format!("f{i}");
-        s.record_fetch(&name, &ok(), &items(&name, per_feed, 200), t0())
-            .unwrap();
+        record_fetch(&mut s, &name, &ok(), &items(&name, per_feed, 200), t0()).unwrap();
     }
     for (n, orphans) in reader.join().unwrap() {
         assert_eq!(
@@ -226,7 +242,6 @@ fn a_feed_that_fails_inside_a_batch_is_rolled_back_alone() {
             .find(|f| f.name == name)
             .unwrap()
             .last_fetch_at
-            .clone()
     };
     assert!(state("f0").is_some() && state("f2").is_some());
     assert_eq!(state("f1"), None, "not even the failed feed's state");

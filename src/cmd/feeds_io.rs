@@ -5,9 +5,9 @@
 //! layout survive; the result is validated before it replaces the file (atomically).
 
 use crate::config::{self, Config};
-use crate::{EXIT_FAILED, EXIT_USAGE, Exit, output, pipeline};
+use crate::{EXIT_FAILED, EXIT_USAGE, Exit, output};
 use anyhow::{Context, Result};
-use dossier_fetch::{FetchOutcome, FetchRequest, Fetcher};
+use dossier_run::once::OneShot;
 use serde::Serialize;
 use std::collections::HashSet;
 use std::fmt::Write as _;
@@ -34,50 +34,14 @@ struct Found {
     r#type: Option<String>,
 }
 
-fn fetch(
-    rt: &tokio::runtime::Runtime,
-    fetcher: &Fetcher,
-    url: &str,
-    no_redirects: bool,
-) -> Option<dossier_fetch::Fetched> {
-    match rt.block_on(fetcher.fetch(&FetchRequest {
-        url: url.to_string(),
-        no_redirects,
-        ..Default::default()
-    })) {
-        FetchOutcome::Fetched(f) => Some(f),
-        _ => None,
-    }
-}
-
 /// Lists the feeds a site offers: `<link rel="alternate">` on the page, then a few
 /// well-known paths (fetched without following redirects), with a config snippet.
 pub fn discover(url: &str, json: bool, cfg: Option<&Config>) -> Result<()> {
     let settings = cfg.map(|c| c.fetch.clone()).unwrap_or_default();
-    let fetcher = Fetcher::new(pipeline::fetch_config(&settings))?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let page = match rt.block_on(fetcher.fetch(&FetchRequest {
-        url: url.to_string(),
-        ..Default::default()
-    })) {
-        FetchOutcome::Fetched(f) => f,
-        FetchOutcome::Failed(f) => {
-            return Err(Exit {
-                code: EXIT_FAILED,
-                message: format!("{url}: {}: {}", f.class.as_str(), f.message),
-            }
-            .into());
-        }
-        _ => {
-            return Err(Exit {
-                code: EXIT_FAILED,
-                message: format!("{url}: no page to read"),
-            }
-            .into());
-        }
-    };
+    let fetch = OneShot::new(&settings).map_err(Exit::failed)?;
+    let page = fetch
+        .get(url, false)
+        .map_err(|why| Exit::failed(format!("{url}: {why}")))?;
     let base = url::Url::parse(&page.final_url).context("page URL")?;
     let mut found: Vec<Found> = Vec::new();
     let mut seen = HashSet::new();
@@ -119,7 +83,7 @@ pub fn discover(url: &str, json: bool, cfg: Option<&Config>) -> Result<()> {
             if seen.contains(candidate.as_str()) {
                 continue;
             }
-            if let Some(f) = fetch(&rt, &fetcher, candidate.as_str(), true)
+            if let Ok(f) = fetch.get(candidate.as_str(), true)
                 && let Ok(feed) = dossier_extract::parse_feed(
                     &f.body,
                     Some(&f.final_url),

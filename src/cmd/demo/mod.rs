@@ -5,34 +5,36 @@
 //! operator's config goes through, runs one ingestion pass, and prints version 1 of each
 //! topic. The folder is kept so the store can be explored afterwards.
 
+mod fixture_server;
+
 use crate::config;
-use crate::pipeline::{self, RunOptions};
-use crate::serve::{self, StaticFile};
 use anyhow::{Context, Result};
 use chrono::Utc;
-use dossier_store::Store;
+use dossier_run::{Quiet, RunOptions};
+use dossier_store::{SqliteStore, VersionStore};
+use fixture_server::StaticFile;
 use std::collections::HashMap;
 use std::path::PathBuf;
 
 const FIXTURES: &[(&str, &[u8], &str)] = &[
     (
         "/china-ai-search.rss",
-        include_bytes!("../fixtures/demo/china-ai-search.rss"),
+        include_bytes!("../../../fixtures/demo/china-ai-search.rss"),
         "application/rss+xml",
     ),
     (
         "/chip-export-search.atom",
-        include_bytes!("../fixtures/demo/chip-export-search.atom"),
+        include_bytes!("../../../fixtures/demo/chip-export-search.atom"),
         "application/atom+xml",
     ),
     (
         "/rohanpaul.json",
-        include_bytes!("../fixtures/demo/rohanpaul.json"),
+        include_bytes!("../../../fixtures/demo/rohanpaul.json"),
         "application/feed+json",
     ),
     (
         "/lab-news.rdf",
-        include_bytes!("../fixtures/demo/lab-news.rdf"),
+        include_bytes!("../../../fixtures/demo/lab-news.rdf"),
         "application/rdf+xml",
     ),
 ];
@@ -90,7 +92,7 @@ pub fn run() -> Result<()> {
         .iter()
         .map(|(path, body, content_type)| (path.to_string(), StaticFile { body, content_type }))
         .collect();
-    let addr = serve::spawn(files).context("cannot start the loopback fixture server")?;
+    let addr = fixture_server::spawn(files).context("cannot start the loopback fixture server")?;
     let dir = fresh_dir()?;
     let config_path = dir.join("dossier.toml");
     std::fs::write(
@@ -100,21 +102,16 @@ pub fn run() -> Result<()> {
     .with_context(|| format!("cannot write {}", config_path.display()))?;
     let cfg = config::load(&config_path)?;
 
-    let report = pipeline::run(
-        &cfg,
-        &RunOptions {
-            all: true,
-            feeds: Vec::new(),
-            verbose: false,
-            progress: false,
-            deadline: None,
-        },
-    )?;
+    let store = SqliteStore::open(&cfg.store_path)?;
+    let opts = RunOptions {
+        all: true,
+        ..RunOptions::default()
+    };
+    let (report, mut store) = dossier_run::run(store, &cfg, &opts, std::sync::Arc::new(Quiet))?;
     if !report.failures.is_empty() {
         crate::output::print_run(&report, false)?;
         anyhow::bail!("the demo's own fixtures failed to load");
     }
-    let mut store = Store::open(&cfg.store_path)?;
     let mut out = String::new();
     for (i, topic) in cfg.topics.iter().enumerate() {
         if i > 0 {

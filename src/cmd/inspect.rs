@@ -3,10 +3,10 @@
 //! Many inputs run in one process so that it can be benchmarked on a corpus.
 
 use crate::config::Config;
-use crate::{EXIT_FAILED, output, pipeline};
+use crate::{EXIT_FAILED, Exit, output};
 use anyhow::Result;
 use chrono::Utc;
-use dossier_fetch::{FetchOutcome, FetchRequest, Fetcher};
+use dossier_run::once::{OneShot, is_url};
 use serde::Serialize;
 use std::io::{BufRead, BufWriter};
 use std::process::ExitCode;
@@ -92,15 +92,9 @@ pub fn run(args: &[String], jobs: Option<usize>, cfg: Option<&Config>) -> Result
     let jobs = jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .max(1);
-    let needs_network = list
-        .iter()
-        .any(|(s, _)| s.starts_with("http://") || s.starts_with("https://"));
-    let fetch = if needs_network {
+    let fetch = if list.iter().any(|(s, _)| is_url(s)) {
         let settings = cfg.map(|c| c.fetch.clone()).unwrap_or_default();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        Some((runtime, Fetcher::new(pipeline::fetch_config(&settings))?))
+        Some(OneShot::new(&settings).map_err(Exit::failed)?)
     } else {
         None
     };
@@ -113,25 +107,9 @@ pub fn run(args: &[String], jobs: Option<usize>, cfg: Option<&Config>) -> Result
         let reads: Vec<Read> = chunk
             .iter()
             .map(|(source, page_url)| match &fetch {
-                Some((rt, fetcher))
-                    if source.starts_with("http://") || source.starts_with("https://") =>
-                {
-                    match rt.block_on(fetcher.fetch(&FetchRequest {
-                        url: source.clone(),
-                        ..Default::default()
-                    })) {
-                        FetchOutcome::Fetched(f) => Ok((f.body, f.content_type, Some(f.final_url))),
-                        FetchOutcome::Failed(f) => {
-                            Err(format!("{}: {}", f.class.as_str(), f.message))
-                        }
-                        FetchOutcome::NotModified { .. } => {
-                            Err("answered 304 to an unconditional request".into())
-                        }
-                        FetchOutcome::Deferred { status, .. } => {
-                            Err(format!("HTTP {status}: the server asks to come back later"))
-                        }
-                    }
-                }
+                Some(fetch) if is_url(source) => fetch
+                    .get(source, false)
+                    .map(|f| (f.body, f.content_type, Some(f.final_url))),
                 _ => std::fs::read(source)
                     .map(|b| (b, None, page_url.clone()))
                     .map_err(|e| format!("cannot read: {e}")),

@@ -1,0 +1,247 @@
+//! One ingestion run, as a library: the binary, the benchmarks and the server call it.
+//!
+//! Straight through, miniflux's `RefreshFeed` shape for a whole feed list: sync the config
+//! → pick the due feeds → fetch (async, bounded, polite; [`feed`]) → read and normalize
+//! (blocking pool; [`document`]) → store (one writer thread; [`writer`]) → the passes after
+//! the fetches (re-matching, near-duplicates; [`passes`]) → article pages ([`pages`]) →
+//! the run's record. A failing feed is recorded and counted; only a store failure stops
+//! the run, with the operation it failed in. The store is any [`IngestStore`]; the run
+//! takes it and hands it back.
+//!
+//! What the run tells a person on the way (a line per feed, a progress bar) goes through
+//! an [`Observer`], so the library never decides how a terminal looks.
+
+pub mod contain;
+pub mod document;
+mod feed;
+pub mod lock;
+pub mod once;
+mod pages;
+mod passes;
+mod settings;
+mod writer;
+
+pub use crate::settings::{Config, FetchSettings};
+
+use chrono::Utc;
+use dossier_fetch::Fetcher;
+use dossier_model::schedule::is_due;
+use dossier_model::{ErrorClass, FeedSpec, FeedUpdate, RunStats};
+use dossier_normalize::TopicMatcher;
+use dossier_store::{IngestCounts, IngestStore, RunStatus, StoreError};
+use futures_util::StreamExt;
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Why a run stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// `run --feed NAME` named no configured feed: nothing was fetched.
+    #[error("no feed named `{name}` in {config}")]
+    UnknownFeed { name: String, config: String },
+    #[error("the run stopped; every feed stored before the error is kept: {0}")]
+    Store(#[from] StoreError),
+    #[error("the run stopped storing feed `{feed}`; every feed stored before it is kept: {source}")]
+    Feed {
+        feed: String,
+        #[source]
+        source: StoreError,
+    },
+    #[error("cannot build the fetcher: {0}")]
+    Fetcher(#[from] dossier_fetch::FetchError),
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+    #[error("the store writer crashed")]
+    WriterCrashed,
+}
+
+/// What the run is asked to do.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Every feed, due or not (not those gone for good).
+    pub all: bool,
+    /// Only these feeds (names, topic-feed labels or URLs), due or not.
+    pub feeds: Vec<String>,
+    /// Stop fetching after this long; what is stored stays, the rest stays due.
+    pub deadline: Option<std::time::Duration>,
+}
+
+/// A failed feed, for the report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedFailure {
+    pub name: String,
+    pub url: String,
+    pub class: Option<ErrorClass>,
+    pub message: String,
+}
+
+/// What a run did.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    pub stats: RunStats,
+    pub seconds: f64,
+    pub failures: Vec<FeedFailure>,
+    /// Nearly every feed failed at the network level: our outage, not theirs.
+    pub outage: bool,
+}
+
+impl RunReport {
+    /// Every due feed failed (or the network is down): the run failed.
+    pub fn all_failed(&self) -> bool {
+        self.outage || (self.stats.feeds > 0 && self.stats.failed == self.stats.feeds)
+    }
+}
+
+/// Who is told what the run does as it goes. Every method has a quiet default.
+pub trait Observer: Send + Sync {
+    /// A feed's fetch was stored.
+    fn feed_stored(&self, _feed: &FeedSpec, _update: &FeedUpdate, _counts: IngestCounts) {}
+    /// `done` of `total` feeds are stored, `items` new items in all.
+    fn progress(&self, _done: usize, _total: usize, _items: u64) {}
+    /// The fetching part is over.
+    fn done(&self) {}
+}
+
+/// An observer that hears nothing.
+pub struct Quiet;
+impl Observer for Quiet {}
+
+/// The feeds this run fetches: the named ones (even if disabled), all, or those due.
+fn select_feeds(
+    cfg: &Config,
+    opts: &RunOptions,
+    states: &std::collections::HashMap<String, dossier_model::FeedState>,
+    now: chrono::DateTime<Utc>,
+) -> Result<Vec<FeedSpec>, Error> {
+    if !opts.feeds.is_empty() {
+        let mut picked = Vec::new();
+        let mut seen = HashSet::new();
+        for name in &opts.feeds {
+            let matching: Vec<_> = cfg
+                .feeds
+                .iter()
+                .filter(|f| &f.name == name || &f.url == name)
+                .collect();
+            if matching.is_empty() {
+                return Err(Error::UnknownFeed {
+                    name: name.clone(),
+                    config: cfg.path.display().to_string(),
+                });
+            }
+            picked.extend(
+                matching
+                    .into_iter()
+                    .filter(|f| seen.insert(f.key.clone()))
+                    .cloned(),
+            );
+        }
+        return Ok(picked);
+    }
+    Ok(cfg
+        .feeds
+        .iter()
+        .filter(|f| is_due(states.get(&f.key), now, opts.all))
+        .cloned()
+        .collect())
+}
+
+/// One ingestion pass over `store`, which it hands back with the report.
+pub fn run<S: IngestStore + 'static>(
+    mut store: S,
+    cfg: &Config,
+    opts: &RunOptions,
+    observer: Arc<dyn Observer>,
+) -> Result<(RunReport, S), Error> {
+    let started = Instant::now();
+    store.sync_config(&cfg.feeds, &cfg.topics)?;
+    let states = store.feed_states()?;
+    let now = Utc::now();
+    let selected = select_feeds(cfg, opts, &states, now)?;
+    let run_id = store.begin_run(now)?;
+    let fetcher = Arc::new(Fetcher::new((&cfg.fetch).into())?);
+    // A server's Retry-After outlasts the run that heard it.
+    for hold in store.active_holds(now)? {
+        if let Ok(left) = (hold.until - now).to_std() {
+            fetcher.hold(&hold.host, left, hold.status);
+        }
+    }
+    let matcher = Arc::new(TopicMatcher::new(&cfg.topics));
+    let total = selected.len();
+
+    let (tx, rx) = tokio::sync::mpsc::channel::<feed::FeedResult>(32);
+    let writer_observer = observer.clone();
+    let writer = std::thread::spawn(move || writer::write(store, rx, total, now, writer_observer));
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(Error::Runtime)?;
+    let sent = runtime.block_on(async {
+        let mut results = futures_util::stream::iter(selected)
+            .map(|f| {
+                let state = states.get(&f.key).cloned();
+                feed::process(fetcher.clone(), matcher.clone(), f, state, now)
+            })
+            .buffer_unordered(cfg.fetch.concurrency.max(1));
+        let mut sent = 0u64;
+        let pass = async {
+            while let Some(result) = results.next().await {
+                if tx.send(result).await.is_err() {
+                    // The writer stopped on a store error; it says so below.
+                    break;
+                }
+                sent += 1;
+            }
+        };
+        match opts.deadline {
+            // Past the deadline the fetches still in flight are dropped; their feeds stay
+            // due for the next run.
+            Some(limit) => {
+                let _ = tokio::time::timeout(limit, pass).await;
+            }
+            None => pass.await,
+        }
+        sent
+    });
+    drop(tx);
+    let written = writer.join().map_err(|_| Error::WriterCrashed)??;
+    let (mut store, mut stats) = (written.store, written.stats);
+    stats.not_fetched = total as u64 - sent;
+    tracing::debug!(
+        seconds = started.elapsed().as_secs_f64(),
+        "feeds fetched and stored"
+    );
+    passes::rematch_changed_topics(&mut store, &cfg.feeds, &cfg.topics, now)?;
+    if stats.items_new > 0 {
+        let at = Instant::now();
+        let marked = passes::mark_near_duplicates(&mut store, run_id)?;
+        tracing::debug!(
+            marked,
+            seconds = at.elapsed().as_secs_f64(),
+            "near-duplicate pass"
+        );
+    }
+    if cfg.fetch.article_pages && !written.outage {
+        let left = opts.deadline.map(|d| d.saturating_sub(started.elapsed()));
+        if left.is_none_or(|l| !l.is_zero()) {
+            stats.dated_from_pages =
+                pages::read(&runtime, &mut store, &fetcher, cfg.fetch.concurrency, left)?;
+        }
+    }
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    let report = RunReport {
+        stats,
+        seconds: started.elapsed().as_secs_f64(),
+        failures: written.failures,
+        outage: written.outage,
+    };
+    let status = if report.all_failed() {
+        RunStatus::Failed
+    } else {
+        RunStatus::Done
+    };
+    store.finish_run(run_id, &report.stats, status, Utc::now())?;
+    Ok((report, store))
+}

@@ -1,0 +1,126 @@
+//! The SQLite store: the conformance suite every backend passes, and what only SQLite
+//! promises (triggers that keep versions immutable, index integrity, the run table).
+
+mod conformance;
+
+use conformance::{Backend, ok, setup, t0};
+use dossier_store::{IngestStore, SqliteStore};
+
+fn fresh() -> SqliteStore {
+    SqliteStore::open_in_memory().unwrap()
+}
+
+conformance_tests!(fresh();
+    same_story_from_two_feeds_is_one_item_with_two_sightings,
+    refetching_a_feed_adds_nothing,
+    failures_count_up_and_success_resets,
+    versions_keep_numbers_and_number_new_items_oldest_first,
+    a_version_is_frozen_against_later_edits,
+    duplicates_of_an_item_in_the_version_are_left_out,
+    rendering_follows_the_contract,
+    queries_filter_by_topic_feed_time_and_text,
+    unknown_topic_is_a_clear_error,
+    within_one_run_the_feed_listed_first_is_the_origin_whatever_finished_first,
+    a_take_over_inside_one_batch_leaves_a_sound_search_index,
+    a_gone_feed_is_disabled_until_its_url_changes,
+    pages_to_read_are_the_items_with_a_page_reason_at_the_feeds_link,
+    a_page_canonical_folds_the_item_into_the_story_it_repeats,
+    a_cited_item_is_marked_duplicate_instead,
+    a_feeds_own_second_entry_is_marked_duplicate_instead,
+    search_finds_substrings_in_scripts_written_without_spaces,
+);
+
+/// The schema itself refuses any change to a version (the suite shows that reads see
+/// the frozen copy; this shows that nothing can write past it).
+#[test]
+fn version_rows_refuse_edits_and_deletes() {
+    let s = conformance::a_version_is_frozen_against_later_edits(fresh());
+    let err = s
+        .connection()
+        .execute("UPDATE version_sources SET title = 'x'", [])
+        .unwrap_err();
+    assert!(err.to_string().contains("immutable"), "{err}");
+    assert!(s.connection().execute("DELETE FROM versions", []).is_err());
+}
+
+/// After a take-over and an edit, the full-text index and the pair index match the items.
+#[test]
+fn both_search_indexes_stay_sound() {
+    let s = conformance::a_take_over_inside_one_batch_leaves_a_sound_search_index(fresh());
+    s.connection()
+        .execute(
+            "INSERT INTO items_fts(items_fts) VALUES ('integrity-check')",
+            [],
+        )
+        .expect("the full-text index matches the items");
+    let s = conformance::search_finds_substrings_in_scripts_written_without_spaces(fresh());
+    s.connection()
+        .execute(
+            "INSERT INTO items_cjk(items_cjk, rank) VALUES ('integrity-check', 0)",
+            [],
+        )
+        .expect("the pair index is sound");
+}
+
+/// A run the store finds still `running` when the next one begins was killed.
+#[test]
+fn an_interrupted_run_is_marked_as_such() {
+    let mut s = setup(fresh());
+    let first = s.begin_run(t0()).unwrap();
+    s.begin_run(t0()).unwrap();
+    let status: String = s
+        .connection()
+        .query_row("SELECT status FROM runs WHERE id = ?1", [first.0], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(status, "interrupted");
+    let _ = ok(t0());
+    fn is_backend(_: &impl Backend) {}
+    is_backend(&s);
+}
+
+/// A reader opens the store read-only: it reads while nothing can be written, and a store
+/// of another schema version is refused with what to do.
+#[test]
+fn a_read_only_open_reads_and_never_writes() {
+    use dossier_store::{ItemQuery, ReadStore};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.sqlite");
+    assert!(matches!(
+        SqliteStore::open_read_only(&path),
+        Err(dossier_store::StoreError::Missing(_))
+    ));
+    let mut w = setup(SqliteStore::open(&path).unwrap());
+    conformance::Record::record(
+        &mut w,
+        "A",
+        &ok(t0()),
+        &[conformance::item(
+            "a",
+            "https://n.example/a",
+            "A story",
+            None,
+            &["ai"],
+        )],
+    )
+    .unwrap();
+    let r = SqliteStore::open_read_only(&path).unwrap();
+    assert_eq!(r.items(&ItemQuery::default()).unwrap().len(), 1);
+    assert!(
+        r.connection()
+            .execute("DELETE FROM topics WHERE slug = 'x'", [])
+            .is_err(),
+        "read-only"
+    );
+    drop((r, w));
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .pragma_update(None, "user_version", 3)
+        .unwrap();
+    let err = SqliteStore::open_read_only(&path).err().unwrap();
+    assert!(
+        err.to_string().contains("a `dossier run` upgrades it"),
+        "{err}"
+    );
+}

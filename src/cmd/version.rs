@@ -1,0 +1,71 @@
+//! `dossier version cut|show|list`: freezing a topic's sources, and reading what was frozen.
+//! Showing and listing read the store without writing to it; cutting writes one version
+//! (and first brings the store's topics in line with the config, so a topic added since
+//! the last run can be cut).
+
+use super::{open_read, usage_if_unknown};
+use crate::cli::VersionCommand;
+use crate::config::Config;
+use crate::{Exit, output};
+use anyhow::{Context, Result};
+use chrono::Utc;
+use dossier_store::{IngestStore, ReadStore, SqliteStore, StoreError, VersionStore};
+
+pub fn run(cfg: &Config, v: VersionCommand) -> Result<()> {
+    match v {
+        VersionCommand::Cut { slug, json } => {
+            let mut store = SqliteStore::open(&cfg.store_path)
+                .with_context(|| format!("cannot open the store {}", cfg.store_path.display()))?;
+            store.sync_config(&cfg.feeds, &cfg.topics)?;
+            let version = store
+                .cut_version(&slug, Utc::now())
+                .map_err(usage_if_unknown)?;
+            output::print_version(&version, json)
+        }
+        VersionCommand::Show { slug, n, json } => {
+            known(cfg, &slug)?;
+            let version = match open_read(cfg)? {
+                Some(store) => store.version(&slug, n).or_else(none_if_unsynced)?,
+                None => None,
+            };
+            let version = version.ok_or_else(|| {
+                Exit::failed(match n {
+                    Some(n) => format!("topic `{slug}` has no version {n}"),
+                    None => format!(
+                        "topic `{slug}` has no version yet (cut one with `dossier version cut {slug}`)"
+                    ),
+                })
+            })?;
+            output::print_version(&version, json)
+        }
+        VersionCommand::List { slug, json } => {
+            known(cfg, &slug)?;
+            let list = match open_read(cfg)? {
+                Some(store) => store.versions(&slug).or_else(|e| match e {
+                    StoreError::UnknownTopic(_) => Ok(Vec::new()),
+                    e => Err(e),
+                })?,
+                None => Vec::new(),
+            };
+            output::print_version_list(&list, json)
+        }
+    }
+}
+
+/// A topic the config does not name is a usage error.
+fn known(cfg: &Config, slug: &str) -> Result<()> {
+    if cfg.topics.iter().any(|t| t.slug == slug) {
+        Ok(())
+    } else {
+        Err(usage_if_unknown(StoreError::UnknownTopic(slug.to_string())))
+    }
+}
+
+/// A configured topic the store does not know yet (no run since it was added) has no
+/// version.
+fn none_if_unsynced<T>(e: StoreError) -> Result<Option<T>, StoreError> {
+    match e {
+        StoreError::UnknownTopic(_) => Ok(None),
+        e => Err(e),
+    }
+}

@@ -1,0 +1,327 @@
+//! Loading and validating `config/dossier.toml`.
+//!
+//! The file is walked with its spans (toml's `DeTable`), not deserialized in one go, so
+//! that *every* problem is found in one pass and each is reported with file, line and key:
+//! an operator fixing a config at 3 a.m. should not have to run `check` once per typo.
+//! Unknown keys are errors. Defaults fill what is left out.
+
+use dossier_model::{FeedSpec, TopicSpec};
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::path::Path;
+use toml::Spanned;
+use toml::de::DeTable;
+
+mod checker;
+#[cfg(test)]
+mod tests;
+
+use checker::{Checker, LineIndex};
+
+pub use dossier_run::{Config, FetchSettings};
+
+/// One thing wrong with a config file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub line: usize,
+    pub key: String,
+    pub message: String,
+}
+
+/// Every problem of one config file.
+#[derive(Debug, Clone)]
+pub struct ConfigError {
+    pub file: String,
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, p) in self.problems.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            if p.key.is_empty() {
+                write!(f, "{}:{}: {}", self.file, p.line, p.message)?;
+            } else {
+                write!(f, "{}:{}: {}: {}", self.file, p.line, p.key, p.message)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+const ROOT_KEYS: &[&str] = &["store", "fetch", "topic", "feed"];
+const STORE_KEYS: &[&str] = &["path"];
+/// Every key of `[fetch]`, in the order `check` names them, with how it is read: the one
+/// table the known keys and their reading come from, so a setting cannot be read and yet
+/// be "unknown", or known and never read.
+type ReadFetch = fn(&mut Checker, &DeTable, &mut FetchSettings);
+const FETCH: &[(&str, ReadFetch)] = &[
+    ("concurrency", |cx, t, f| {
+        if let Some(v) = cx.int(t, "fetch", "concurrency", 1, 1024) {
+            f.concurrency = v as usize;
+        }
+    }),
+    ("per_host", |cx, t, f| {
+        if let Some(v) = cx.int(t, "fetch", "per_host", 1, 64) {
+            f.per_host = v as usize;
+        }
+    }),
+    ("timeout_secs", |cx, t, f| {
+        if let Some(v) = cx.int(t, "fetch", "timeout_secs", 1, 3600) {
+            f.timeout_secs = v as u64;
+        }
+    }),
+    ("max_body_bytes", |cx, t, f| {
+        if let Some(v) = cx.int(t, "fetch", "max_body_bytes", 1024, 1 << 31) {
+            f.max_body_bytes = v as u64;
+        }
+    }),
+    ("user_agent", |cx, t, f| {
+        if let Some(v) = cx.string(t, "fetch", "user_agent") {
+            if v.get_ref().trim().is_empty() || v.get_ref().chars().any(|c| c.is_control()) {
+                cx.problem(
+                    v.span(),
+                    "fetch.user_agent",
+                    "must be a non-empty single line".into(),
+                );
+            } else {
+                f.user_agent = v.into_inner();
+            }
+        }
+    }),
+    ("interval_mins", |cx, t, f| {
+        if let Some(v) = cx.int(t, "fetch", "interval_mins", 1, 60 * 24 * 30) {
+            f.interval_mins = v as u32;
+        }
+    }),
+    ("article_pages", |cx, t, f| {
+        if let Some(v) = cx.bool(t, "fetch", "article_pages") {
+            f.article_pages = v;
+        }
+    }),
+    ("allow_private_addresses", |cx, t, f| {
+        if let Some(v) = cx.bool(t, "fetch", "allow_private_addresses") {
+            f.allow_private_addresses = v;
+        }
+    }),
+    ("per_host_gap_ms", |cx, t, f| {
+        if let Some(v) = cx.int(t, "fetch", "per_host_gap_ms", 0, 60_000) {
+            f.per_host_gap_ms = v as u64;
+        }
+    }),
+    ("retries", |cx, t, f| {
+        if let Some(v) = cx.int(t, "fetch", "retries", 0, 5) {
+            f.retries = v as u32;
+        }
+    }),
+];
+const TOPIC_KEYS: &[&str] = &["slug", "title", "match_any", "match_none", "feed"];
+const TOPIC_FEED_KEYS: &[&str] = &["url", "kind", "interval_mins", "select"];
+const FEED_KEYS: &[&str] = &["name", "url", "kind", "interval_mins", "topics", "select"];
+pub(super) const SELECT_KEYS: &[&str] = &["item", "title", "link", "date", "summary"];
+
+/// Reads and validates the config at `path`.
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        file: path.display().to_string(),
+        problems: vec![Problem {
+            line: 0,
+            key: String::new(),
+            message: format!("cannot read the config: {e}"),
+        }],
+    })?;
+    parse(&text, path)
+}
+
+/// Validates config `text` that was read from `path` (relative paths resolve against its folder).
+pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+    let mut cx = Checker {
+        lines: LineIndex::new(text),
+        problems: Vec::new(),
+    };
+    let file = path.display().to_string();
+    let root = match DeTable::parse(text) {
+        Ok(root) => root,
+        Err(e) => {
+            let line = e.span().map_or(1, |s| cx.line(s.start));
+            let message = e.message().trim().to_string();
+            return Err(ConfigError {
+                file,
+                problems: vec![Problem {
+                    line,
+                    key: String::new(),
+                    message,
+                }],
+            });
+        }
+    };
+    let root = root.get_ref();
+    cx.check_keys(root, "", ROOT_KEYS);
+
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut store_path = base.join("dossier.sqlite");
+    if let Some(store) = cx.table(root, "", "store") {
+        if let Some(p) = cx.string(store, "store", "path") {
+            store_path = base.join(p.get_ref());
+        }
+        cx.check_keys(store, "store", STORE_KEYS);
+    }
+
+    let mut fetch = FetchSettings::default();
+    if let Some(t) = cx.table(root, "", "fetch") {
+        let known: Vec<&str> = FETCH.iter().map(|(key, _)| *key).collect();
+        cx.check_keys(t, "fetch", &known);
+        for (_, read) in FETCH {
+            read(&mut cx, t, &mut fetch);
+        }
+    }
+
+    let mut topics: Vec<TopicSpec> = Vec::new();
+    let mut feeds: Vec<FeedSpec> = Vec::new();
+    let mut slugs: HashMap<String, usize> = HashMap::new();
+    for (i, (t, span)) in cx.tables(root, "", "topic").into_iter().enumerate() {
+        let path = format!("topic[{i}]");
+        cx.check_keys(t, &path, TOPIC_KEYS);
+        let slug = cx.required_string(t, &path, "slug", &span);
+        if let Some(slug) = &slug {
+            let s = slug.get_ref();
+            if s.is_empty()
+                || !s
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            {
+                cx.problem(
+                    slug.span(),
+                    &format!("{path}.slug"),
+                    format!("`{s}` must match [a-z0-9-]+"),
+                );
+            } else if let Some(first) = slugs.insert(s.clone(), cx.line(slug.span().start)) {
+                cx.problem(
+                    slug.span(),
+                    &format!("{path}.slug"),
+                    format!("duplicate topic `{s}` (first on line {first})"),
+                );
+            }
+        }
+        let title = cx.required_string(t, &path, "title", &span);
+        let match_any = cx.strings(t, &path, "match_any").unwrap_or_default();
+        let match_none = cx.strings(t, &path, "match_none").unwrap_or_default();
+        let slug = slug.map(Spanned::into_inner).unwrap_or_default();
+        for (j, (f, fspan)) in cx.tables(t, &path, "feed").into_iter().enumerate() {
+            let fpath = format!("{path}.feed[{j}]");
+            cx.check_keys(f, &fpath, TOPIC_FEED_KEYS);
+            let label = format!("reactive:{slug}");
+            if let Some(feed) = cx.feed(
+                f,
+                &fpath,
+                &fspan,
+                label.clone(),
+                label.clone(),
+                Some(slug.clone()),
+                &fetch,
+            ) {
+                feeds.push(FeedSpec {
+                    key: format!("{label} {}", feed.url),
+                    ..feed
+                });
+            }
+        }
+        topics.push(TopicSpec {
+            slug,
+            title: title.map(Spanned::into_inner).unwrap_or_default(),
+            match_any,
+            match_none,
+        });
+    }
+
+    let mut names: HashMap<String, usize> = HashMap::new();
+    for (i, (f, span)) in cx.tables(root, "", "feed").into_iter().enumerate() {
+        let path = format!("feed[{i}]");
+        cx.check_keys(f, &path, FEED_KEYS);
+        let Some(name) = cx.required_string(f, &path, "name", &span) else {
+            continue;
+        };
+        let n = name.get_ref().trim().to_string();
+        if n.is_empty() {
+            cx.problem(
+                name.span(),
+                &format!("{path}.name"),
+                "must not be empty".into(),
+            );
+            continue;
+        }
+        if n.starts_with("reactive:") {
+            cx.problem(
+                name.span(),
+                &format!("{path}.name"),
+                format!("`{n}`: names starting with `reactive:` are kept for topic feeds"),
+            );
+        }
+        let duplicate = names.get(&n).copied();
+        if let Some(first) = duplicate {
+            cx.problem(
+                name.span(),
+                &format!("{path}.name"),
+                format!("duplicate feed name `{n}` (first on line {first})"),
+            );
+        } else {
+            names.insert(n.clone(), cx.line(name.span().start));
+        }
+        let mut topics_of_feed = Vec::new();
+        if let Some(list) = cx.spanned_strings(f, &path, "topics") {
+            for t in list {
+                if !slugs.contains_key(t.get_ref()) {
+                    cx.problem(
+                        t.span(),
+                        &format!("{path}.topics"),
+                        format!("feed `{n}` names unknown topic `{}`", t.get_ref()),
+                    );
+                } else {
+                    topics_of_feed.push(t.into_inner());
+                }
+            }
+        }
+        if let Some(feed) = cx.feed(f, &path, &span, n.clone(), n.clone(), None, &fetch) {
+            feeds.push(FeedSpec {
+                key: n,
+                topics: topics_of_feed,
+                ..feed
+            });
+        }
+    }
+
+    let mut keys = HashSet::new();
+    for f in &feeds {
+        if f.owner_topic.is_some() && !keys.insert(f.key.clone()) {
+            cx.problems.push(Problem {
+                line: 0,
+                key: "topic.feed.url".into(),
+                message: format!(
+                    "`{}` is listed twice for topic `{}`",
+                    f.url,
+                    f.owner_topic.as_deref().unwrap_or("")
+                ),
+            });
+        }
+    }
+
+    if cx.problems.is_empty() {
+        Ok(Config {
+            path: path.to_path_buf(),
+            store_path,
+            fetch,
+            topics,
+            feeds,
+        })
+    } else {
+        cx.problems.sort_by_key(|p| p.line);
+        Err(ConfigError {
+            file,
+            problems: cx.problems,
+        })
+    }
+}
