@@ -67,7 +67,7 @@ async fn failing_feeds_are_recorded_and_do_not_stop_the_run() {
         err.contains("feed `500` failed: http_5xx: HTTP 500"),
         "{err}"
     );
-    assert_eq!(env.count("SELECT count(*) FROM items"), 1);
+    assert_eq!(env.items().len(), 1);
 
     let feeds = env.json_lines(&["feeds", "--json"]);
     let by_name = |n: &str| feeds.iter().find(|f| f["name"] == n).unwrap().clone();

@@ -169,6 +169,7 @@ fn deeply_nested_html_and_hostile_json_ld_are_read_in_bounded_time() {
 fn a_store_from_a_newer_dossier_is_refused_clearly() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("d.toml"), "[store]\npath = \"s.sqlite\"\n").unwrap();
+    // schema: the test is about the store's schema version; a newer one is written directly.
     let conn = rusqlite::Connection::open(dir.path().join("s.sqlite")).unwrap();
     conn.pragma_update(None, "user_version", 999).unwrap();
     drop(conn);

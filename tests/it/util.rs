@@ -59,11 +59,28 @@ impl Env {
         self.command(args).stdin(Stdio::null()).output().unwrap()
     }
 
+    /// Every stored item, as `items --json` prints it.
+    pub fn items(&self) -> Vec<Value> {
+        self.json_lines(&["items", "--json"])
+    }
+
+    /// How many sightings the stored items have between them, from `items --json`.
+    pub fn sightings(&self) -> i64 {
+        self.items()
+            .iter()
+            .map(|i| i["sightings"].as_i64().unwrap())
+            .sum()
+    }
+
+    /// The store opened with SQLite directly. Only for what no command shows: the schema
+    /// and SQLite's own guarantees; behaviour is checked through the commands' JSON so
+    /// that it holds for every backend. Mark each use with a `// schema:` comment.
     pub fn db(&self) -> Connection {
         Connection::open(self.store()).unwrap()
     }
 
-    pub fn count(&self, sql: &str) -> i64 {
+    /// A `SELECT count(*) …` on the store; see [`Env::db`] for when.
+    pub fn sql_count(&self, sql: &str) -> i64 {
         self.db().query_row(sql, [], |r| r.get(0)).unwrap()
     }
 
