@@ -3,34 +3,46 @@
 //! item (one without its sighting, key or topic link), not be locked, and the next run must
 //! finish the work without duplicates; version numbers must stay contiguous.
 
+use crate::util::*;
 use rusqlite::Connection;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 use wiremock::matchers::path;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-const BIN: &str = env!("CARGO_BIN_EXE_dossier");
 const FEEDS: usize = 150;
 const ITEMS: usize = 20;
 
-fn rss(feed: usize) -> String {
-    let mut s = format!("<rss version=\"2.0\"><channel><title>Feed {feed}</title>");
-    for i in 0..ITEMS {
-        s += &format!(
-            "<item><guid>{feed}-{i}</guid><title>Feed {feed} item {i} about topic words</title>\
-             <link>https://site{feed}.example/{i}</link><pubDate>Mon, 18 May 2026 {:02}:00:00 GMT</pubDate></item>",
-            i % 24
-        );
-    }
-    s + "</channel></rss>"
+/// Feed `feed`'s document: `ITEMS` dated items, each with its own link.
+fn busy_feed(feed: usize) -> String {
+    let entries: Vec<(String, String, String, String)> = (0..ITEMS)
+        .map(|i| {
+            (
+                format!("{feed}-{i}"),
+                format!("Feed {feed} item {i} about topic words"),
+                format!("https://site{feed}.example/{i}"),
+                format!("Mon, 18 May 2026 {:02}:00:00 GMT", i % 24),
+            )
+        })
+        .collect();
+    let items: Vec<(&str, &str, &str, Option<&str>)> = entries
+        .iter()
+        .map(|(g, t, l, d)| (g.as_str(), t.as_str(), l.as_str(), Some(d.as_str())))
+        .collect();
+    rss(&items)
 }
 
 fn count(db: &Connection, sql: &str) -> i64 {
     db.query_row(sql, [], |r| r.get(0)).unwrap()
 }
 
+/// What a SIGKILL may leave in the store file, read with SQLite itself.
 fn check_intact(store: &Path, context: &str) {
+    // schema: this checks SQLite's transaction guarantee (`PRAGMA integrity_check`) and
+    // the invariants between the store's tables (no item without its sighting, key or
+    // topic link; versions whole and contiguous). No command shows a half-stored item,
+    // and opening the store through `dossier` would migrate a half-created one.
     let db = Connection::open(store).unwrap();
     let integrity: String = db
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
@@ -99,15 +111,14 @@ async fn killing_run_and_version_cut_never_corrupts_or_half_stores() {
         Mock::given(path(format!("/f{f}.rss")))
             .respond_with(
                 ResponseTemplate::new(200)
-                    .set_body_string(rss(f))
+                    .set_body_string(busy_feed(f))
                     .set_delay(Duration::from_millis((f % 7) as u64 * 3)),
             )
             .mount(&server)
             .await;
     }
-    let dir = tempfile::tempdir().unwrap();
     let mut cfg = String::from(
-        "[store]\npath = \"s.sqlite\"\n[fetch]\nallow_private_addresses = true\nretries = 0\nper_host_gap_ms = 0\nconcurrency = 8\narticle_pages = false\n\n[[topic]]\nslug = \"t\"\ntitle = \"T\"\n\n",
+        "[store]\npath = \"store.sqlite\"\n[fetch]\nallow_private_addresses = true\nretries = 0\nper_host_gap_ms = 0\nconcurrency = 8\narticle_pages = false\n\n[[topic]]\nslug = \"t\"\ntitle = \"T\"\n\n",
     );
     for f in 0..FEEDS {
         cfg += &format!(
@@ -115,14 +126,10 @@ async fn killing_run_and_version_cut_never_corrupts_or_half_stores() {
             server.uri()
         );
     }
-    let config = dir.path().join("d.toml");
-    std::fs::write(&config, cfg).unwrap();
-    let store = dir.path().join("s.sqlite");
+    let env = Env::with_config(&cfg);
+    let store = env.store();
     let run = |args: &[&str]| {
-        Command::new(BIN)
-            .arg("--config")
-            .arg(&config)
-            .args(args)
+        env.command(args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -156,12 +163,7 @@ async fn killing_run_and_version_cut_never_corrupts_or_half_stores() {
     );
 
     // The lock does not block, and the next run finishes the work.
-    let status = Command::new(BIN)
-        .arg("--config")
-        .arg(&config)
-        .args(["run", "--all"])
-        .output()
-        .unwrap();
+    let status = env.run(&["run", "--all"]);
     assert_eq!(
         status.status.code(),
         Some(0),
@@ -169,21 +171,9 @@ async fn killing_run_and_version_cut_never_corrupts_or_half_stores() {
         String::from_utf8_lossy(&status.stderr)
     );
     check_intact(&store, "after the final run");
-    let db = Connection::open(&store).unwrap();
-    assert_eq!(
-        count(&db, "SELECT count(*) FROM items"),
-        (FEEDS * ITEMS) as i64
-    );
-    assert_eq!(
-        count(&db, "SELECT count(*) FROM sightings"),
-        (FEEDS * ITEMS) as i64
-    );
-    let cut = Command::new(BIN)
-        .arg("--config")
-        .arg(&config)
-        .args(["version", "cut", "t", "--json"])
-        .output()
-        .unwrap();
+    assert_eq!(env.items().len(), FEEDS * ITEMS);
+    assert_eq!(env.sightings(), (FEEDS * ITEMS) as i64);
+    let cut = env.run(&["version", "cut", "t", "--json"]);
     assert_eq!(cut.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_slice(&cut.stdout).unwrap();
     assert_eq!(v["item_count"], (FEEDS * ITEMS) as i64);

@@ -1,19 +1,14 @@
 //! Hostile input, each with the clear outcome it must have: no hang, no panic, no
 //! unbounded memory, nothing read from the local machine, nothing stored half-parsed.
 
+use crate::util::*;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_dossier");
-
-fn dossier(dir: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .current_dir(dir)
-        .args(args)
-        .env_remove("DOSSIER_CONFIG")
-        .output()
-        .unwrap()
+/// Runs `dossier ARGS` in `dir`, with no config.
+fn dossier_in(dir: &Path, args: &[&str]) -> Output {
+    dossier().current_dir(dir).args(args).output().unwrap()
 }
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
@@ -33,7 +28,7 @@ fn entity_expansion_is_not_performed() {
     doc += "]>\n<rss version=\"2.0\"><channel><title>t</title><item><guid>1</guid><title>&lol9;</title><link>https://x.example/1</link></item></channel></rss>";
     let f = write(dir.path(), "laughs.xml", doc.as_bytes());
     let started = Instant::now();
-    let out = dossier(dir.path(), &["parse", &f]);
+    let out = dossier_in(dir.path(), &["parse", &f]);
     assert!(
         started.elapsed() < Duration::from_secs(20),
         "no exponential expansion"
@@ -63,7 +58,7 @@ fn external_entities_are_never_read() {
         secret.display()
     );
     let f = write(dir.path(), "xxe.xml", doc.as_bytes());
-    let out = dossier(dir.path(), &["parse", &f]);
+    let out = dossier_in(dir.path(), &["parse", &f]);
     assert!(!String::from_utf8_lossy(&out.stdout).contains("TOP-SECRET"));
     assert!(!String::from_utf8_lossy(&out.stderr).contains("TOP-SECRET"));
     assert_ne!(out.status.code(), Some(101));
@@ -78,7 +73,7 @@ fn invalid_utf8_and_nul_bytes_do_not_break_parsing() {
     doc.extend_from_slice(b"<item><guid>1</guid><title>bad \xff\xfe bytes\x00 and NUL</title><link>https://x.example/1</link></item>");
     doc.extend_from_slice(b"<item><guid>2</guid><title>fine</title><link>https://x.example/2</link></item></channel></rss>");
     let f = write(dir.path(), "bytes.xml", &doc);
-    let out = dossier(dir.path(), &["parse", &f]);
+    let out = dossier_in(dir.path(), &["parse", &f]);
     assert_ne!(
         out.status.code(),
         Some(101),
@@ -98,7 +93,7 @@ fn a_huge_feed_is_capped_with_a_warning() {
     }
     doc += "</channel></rss>";
     let f = write(dir.path(), "huge.xml", doc.as_bytes());
-    let out = dossier(dir.path(), &["parse", &f]);
+    let out = dossier_in(dir.path(), &["parse", &f]);
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 10_000);
     assert!(String::from_utf8_lossy(&out.stderr).contains("kept the first 10000 of 100000 items"));
@@ -112,7 +107,7 @@ fn dangerous_links_are_not_kept_as_urls() {
         <item><guid>2</guid><title>b</title><link>ftp://files.example/x</link></item>\
         <item><guid>3</guid><title>c</title><link>javascript:alert(1)</link></item></channel></rss>";
     let f = write(dir.path(), "links.xml", doc.as_bytes());
-    let out = dossier(dir.path(), &["parse", &f]);
+    let out = dossier_in(dir.path(), &["parse", &f]);
     for line in String::from_utf8_lossy(&out.stdout).lines() {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
         assert_eq!(v["url"], serde_json::Value::Null, "{v}");
@@ -126,7 +121,7 @@ fn script_in_titles_is_plain_text() {
         <title>Hello &lt;script&gt;alert(1)&lt;/script&gt; world &lt;b&gt;bold&lt;/b&gt;</title>\
         <link>https://x.example/1</link></item></channel></rss>";
     let f = write(dir.path(), "script.xml", doc.as_bytes());
-    let out = dossier(dir.path(), &["parse", &f]);
+    let out = dossier_in(dir.path(), &["parse", &f]);
     let v: serde_json::Value =
         serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().next().unwrap()).unwrap();
     assert_eq!(v["title"], "Hello world bold");
@@ -154,7 +149,7 @@ fn deeply_nested_html_and_hostile_json_ld_are_read_in_bounded_time() {
     page += "</body></html>";
     let f = write(dir.path(), "deep.html", page.as_bytes());
     let started = Instant::now();
-    let out = dossier(dir.path(), &["inspect", &f]);
+    let out = dossier_in(dir.path(), &["inspect", &f]);
     assert!(
         started.elapsed() < Duration::from_secs(60),
         "{:?}",
@@ -174,10 +169,11 @@ fn deeply_nested_html_and_hostile_json_ld_are_read_in_bounded_time() {
 fn a_store_from_a_newer_dossier_is_refused_clearly() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("d.toml"), "[store]\npath = \"s.sqlite\"\n").unwrap();
+    // schema: the test is about the store's schema version; a newer one is written directly.
     let conn = rusqlite::Connection::open(dir.path().join("s.sqlite")).unwrap();
     conn.pragma_update(None, "user_version", 999).unwrap();
     drop(conn);
-    let out = dossier(dir.path(), &["--config", "d.toml", "items"]);
+    let out = dossier_in(dir.path(), &["--config", "d.toml", "items"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
