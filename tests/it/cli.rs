@@ -218,3 +218,44 @@ fn the_demo_runs_offline_and_prints_a_version_per_topic() {
         "the duplicated story is one source in each of its two topics"
     );
 }
+
+/// The man page and the completions come from the same definitions as `--help`.
+#[test]
+fn the_man_page_and_completions_are_generated() {
+    let man = dossier().args(["generate", "man"]).output().unwrap();
+    assert_eq!(man.status.code(), Some(0));
+    let man = String::from_utf8(man.stdout).unwrap();
+    assert!(
+        man.starts_with(".ie") || man.contains(".TH dossier"),
+        "{}",
+        &man[..200.min(man.len())]
+    );
+    for needle in [
+        "Turns feeds into numbered",
+        "version",
+        "feeds",
+        "\\-\\-config",
+    ] {
+        assert!(man.contains(needle), "man page lacks {needle:?}");
+    }
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let out = dossier().args(["generate", shell]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{shell}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("dossier") && text.contains("import-opml"),
+            "{shell}: {text}"
+        );
+    }
+    // Every subcommand's help has words for its arguments (the unit test checks all).
+    let help = dossier()
+        .args(["version", "cut", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("The topic's slug"), "{help}");
+    assert!(
+        help.contains("Print the version as one JSON object"),
+        "{help}"
+    );
+}

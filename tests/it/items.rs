@@ -178,3 +178,80 @@ async fn changed_topic_rules_rematch_the_last_30_days() {
         "the 60-day-old item is outside the window"
     );
 }
+
+/// Reads never write: `feeds`, `items` and `version show/list` leave the store's bytes as
+/// they were, even when the config names a feed and a topic no run has seen yet (shown as
+/// never fetched, and as having no version), and they need no store at all before the
+/// first run.
+#[tokio::test(flavor = "multi_thread")]
+async fn reading_commands_never_write_to_the_store() {
+    let server = MockServer::start().await;
+    serve_feed(
+        &server,
+        "/a.rss",
+        rss(&[("a1", "A story", "https://a.example/1", None)]),
+        "\"a\"",
+    )
+    .await;
+    let first = format!(
+        "[[topic]]\nslug = \"t\"\ntitle = \"T\"\n\n[[feed]]\nname = \"A\"\nurl = \"{}/a.rss\"\ntopics = [\"t\"]\n",
+        server.uri()
+    );
+    let env = Env::new(&first);
+    // Before any run: nothing to read, nothing created.
+    assert_eq!(env.json_lines(&["items", "--json"]).len(), 0);
+    let feeds = env.json_lines(&["feeds", "--json"]);
+    assert_eq!(feeds[0]["last_status"], Value::Null);
+    assert!(!env.store().exists(), "a read created the store");
+    assert_eq!(env.run(&["run"]).status.code(), Some(0));
+    assert_eq!(env.run(&["version", "cut", "t"]).status.code(), Some(0));
+    // The config grows a feed and a topic; no run has seen them.
+    let grown = std::fs::read_to_string(env.config()).unwrap()
+        + "\n[[topic]]\nslug = \"u\"\ntitle = \"U\"\n\n[[feed]]\nname = \"B\"\nurl = \"https://b.example/rss\"\n";
+    std::fs::write(env.config(), grown).unwrap();
+    let fingerprint = |env: &Env| {
+        let dir = env.store().parent().unwrap().to_path_buf();
+        let mut files: Vec<(String, usize, u64)> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            // The database and any log of writes to it. A reader may leave SQLite's
+            // shared-memory index and an empty log behind; neither holds data.
+            .filter(|p| {
+                let name = p.file_name().unwrap().to_string_lossy();
+                name == "store.sqlite"
+                    || (name == "store.sqlite-wal" && p.metadata().unwrap().len() > 0)
+            })
+            .map(|p| {
+                let bytes = std::fs::read(&p).unwrap();
+                let mut hash = std::collections::hash_map::DefaultHasher::new();
+                std::hash::Hash::hash(&bytes, &mut hash);
+                let name = p.file_name().unwrap().to_string_lossy().into_owned();
+                (name, bytes.len(), std::hash::Hasher::finish(&hash))
+            })
+            .collect();
+        files.sort();
+        files
+    };
+    let before = fingerprint(&env);
+    let feeds = env.json_lines(&["feeds", "--json"]);
+    assert_eq!(
+        feeds
+            .iter()
+            .map(|f| (f["name"].as_str().unwrap(), f["last_status"].clone()))
+            .collect::<Vec<_>>(),
+        [("A", Value::from("200")), ("B", Value::Null)]
+    );
+    assert_eq!(env.json_lines(&["items", "--json"]).len(), 1);
+    assert_eq!(env.json_lines(&["version", "list", "t", "--json"]).len(), 1);
+    let show = env.run(&["version", "show", "t"]);
+    assert_eq!(show.status.code(), Some(0), "{}", stderr(&show));
+    assert_eq!(env.json_lines(&["version", "list", "u", "--json"]).len(), 0);
+    let none = env.run(&["version", "show", "u"]);
+    assert_eq!(none.status.code(), Some(1));
+    assert!(
+        stderr(&none).contains("topic `u` has no version yet"),
+        "{}",
+        stderr(&none)
+    );
+    assert_eq!(fingerprint(&env), before, "a read wrote to the store");
+}

@@ -236,13 +236,7 @@ fn a_feed_that_fails_inside_a_batch_is_rolled_back_alone() {
         "both good feeds kept, nothing of the bad one"
     );
     let feeds = s.feeds().unwrap();
-    let state = |name: &str| {
-        feeds
-            .iter()
-            .find(|f| f.name == name)
-            .unwrap()
-            .last_fetch_at
-    };
+    let state = |name: &str| feeds.iter().find(|f| f.name == name).unwrap().last_fetch_at;
     assert!(state("f0").is_some() && state("f2").is_some());
     assert_eq!(state("f1"), None, "not even the failed feed's state");
 }
