@@ -3,11 +3,12 @@
 
 mod check;
 mod demo;
+mod discover;
 mod feeds;
-mod feeds_io;
 mod generate;
 mod inspect;
 mod items;
+mod opml;
 mod parse;
 mod run;
 mod version;
@@ -38,12 +39,12 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Feeds { json, action } => match action {
             None => feeds::list(&load_config(&path)?, json)?,
             Some(FeedsCommand::Discover { url, json }) => {
-                feeds_io::discover(&url, json, config_if_present(&path)?.as_ref())?
+                discover::discover(&url, json, config_if_present(&path)?.as_ref())?
             }
             Some(FeedsCommand::ImportOpml { file }) => {
-                feeds_io::import_opml(&file, &load_config(&path)?, cli.verbose)?
+                opml::import_opml(&file, &load_config(&path)?, cli.verbose)?
             }
-            Some(FeedsCommand::ExportOpml) => feeds_io::export_opml(&load_config(&path)?)?,
+            Some(FeedsCommand::ExportOpml) => opml::export_opml(&load_config(&path)?)?,
         },
         Command::Items(args) => items::run(&load_config(&path)?, args)?,
         Command::Version(v) => version::run(&load_config(&path)?, v)?,

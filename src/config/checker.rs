@@ -233,119 +233,114 @@ impl Checker {
         Some(out)
     }
 
-    /// The parts of a feed shared by `[[feed]]` and `[[topic.feed]]`.
-    #[allow(clippy::too_many_arguments)]
+    /// The parts of a feed shared by `[[feed]]` and `[[topic.feed]]`: its URL, kind,
+    /// interval and selectors. The caller names it (key, name, label, topics, owner).
     pub(super) fn feed(
         &mut self,
         f: &DeTable,
         path: &str,
         span: &Range<usize>,
-        name: String,
-        label: String,
-        owner_topic: Option<String>,
         fetch: &FetchSettings,
     ) -> Option<FeedSpec> {
-        let url = self.required_string(f, path, "url", span);
-        let url = url.and_then(|u| match url::Url::parse(u.get_ref().trim()) {
-            Ok(parsed)
-                if matches!(parsed.scheme(), "http" | "https") && parsed.host_str().is_some() =>
-            {
-                Some(parsed.to_string())
-            }
-            Ok(_) => {
-                self.problem(
-                    u.span(),
-                    &join(path, "url"),
-                    format!("`{}` is not an http or https URL", u.get_ref()),
-                );
-                None
-            }
-            Err(e) => {
-                self.problem(
-                    u.span(),
-                    &join(path, "url"),
-                    format!("`{}` is not a valid URL: {e}", u.get_ref()),
-                );
-                None
-            }
-        });
-        let kind = match self.string(f, path, "kind") {
-            None => Some(FeedKind::Feed),
-            Some(k) => {
-                let parsed = FeedKind::parse(k.get_ref());
-                if parsed.is_none() {
-                    self.problem(
-                        k.span(),
-                        &join(path, "kind"),
-                        format!("`{}` must be \"feed\" or \"web\"", k.get_ref()),
-                    );
-                }
-                parsed
-            }
-        };
+        let url = self.feed_url(f, path, span);
+        let kind = self.feed_kind(f, path);
         let interval = self
             .int(f, path, "interval_mins", 1, 60 * 24 * 30)
             .map_or(fetch.interval_mins, |v| v as u32);
-        let select = self.table(f, path, "select");
-        let select_path = join(path, "select");
-        let select = match (kind, select) {
-            (Some(FeedKind::Web), None) => {
-                self.problem(
-                    span.clone(),
-                    &select_path,
-                    "a kind = \"web\" feed needs [feed.select] with item, title and link".into(),
-                );
-                None
-            }
-            (Some(FeedKind::Feed), Some(_)) => {
-                self.problem(
-                    span.clone(),
-                    &select_path,
-                    "selectors only apply to kind = \"web\"".into(),
-                );
-                None
-            }
-            (_, Some(sel)) => {
-                self.check_keys(sel, &select_path, SELECT_KEYS);
-                let get = |cx: &mut Self, key: &str, required: bool| -> Option<String> {
-                    let v = if required {
-                        cx.required_string(sel, &select_path, key, span)
-                    } else {
-                        cx.string(sel, &select_path, key)
-                    }?;
-                    match dossier_extract::check_selector(v.get_ref()) {
-                        Ok(()) => Some(v.into_inner()),
-                        Err(e) => {
-                            cx.problem(v.span(), &join(&select_path, key), e);
-                            None
-                        }
-                    }
-                };
-                let item = get(self, "item", true);
-                let title = get(self, "title", true);
-                let link = get(self, "link", true);
-                let date = get(self, "date", false);
-                let summary = get(self, "summary", false);
-                Some(Selectors {
-                    item: item?,
-                    title: title?,
-                    link: link?,
-                    date,
-                    summary,
-                })
-            }
-            _ => None,
-        };
+        let select = self.selectors(f, path, span, kind);
         Some(FeedSpec {
             key: String::new(),
-            name,
-            label,
+            name: String::new(),
+            label: String::new(),
             url: url?,
             kind: kind?,
             interval_mins: interval,
             topics: Vec::new(),
-            owner_topic,
+            owner_topic: None,
             select,
+        })
+    }
+
+    /// `url`: required, absolute, http or https, with a host.
+    fn feed_url(&mut self, f: &DeTable, path: &str, span: &Range<usize>) -> Option<String> {
+        let u = self.required_string(f, path, "url", span)?;
+        let message = match url::Url::parse(u.get_ref().trim()) {
+            Ok(parsed)
+                if matches!(parsed.scheme(), "http" | "https") && parsed.host_str().is_some() =>
+            {
+                return Some(parsed.to_string());
+            }
+            Ok(_) => format!("`{}` is not an http or https URL", u.get_ref()),
+            Err(e) => format!("`{}` is not a valid URL: {e}", u.get_ref()),
+        };
+        self.problem(u.span(), &join(path, "url"), message);
+        None
+    }
+
+    /// `kind`: "feed" (the default) or "web".
+    fn feed_kind(&mut self, f: &DeTable, path: &str) -> Option<FeedKind> {
+        let Some(k) = self.string(f, path, "kind") else {
+            return Some(FeedKind::Feed);
+        };
+        let parsed = FeedKind::parse(k.get_ref());
+        if parsed.is_none() {
+            let message = format!("`{}` must be \"feed\" or \"web\"", k.get_ref());
+            self.problem(k.span(), &join(path, "kind"), message);
+        }
+        parsed
+    }
+
+    /// `[feed.select]`: required for a web feed (item, title, link; date and summary
+    /// optional), refused for any other; each selector must compile.
+    fn selectors(
+        &mut self,
+        f: &DeTable,
+        path: &str,
+        span: &Range<usize>,
+        kind: Option<FeedKind>,
+    ) -> Option<Selectors> {
+        let select = self.table(f, path, "select");
+        let select_path = join(path, "select");
+        let sel = match (kind, select) {
+            (Some(FeedKind::Web), None) => {
+                let message = "a kind = \"web\" feed needs [feed.select] with item, title and link";
+                self.problem(span.clone(), &select_path, message.into());
+                return None;
+            }
+            (Some(FeedKind::Feed), Some(_)) => {
+                let message = "selectors only apply to kind = \"web\"";
+                self.problem(span.clone(), &select_path, message.into());
+                return None;
+            }
+            (_, Some(sel)) => sel,
+            (_, None) => return None,
+        };
+        self.check_keys(sel, &select_path, SELECT_KEYS);
+        let mut get = |key: &str, required: bool| -> Option<String> {
+            let v = if required {
+                self.required_string(sel, &select_path, key, span)
+            } else {
+                self.string(sel, &select_path, key)
+            }?;
+            match dossier_extract::check_selector(v.get_ref()) {
+                Ok(()) => Some(v.into_inner()),
+                Err(e) => {
+                    self.problem(v.span(), &join(&select_path, key), e);
+                    None
+                }
+            }
+        };
+        let item = get("item", true);
+        let title = get("title", true);
+        let link = get("link", true);
+        let date = get("date", false);
+        let summary = get("summary", false);
+        Some(Selectors {
+            item: item?,
+            title: title?,
+            link: link?,
+            date,
+            summary,
         })
     }
 }

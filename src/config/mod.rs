@@ -8,7 +8,7 @@
 use dossier_model::{FeedSpec, TopicSpec};
 use std::collections::{HashMap, HashSet};
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use toml::Spanned;
 use toml::de::DeTable;
 
@@ -149,166 +149,19 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         Err(e) => {
             let line = e.span().map_or(1, |s| cx.line(s.start));
             let message = e.message().trim().to_string();
-            return Err(ConfigError {
-                file,
-                problems: vec![Problem {
-                    line,
-                    key: String::new(),
-                    message,
-                }],
-            });
+            let key = String::new();
+            let problems = vec![Problem { line, key, message }];
+            return Err(ConfigError { file, problems });
         }
     };
     let root = root.get_ref();
     cx.check_keys(root, "", ROOT_KEYS);
-
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let mut store_path = base.join("dossier.sqlite");
-    if let Some(store) = cx.table(root, "", "store") {
-        if let Some(p) = cx.string(store, "store", "path") {
-            store_path = base.join(p.get_ref());
-        }
-        cx.check_keys(store, "store", STORE_KEYS);
-    }
-
-    let mut fetch = FetchSettings::default();
-    if let Some(t) = cx.table(root, "", "fetch") {
-        let known: Vec<&str> = FETCH.iter().map(|(key, _)| *key).collect();
-        cx.check_keys(t, "fetch", &known);
-        for (_, read) in FETCH {
-            read(&mut cx, t, &mut fetch);
-        }
-    }
-
-    let mut topics: Vec<TopicSpec> = Vec::new();
-    let mut feeds: Vec<FeedSpec> = Vec::new();
-    let mut slugs: HashMap<String, usize> = HashMap::new();
-    for (i, (t, span)) in cx.tables(root, "", "topic").into_iter().enumerate() {
-        let path = format!("topic[{i}]");
-        cx.check_keys(t, &path, TOPIC_KEYS);
-        let slug = cx.required_string(t, &path, "slug", &span);
-        if let Some(slug) = &slug {
-            let s = slug.get_ref();
-            if s.is_empty()
-                || !s
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-            {
-                cx.problem(
-                    slug.span(),
-                    &format!("{path}.slug"),
-                    format!("`{s}` must match [a-z0-9-]+"),
-                );
-            } else if let Some(first) = slugs.insert(s.clone(), cx.line(slug.span().start)) {
-                cx.problem(
-                    slug.span(),
-                    &format!("{path}.slug"),
-                    format!("duplicate topic `{s}` (first on line {first})"),
-                );
-            }
-        }
-        let title = cx.required_string(t, &path, "title", &span);
-        let match_any = cx.strings(t, &path, "match_any").unwrap_or_default();
-        let match_none = cx.strings(t, &path, "match_none").unwrap_or_default();
-        let slug = slug.map(Spanned::into_inner).unwrap_or_default();
-        for (j, (f, fspan)) in cx.tables(t, &path, "feed").into_iter().enumerate() {
-            let fpath = format!("{path}.feed[{j}]");
-            cx.check_keys(f, &fpath, TOPIC_FEED_KEYS);
-            let label = format!("reactive:{slug}");
-            if let Some(feed) = cx.feed(
-                f,
-                &fpath,
-                &fspan,
-                label.clone(),
-                label.clone(),
-                Some(slug.clone()),
-                &fetch,
-            ) {
-                feeds.push(FeedSpec {
-                    key: format!("{label} {}", feed.url),
-                    ..feed
-                });
-            }
-        }
-        topics.push(TopicSpec {
-            slug,
-            title: title.map(Spanned::into_inner).unwrap_or_default(),
-            match_any,
-            match_none,
-        });
-    }
-
-    let mut names: HashMap<String, usize> = HashMap::new();
-    for (i, (f, span)) in cx.tables(root, "", "feed").into_iter().enumerate() {
-        let path = format!("feed[{i}]");
-        cx.check_keys(f, &path, FEED_KEYS);
-        let Some(name) = cx.required_string(f, &path, "name", &span) else {
-            continue;
-        };
-        let n = name.get_ref().trim().to_string();
-        if n.is_empty() {
-            cx.problem(
-                name.span(),
-                &format!("{path}.name"),
-                "must not be empty".into(),
-            );
-            continue;
-        }
-        if n.starts_with("reactive:") {
-            cx.problem(
-                name.span(),
-                &format!("{path}.name"),
-                format!("`{n}`: names starting with `reactive:` are kept for topic feeds"),
-            );
-        }
-        let duplicate = names.get(&n).copied();
-        if let Some(first) = duplicate {
-            cx.problem(
-                name.span(),
-                &format!("{path}.name"),
-                format!("duplicate feed name `{n}` (first on line {first})"),
-            );
-        } else {
-            names.insert(n.clone(), cx.line(name.span().start));
-        }
-        let mut topics_of_feed = Vec::new();
-        if let Some(list) = cx.spanned_strings(f, &path, "topics") {
-            for t in list {
-                if !slugs.contains_key(t.get_ref()) {
-                    cx.problem(
-                        t.span(),
-                        &format!("{path}.topics"),
-                        format!("feed `{n}` names unknown topic `{}`", t.get_ref()),
-                    );
-                } else {
-                    topics_of_feed.push(t.into_inner());
-                }
-            }
-        }
-        if let Some(feed) = cx.feed(f, &path, &span, n.clone(), n.clone(), None, &fetch) {
-            feeds.push(FeedSpec {
-                key: n,
-                topics: topics_of_feed,
-                ..feed
-            });
-        }
-    }
-
-    let mut keys = HashSet::new();
-    for f in &feeds {
-        if f.owner_topic.is_some() && !keys.insert(f.key.clone()) {
-            cx.problems.push(Problem {
-                line: 0,
-                key: "topic.feed.url".into(),
-                message: format!(
-                    "`{}` is listed twice for topic `{}`",
-                    f.url,
-                    f.owner_topic.as_deref().unwrap_or("")
-                ),
-            });
-        }
-    }
-
+    let store_path = read_store(&mut cx, root, &base);
+    let fetch = read_fetch(&mut cx, root);
+    let (topics, mut feeds, slugs) = read_topics(&mut cx, root, &fetch);
+    feeds.extend(read_feeds(&mut cx, root, &slugs, &fetch));
+    check_topic_feeds_once(&mut cx, &feeds);
     if cx.problems.is_empty() {
         Ok(Config {
             path: path.to_path_buf(),
@@ -323,5 +176,165 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             file,
             problems: cx.problems,
         })
+    }
+}
+
+/// `[store]`: where the store lives, relative to the config's folder.
+fn read_store(cx: &mut Checker, root: &DeTable, base: &Path) -> PathBuf {
+    let mut store_path = base.join("dossier.sqlite");
+    if let Some(store) = cx.table(root, "", "store") {
+        if let Some(p) = cx.string(store, "store", "path") {
+            store_path = base.join(p.get_ref());
+        }
+        cx.check_keys(store, "store", STORE_KEYS);
+    }
+    store_path
+}
+
+/// `[fetch]`, read key by key from [`FETCH`].
+fn read_fetch(cx: &mut Checker, root: &DeTable) -> FetchSettings {
+    let mut fetch = FetchSettings::default();
+    if let Some(t) = cx.table(root, "", "fetch") {
+        let known: Vec<&str> = FETCH.iter().map(|(key, _)| *key).collect();
+        cx.check_keys(t, "fetch", &known);
+        for (_, read) in FETCH {
+            read(cx, t, &mut fetch);
+        }
+    }
+    fetch
+}
+
+/// Topic slugs seen so far, each with the line it was first defined on.
+type Slugs = HashMap<String, usize>;
+
+/// `[[topic]]` and each topic's own `[[topic.feed]]`s: the topics, their feeds and the
+/// slugs (for `[[feed]].topics` to name).
+fn read_topics(
+    cx: &mut Checker,
+    root: &DeTable,
+    fetch: &FetchSettings,
+) -> (Vec<TopicSpec>, Vec<FeedSpec>, Slugs) {
+    let mut topics = Vec::new();
+    let mut feeds = Vec::new();
+    let mut slugs = Slugs::new();
+    for (i, (t, span)) in cx.tables(root, "", "topic").into_iter().enumerate() {
+        let path = format!("topic[{i}]");
+        cx.check_keys(t, &path, TOPIC_KEYS);
+        let slug = cx.required_string(t, &path, "slug", &span);
+        if let Some(slug) = &slug {
+            check_slug(cx, slug, &path, &mut slugs);
+        }
+        let title = cx.required_string(t, &path, "title", &span);
+        let match_any = cx.strings(t, &path, "match_any").unwrap_or_default();
+        let match_none = cx.strings(t, &path, "match_none").unwrap_or_default();
+        let slug = slug.map(Spanned::into_inner).unwrap_or_default();
+        for (j, (f, fspan)) in cx.tables(t, &path, "feed").into_iter().enumerate() {
+            let fpath = format!("{path}.feed[{j}]");
+            cx.check_keys(f, &fpath, TOPIC_FEED_KEYS);
+            let label = format!("reactive:{slug}");
+            if let Some(feed) = cx.feed(f, &fpath, &fspan, fetch) {
+                feeds.push(FeedSpec {
+                    key: format!("{label} {}", feed.url),
+                    name: label.clone(),
+                    label,
+                    owner_topic: Some(slug.clone()),
+                    ..feed
+                });
+            }
+        }
+        topics.push(TopicSpec {
+            slug,
+            title: title.map(Spanned::into_inner).unwrap_or_default(),
+            match_any,
+            match_none,
+        });
+    }
+    (topics, feeds, slugs)
+}
+
+/// A slug is `[a-z0-9-]+` and names one topic.
+fn check_slug(cx: &mut Checker, slug: &Spanned<String>, path: &str, slugs: &mut Slugs) {
+    let s = slug.get_ref();
+    let well_formed = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    let key = format!("{path}.slug");
+    if !well_formed {
+        cx.problem(slug.span(), &key, format!("`{s}` must match [a-z0-9-]+"));
+    } else if let Some(first) = slugs.insert(s.clone(), cx.line(slug.span().start)) {
+        let message = format!("duplicate topic `{s}` (first on line {first})");
+        cx.problem(slug.span(), &key, message);
+    }
+}
+
+/// `[[feed]]`: named feeds, each tagged to topics defined in the same file.
+fn read_feeds(
+    cx: &mut Checker,
+    root: &DeTable,
+    slugs: &Slugs,
+    fetch: &FetchSettings,
+) -> Vec<FeedSpec> {
+    let mut feeds = Vec::new();
+    let mut names: HashMap<String, usize> = HashMap::new();
+    for (i, (f, span)) in cx.tables(root, "", "feed").into_iter().enumerate() {
+        let path = format!("feed[{i}]");
+        cx.check_keys(f, &path, FEED_KEYS);
+        let Some(name) = cx.required_string(f, &path, "name", &span) else {
+            continue;
+        };
+        let n = name.get_ref().trim().to_string();
+        let key = format!("{path}.name");
+        if n.is_empty() {
+            cx.problem(name.span(), &key, "must not be empty".into());
+            continue;
+        }
+        if n.starts_with("reactive:") {
+            let message =
+                format!("`{n}`: names starting with `reactive:` are kept for topic feeds");
+            cx.problem(name.span(), &key, message);
+        }
+        if let Some(first) = names.get(&n).copied() {
+            let message = format!("duplicate feed name `{n}` (first on line {first})");
+            cx.problem(name.span(), &key, message);
+        } else {
+            names.insert(n.clone(), cx.line(name.span().start));
+        }
+        let mut topics_of_feed = Vec::new();
+        for t in cx.spanned_strings(f, &path, "topics").unwrap_or_default() {
+            if slugs.contains_key(t.get_ref()) {
+                topics_of_feed.push(t.into_inner());
+            } else {
+                let message = format!("feed `{n}` names unknown topic `{}`", t.get_ref());
+                cx.problem(t.span(), &format!("{path}.topics"), message);
+            }
+        }
+        if let Some(feed) = cx.feed(f, &path, &span, fetch) {
+            feeds.push(FeedSpec {
+                key: n.clone(),
+                name: n.clone(),
+                label: n,
+                topics: topics_of_feed,
+                ..feed
+            });
+        }
+    }
+    feeds
+}
+
+/// A topic lists each of its own feeds once.
+fn check_topic_feeds_once(cx: &mut Checker, feeds: &[FeedSpec]) {
+    let mut keys = HashSet::new();
+    for f in feeds {
+        if f.owner_topic.is_some() && !keys.insert(f.key.as_str()) {
+            cx.problems.push(Problem {
+                line: 0,
+                key: "topic.feed.url".into(),
+                message: format!(
+                    "`{}` is listed twice for topic `{}`",
+                    f.url,
+                    f.owner_topic.as_deref().unwrap_or("")
+                ),
+            });
+        }
     }
 }

@@ -23,14 +23,14 @@ mod writer;
 
 pub use crate::settings::{Config, FetchSettings};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use dossier_fetch::Fetcher;
 use dossier_model::schedule::is_due;
-use dossier_model::{ErrorClass, FeedSpec, FeedUpdate, RunStats};
+use dossier_model::{ErrorClass, FeedSpec, FeedState, FeedUpdate, RunStats};
 use dossier_normalize::TopicMatcher;
 use dossier_store::{IngestCounts, IngestStore, RunStatus, StoreError};
 use futures_util::StreamExt;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -178,34 +178,14 @@ pub fn run<S: IngestStore + 'static>(
         .enable_all()
         .build()
         .map_err(Error::Runtime)?;
-    let sent = runtime.block_on(async {
-        let mut results = futures_util::stream::iter(selected)
-            .map(|f| {
-                let state = states.get(&f.key).cloned();
-                feed::process(fetcher.clone(), matcher.clone(), f, state, now)
-            })
-            .buffer_unordered(cfg.fetch.concurrency.max(1));
-        let mut sent = 0u64;
-        let pass = async {
-            while let Some(result) = results.next().await {
-                if tx.send(result).await.is_err() {
-                    // The writer stopped on a store error; it says so below.
-                    break;
-                }
-                sent += 1;
-            }
-        };
-        match opts.deadline {
-            // Past the deadline the fetches still in flight are dropped; their feeds stay
-            // due for the next run.
-            Some(limit) => {
-                let _ = tokio::time::timeout(limit, pass).await;
-            }
-            None => pass.await,
-        }
-        sent
-    });
-    drop(tx);
+    let feeds = Feeds {
+        selected,
+        states: &states,
+        fetcher: &fetcher,
+        matcher: &matcher,
+        started: now,
+    };
+    let sent = runtime.block_on(feeds.fetch(tx, cfg.fetch.concurrency, opts.deadline));
     let written = writer.join().map_err(|_| Error::WriterCrashed)??;
     let (mut store, mut stats) = (written.store, written.stats);
     stats.not_fetched = total as u64 - sent;
@@ -244,4 +224,50 @@ pub fn run<S: IngestStore + 'static>(
     };
     store.finish_run(run_id, &report.stats, status, Utc::now())?;
     Ok((report, store))
+}
+
+/// The run's fetching pass: the feeds it fetches and what each fetch needs.
+struct Feeds<'a> {
+    selected: Vec<FeedSpec>,
+    states: &'a HashMap<String, FeedState>,
+    fetcher: &'a Arc<Fetcher>,
+    matcher: &'a Arc<TopicMatcher>,
+    started: DateTime<Utc>,
+}
+
+impl Feeds<'_> {
+    /// Fetches, reads and normalizes the feeds, `concurrency` at once, and sends each
+    /// result to the writer as it finishes; returns how many were sent. Past the
+    /// deadline the fetches still in flight are dropped: their feeds stay due.
+    async fn fetch(
+        self,
+        tx: tokio::sync::mpsc::Sender<feed::FeedResult>,
+        concurrency: usize,
+        deadline: Option<std::time::Duration>,
+    ) -> u64 {
+        let mut results = futures_util::stream::iter(self.selected)
+            .map(|f| {
+                let state = self.states.get(&f.key).cloned();
+                let (fetcher, matcher) = (self.fetcher.clone(), self.matcher.clone());
+                feed::process(fetcher, matcher, f, state, self.started)
+            })
+            .buffer_unordered(concurrency.max(1));
+        let mut sent = 0u64;
+        let pass = async {
+            while let Some(result) = results.next().await {
+                if tx.send(result).await.is_err() {
+                    // The writer stopped on a store error; the run says so.
+                    break;
+                }
+                sent += 1;
+            }
+        };
+        match deadline {
+            Some(limit) => {
+                let _ = tokio::time::timeout(limit, pass).await;
+            }
+            None => pass.await,
+        }
+        sent
+    }
 }

@@ -72,98 +72,8 @@ impl SqliteStore {
             return Ok(false);
         }
         let tx = self.conn.transaction()?;
-        {
-            let existing: HashMap<String, (String, bool)> = {
-                let mut stmt = tx.prepare("SELECT slug, title, active FROM topics")?;
-                let rows = stmt.query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?;
-                rows.collect::<rusqlite::Result<_>>()?
-            };
-            let mut upsert = tx.prepare(
-                "INSERT INTO topics(slug, title, active) VALUES (?1, ?2, 1)
-                 ON CONFLICT(slug) DO UPDATE SET title = excluded.title, active = 1",
-            )?;
-            let mut configured = std::collections::HashSet::new();
-            for t in topics {
-                configured.insert(t.slug.as_str());
-                if existing.get(&t.slug) != Some(&(t.title.clone(), true)) {
-                    upsert.execute(params![t.slug, t.title])?;
-                }
-            }
-            let mut retire = tx.prepare("UPDATE topics SET active = 0 WHERE slug = ?1")?;
-            for (slug, (_, active)) in &existing {
-                if *active && !configured.contains(slug.as_str()) {
-                    retire.execute([slug])?;
-                }
-            }
-        }
-        {
-            type Row = (String, String, String, String, String, bool);
-            let existing: HashMap<String, Row> = {
-                let mut stmt =
-                    tx.prepare("SELECT key, name, label, url, kind, topics, active FROM feeds")?;
-                let rows = stmt.query_map([], |r| {
-                    Ok((
-                        r.get(0)?,
-                        (
-                            r.get(1)?,
-                            r.get(2)?,
-                            r.get(3)?,
-                            r.get(4)?,
-                            r.get(5)?,
-                            r.get(6)?,
-                        ),
-                    ))
-                })?;
-                rows.collect::<rusqlite::Result<_>>()?
-            };
-            let mut upsert = tx.prepare(
-                "INSERT INTO feeds(key, name, label, url, kind, topics, active)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1)
-                 ON CONFLICT(key) DO UPDATE SET name = excluded.name, label = excluded.label,
-                    url = excluded.url, kind = excluded.kind, topics = excluded.topics, active = 1,
-                    -- a new URL is a new resource: what was learnt of the old one goes
-                    etag = CASE WHEN feeds.url = excluded.url THEN feeds.etag END,
-                    last_modified = CASE WHEN feeds.url = excluded.url THEN feeds.last_modified END,
-                    next_due_at = CASE WHEN feeds.url = excluded.url THEN feeds.next_due_at END,
-                    moved_to = CASE WHEN feeds.url = excluded.url THEN feeds.moved_to END,
-                    final_url = CASE WHEN feeds.url = excluded.url THEN feeds.final_url END,
-                    disabled_reason = CASE WHEN feeds.url = excluded.url THEN feeds.disabled_reason END,
-                    body_hash = CASE WHEN feeds.url = excluded.url THEN feeds.body_hash END,
-                    consecutive_failures = CASE WHEN feeds.url = excluded.url THEN feeds.consecutive_failures ELSE 0 END",
-            )?;
-            let mut configured = std::collections::HashSet::with_capacity(feeds.len());
-            for f in feeds {
-                configured.insert(f.key.as_str());
-                let topics = feed_topics_json(f);
-                let same =
-                    existing
-                        .get(&f.key)
-                        .is_some_and(|(name, label, url, kind, t, active)| {
-                            *active
-                                && *name == f.name
-                                && *label == f.label
-                                && *url == f.url
-                                && kind == f.kind.as_str()
-                                && *t == topics
-                        });
-                if !same {
-                    upsert.execute(params![
-                        f.key,
-                        f.name,
-                        f.label,
-                        f.url,
-                        f.kind.as_str(),
-                        topics
-                    ])?;
-                }
-            }
-            let mut retire = tx.prepare("UPDATE feeds SET active = 0 WHERE key = ?1")?;
-            for (key, row) in &existing {
-                if row.5 && !configured.contains(key.as_str()) {
-                    retire.execute([key])?;
-                }
-            }
-        }
+        sync_topics(&tx, topics)?;
+        sync_feeds(&tx, feeds)?;
         tx.execute(
             "INSERT INTO meta(key, value) VALUES ('config_fingerprint', ?1)
              ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -351,6 +261,105 @@ impl SqliteStore {
     }
 }
 
+/// The configured topics, written where they differ from the stored ones; topics no
+/// longer configured are retired, never deleted.
+fn sync_topics(tx: &rusqlite::Connection, topics: &[TopicSpec]) -> Result<()> {
+    let existing: HashMap<String, (String, bool)> = {
+        let mut stmt = tx.prepare("SELECT slug, title, active FROM topics")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    let mut upsert = tx.prepare(
+        "INSERT INTO topics(slug, title, active) VALUES (?1, ?2, 1)
+         ON CONFLICT(slug) DO UPDATE SET title = excluded.title, active = 1",
+    )?;
+    let mut configured = std::collections::HashSet::new();
+    for t in topics {
+        configured.insert(t.slug.as_str());
+        if existing.get(&t.slug) != Some(&(t.title.clone(), true)) {
+            upsert.execute(params![t.slug, t.title])?;
+        }
+    }
+    let mut retire = tx.prepare("UPDATE topics SET active = 0 WHERE slug = ?1")?;
+    for (slug, (_, active)) in &existing {
+        if *active && !configured.contains(slug.as_str()) {
+            retire.execute([slug])?;
+        }
+    }
+    Ok(())
+}
+
+/// The configured feeds, written where they differ from the stored ones; feeds no longer
+/// configured are retired, never deleted (their items keep their provenance).
+fn sync_feeds(tx: &rusqlite::Connection, feeds: &[FeedSpec]) -> Result<()> {
+    type Row = (String, String, String, String, String, bool);
+    let existing: HashMap<String, Row> = {
+        let mut stmt =
+            tx.prepare("SELECT key, name, label, url, kind, topics, active FROM feeds")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                (
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                ),
+            ))
+        })?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    let mut upsert = tx.prepare(
+        "INSERT INTO feeds(key, name, label, url, kind, topics, active)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1)
+         ON CONFLICT(key) DO UPDATE SET name = excluded.name, label = excluded.label,
+            url = excluded.url, kind = excluded.kind, topics = excluded.topics, active = 1,
+            -- a new URL is a new resource: what was learnt of the old one goes
+            etag = CASE WHEN feeds.url = excluded.url THEN feeds.etag END,
+            last_modified = CASE WHEN feeds.url = excluded.url THEN feeds.last_modified END,
+            next_due_at = CASE WHEN feeds.url = excluded.url THEN feeds.next_due_at END,
+            moved_to = CASE WHEN feeds.url = excluded.url THEN feeds.moved_to END,
+            final_url = CASE WHEN feeds.url = excluded.url THEN feeds.final_url END,
+            disabled_reason = CASE WHEN feeds.url = excluded.url THEN feeds.disabled_reason END,
+            body_hash = CASE WHEN feeds.url = excluded.url THEN feeds.body_hash END,
+            consecutive_failures = CASE WHEN feeds.url = excluded.url THEN feeds.consecutive_failures ELSE 0 END",
+    )?;
+    let mut configured = std::collections::HashSet::with_capacity(feeds.len());
+    for f in feeds {
+        configured.insert(f.key.as_str());
+        let topics = feed_topics_json(f);
+        let same = existing
+            .get(&f.key)
+            .is_some_and(|(name, label, url, kind, t, active)| {
+                *active
+                    && *name == f.name
+                    && *label == f.label
+                    && *url == f.url
+                    && kind == f.kind.as_str()
+                    && *t == topics
+            });
+        if !same {
+            upsert.execute(params![
+                f.key,
+                f.name,
+                f.label,
+                f.url,
+                f.kind.as_str(),
+                topics
+            ])?;
+        }
+    }
+    let mut retire = tx.prepare("UPDATE feeds SET active = 0 WHERE key = ?1")?;
+    for (key, row) in &existing {
+        if row.5 && !configured.contains(key.as_str()) {
+            retire.execute([key])?;
+        }
+    }
+    Ok(())
+}
+
 /// The id of the newest item (0 in an empty store).
 pub(crate) fn last_item_id(tx: &rusqlite::Connection) -> Result<i64> {
     Ok(tx
@@ -401,9 +410,6 @@ fn write_fetch(
         .query_row([feed_key], |r| r.get(0))
         .optional()?
         .ok_or_else(|| StoreError::UnknownFeed(feed_key.to_string()))?;
-    let now = fmt_time(seen_at);
-    let fetched_at = fmt_time(update.fetched_at);
-
     if let Some(hold) = &update.hold {
         tx.prepare_cached(
             "INSERT INTO host_holds(host, until, status, set_at, feed_key) VALUES (?1, ?2, ?3, ?4, ?5)
@@ -426,46 +432,65 @@ fn write_fetch(
         .execute(params![feed_id, update.next_due_at.map(fmt_time)])?;
         return Ok(IngestCounts::default());
     }
+    write_feed_state(tx, feed_id, update)?;
+    let sighting = Sighting {
+        feed_id,
+        now: fmt_time(seen_at),
+        run,
+    };
+    let mut counts = IngestCounts::default();
+    let mut new_sightings: i64 = 0;
+    for item in items {
+        let written = write_item(tx, &sighting, item, topic_ids)?;
+        counts.new += u64::from(written == Written::New);
+        counts.duplicate += u64::from(written == Written::SeenElsewhere);
+        new_sightings += i64::from(written != Written::SeenHere);
+    }
+    if new_sightings > 0 {
+        tx.prepare_cached("UPDATE feeds SET items = items + ?2 WHERE id = ?1")?
+            .execute(params![feed_id, new_sightings])?;
+    }
+    Ok(counts)
+}
+
+/// What one fetch says of its feed: status, failure, schedule, validators, warning.
+fn write_feed_state(tx: &rusqlite::Connection, feed_id: i64, update: &FeedUpdate) -> Result<()> {
     let failures_sql = match (update.failed(), update.counted) {
         (true, true) => "consecutive_failures + 1",
         (false, true) => "0",
         // Not held against the feed, nor for it: an outage of ours, a deferral.
         (_, false) => "consecutive_failures",
     };
-    tx.execute(
-        &format!(
-            "UPDATE feeds SET last_fetch_at = ?2, last_status = ?3, error_class = ?4, last_error = ?5,
-                consecutive_failures = {failures_sql}, next_due_at = COALESCE(?6, next_due_at),
-                moved_to = COALESCE(?7, moved_to), final_url = COALESCE(?8, final_url),
-                body_hash = COALESCE(?9, body_hash),
-                last_full_fetch_at = CASE WHEN ?10 THEN ?2 ELSE last_full_fetch_at END,
-                disabled_reason = COALESCE(?11, disabled_reason)
-             WHERE id = ?1"
-        ),
-        params![
-            feed_id,
-            fetched_at,
-            update.status.to_string(),
-            update.failure.as_ref().map(|f| f.class.as_str()),
-            update.failure.as_ref().map(|f| f.message.as_str()),
-            update.next_due_at.map(fmt_time),
-            update.moved_to,
-            update.final_url,
-            update.body_hash,
-            update.full_fetch,
-            update.disable
-        ],
-    )?;
+    tx.prepare_cached(&format!(
+        "UPDATE feeds SET last_fetch_at = ?2, last_status = ?3, error_class = ?4, last_error = ?5,
+            consecutive_failures = {failures_sql}, next_due_at = COALESCE(?6, next_due_at),
+            moved_to = COALESCE(?7, moved_to), final_url = COALESCE(?8, final_url),
+            body_hash = COALESCE(?9, body_hash),
+            last_full_fetch_at = CASE WHEN ?10 THEN ?2 ELSE last_full_fetch_at END,
+            disabled_reason = COALESCE(?11, disabled_reason)
+         WHERE id = ?1"
+    ))?
+    .execute(params![
+        feed_id,
+        fmt_time(update.fetched_at),
+        update.status.to_string(),
+        update.failure.as_ref().map(|f| f.class.as_str()),
+        update.failure.as_ref().map(|f| f.message.as_str()),
+        update.next_due_at.map(fmt_time),
+        update.moved_to,
+        update.final_url,
+        update.body_hash,
+        update.full_fetch,
+        update.disable
+    ])?;
     let validators = match &update.validators {
         Change::Keep => None,
         Change::Clear => Some((None, None)),
         Change::Set(v) => Some((v.etag.as_deref(), v.last_modified.as_deref())),
     };
     if let Some((etag, last_modified)) = validators {
-        tx.execute(
-            "UPDATE feeds SET etag = ?2, last_modified = ?3 WHERE id = ?1",
-            params![feed_id, etag, last_modified],
-        )?;
+        tx.prepare_cached("UPDATE feeds SET etag = ?2, last_modified = ?3 WHERE id = ?1")?
+            .execute(params![feed_id, etag, last_modified])?;
     }
     let warning = match &update.warning {
         Change::Keep => None,
@@ -473,72 +498,89 @@ fn write_fetch(
         Change::Set(w) => Some(Some(w.as_str())),
     };
     if let Some(warning) = warning {
-        tx.execute(
-            "UPDATE feeds SET warning = ?2 WHERE id = ?1",
-            params![feed_id, warning],
-        )?;
+        tx.prepare_cached("UPDATE feeds SET warning = ?2 WHERE id = ?1")?
+            .execute(params![feed_id, warning])?;
     }
+    Ok(())
+}
 
-    let mut counts = IngestCounts::default();
-    let mut new_sightings: i64 = 0;
-    for item in items {
-        let existing = find_item(tx, &item.keys)?;
-        let item_id = match existing {
-            None => {
-                counts.new += 1;
-                insert_item(tx, feed_id, item, &now, run)?
+/// Where and when items are being seen: one feed's fetch in one run.
+struct Sighting {
+    feed_id: i64,
+    now: String,
+    run: Option<i64>,
+}
+
+/// What storing one item came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Written {
+    /// A story no feed had brought before.
+    New,
+    /// A story another feed brought first, now seen in this one too.
+    SeenElsewhere,
+    /// A story this feed had already shown.
+    SeenHere,
+}
+
+/// Stores one item of a fetch: the item (new, refreshed or taken over), its keys, the
+/// feed's sighting of it and its topic links.
+fn write_item(
+    tx: &rusqlite::Connection,
+    at: &Sighting,
+    item: &Item,
+    topic_ids: &HashMap<String, i64>,
+) -> Result<Written> {
+    let Sighting {
+        feed_id,
+        ref now,
+        run,
+    } = *at;
+    let existing = find_item(tx, &item.keys)?;
+    let item_id = match existing {
+        None => insert_item(tx, feed_id, item, now, run)?,
+        Some((id, origin_feed, ref first_seen)) => {
+            if origin_feed == feed_id {
+                refresh_item(tx, id, item, now)?;
+            } else if first_seen == now && feed_id < origin_feed {
+                take_over_item(tx, id, feed_id, item)?;
             }
-            Some((id, origin_feed, ref first_seen)) => {
-                if origin_feed == feed_id {
-                    refresh_item(tx, id, item, &now)?;
-                } else if *first_seen == now && feed_id < origin_feed {
-                    take_over_item(tx, id, feed_id, item)?;
-                }
-                id
-            }
+            id
+        }
+    };
+    for key in &item.keys {
+        tx.prepare_cached("INSERT OR IGNORE INTO item_keys(key, item_id) VALUES (?1, ?2)")?
+            .execute(params![key.to_string(), item_id])?;
+    }
+    let seen_here = tx
+        .prepare_cached("SELECT 1 FROM sightings WHERE item_id = ?1 AND feed_id = ?2")?
+        .exists(params![item_id, feed_id])?;
+    if seen_here {
+        tx.prepare_cached(
+            "UPDATE sightings SET last_seen_at = ?3 WHERE item_id = ?1 AND feed_id = ?2",
+        )?
+        .execute(params![item_id, feed_id, now])?;
+    } else {
+        tx.prepare_cached(
+            "INSERT INTO sightings(item_id, feed_id, original_url, first_seen_at, last_seen_at)
+             VALUES (?1, ?2, ?3, ?4, ?4)",
+        )?
+        .execute(params![item_id, feed_id, item.original_url, now])?;
+    }
+    for (slug, reason) in &item.topics {
+        let Some(topic_id) = topic_ids.get(slug) else {
+            continue;
         };
-        for key in &item.keys {
-            tx.prepare_cached("INSERT OR IGNORE INTO item_keys(key, item_id) VALUES (?1, ?2)")?
-                .execute(params![key.to_string(), item_id])?;
-        }
-        let seen_here = tx
-            .prepare_cached("SELECT 1 FROM sightings WHERE item_id = ?1 AND feed_id = ?2")?
-            .exists(params![item_id, feed_id])?;
-        if seen_here {
-            tx.prepare_cached(
-                "UPDATE sightings SET last_seen_at = ?3 WHERE item_id = ?1 AND feed_id = ?2",
-            )?
-            .execute(params![item_id, feed_id, now])?;
-        } else {
-            tx.prepare_cached(
-                "INSERT INTO sightings(item_id, feed_id, original_url, first_seen_at, last_seen_at)
-                 VALUES (?1, ?2, ?3, ?4, ?4)",
-            )?
-            .execute(params![item_id, feed_id, item.original_url, now])?;
-        }
-        let new_sighting = !seen_here;
-        if new_sighting {
-            new_sightings += 1;
-            if existing.is_some() {
-                counts.duplicate += 1;
-            }
-        }
-        for (slug, reason) in &item.topics {
-            let Some(topic_id) = topic_ids.get(slug) else {
-                continue;
-            };
-            tx.prepare_cached(
-                "INSERT OR IGNORE INTO item_topics(topic_id, item_id, reason, detail, via_feed_id, attached_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?
-            .execute(params![topic_id, item_id, reason.kind(), reason.detail(), feed_id, now])?;
-        }
+        tx.prepare_cached(
+            "INSERT OR IGNORE INTO item_topics(topic_id, item_id, reason, detail, via_feed_id, attached_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?
+        .execute(params![topic_id, item_id, reason.kind(), reason.detail(), feed_id, now])?;
     }
-    if new_sightings > 0 {
-        tx.prepare_cached("UPDATE feeds SET items = items + ?2 WHERE id = ?1")?
-            .execute(params![feed_id, new_sightings])?;
-    }
-    Ok(counts)
+    Ok(match (existing, seen_here) {
+        (None, _) => Written::New,
+        (Some(_), false) => Written::SeenElsewhere,
+        (Some(_), true) => Written::SeenHere,
+    })
 }
 
 const FIND_ITEM: &str =

@@ -108,60 +108,8 @@ impl SqliteStore {
             |r| r.get(0),
         )?;
 
-        struct Candidate {
-            item_id: i64,
-            title: String,
-            url: Option<String>,
-            label: String,
-            published_at: Option<DateTime<Utc>>,
-            date_source: DateSource,
-        }
-        let candidates: Vec<Candidate> = {
-            let mut stmt = tx.prepare(
-                "SELECT i.id, i.title, COALESCE(i.url, i.original_url), f.label, i.published_at, i.date_source
-                 FROM item_topics it
-                 JOIN items i ON i.id = it.item_id
-                 JOIN feeds f ON f.id = i.feed_id
-                 WHERE it.topic_id = ?1
-                   AND (i.duplicate_of IS NULL OR NOT EXISTS (
-                        SELECT 1 FROM item_topics o WHERE o.topic_id = ?1 AND o.item_id = i.duplicate_of))
-                 ORDER BY i.published_at IS NULL, i.published_at, i.id",
-            )?;
-            stmt.query_map([topic_id], |r| {
-                Ok(Candidate {
-                    item_id: r.get(0)?,
-                    title: r.get(1)?,
-                    url: r.get(2)?,
-                    label: r.get(3)?,
-                    published_at: opt_time(r, 4)?,
-                    date_source: date_source(r, 5)?,
-                })
-            })?
-            .collect::<rusqlite::Result<_>>()?
-        };
-        let mut numbers: HashMap<i64, i64> = {
-            let mut stmt =
-                tx.prepare("SELECT item_id, n FROM source_numbers WHERE topic_id = ?1")?;
-            stmt.query_map([topic_id], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<rusqlite::Result<_>>()?
-        };
-        let mut next: i64 = tx.query_row(
-            "SELECT COALESCE(MAX(n), 0) + 1 FROM source_numbers WHERE topic_id = ?1",
-            [topic_id],
-            |r| r.get(0),
-        )?;
-        let mut new_items = 0;
-        for c in &candidates {
-            if let std::collections::hash_map::Entry::Vacant(e) = numbers.entry(c.item_id) {
-                tx.execute(
-                    "INSERT INTO source_numbers(topic_id, n, item_id) VALUES (?1, ?2, ?3)",
-                    params![topic_id, next, c.item_id],
-                )?;
-                e.insert(next);
-                next += 1;
-                new_items += 1;
-            }
-        }
+        let mut sources = version_candidates(&tx, topic_id)?;
+        let new_items = number_sources(&tx, topic_id, &mut sources)?;
         let created_at = now.with_nanosecond(0).unwrap_or(now);
         tx.execute(
             "INSERT INTO versions(topic_id, number, title, created_at, item_count, new_items)
@@ -171,42 +119,29 @@ impl SqliteStore {
                 number,
                 title,
                 fmt_time(created_at),
-                candidates.len() as i64,
+                sources.len() as i64,
                 new_items
             ],
         )?;
         let version_id = tx.last_insert_rowid();
-        let mut sources: Vec<Source> = candidates
-            .into_iter()
-            .map(|c| Source {
-                n: numbers[&c.item_id],
-                item_id: c.item_id,
-                title: c.title,
-                url: c.url,
-                label: c.label,
-                published_at: c.published_at,
-                date_source: c.date_source,
-            })
-            .collect();
         sources.sort_by_key(|s| s.n);
-        {
-            let mut insert = tx.prepare(
-                "INSERT INTO version_sources(version_id, n, item_id, title, url, label, published_at, date_source)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?;
-            for s in &sources {
-                insert.execute(params![
-                    version_id,
-                    s.n,
-                    s.item_id,
-                    s.title,
-                    s.url,
-                    s.label,
-                    s.published_at.map(fmt_time),
-                    s.date_source.as_str()
-                ])?;
-            }
+        let mut insert = tx.prepare(
+            "INSERT INTO version_sources(version_id, n, item_id, title, url, label, published_at, date_source)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?;
+        for s in &sources {
+            insert.execute(params![
+                version_id,
+                s.n,
+                s.item_id,
+                s.title,
+                s.url,
+                s.label,
+                s.published_at.map(fmt_time),
+                s.date_source.as_str()
+            ])?;
         }
+        drop(insert);
         tx.commit()?;
         Ok(Version {
             topic: slug.to_string(),
@@ -295,4 +230,64 @@ impl SqliteStore {
             .optional()?
             .ok_or_else(|| StoreError::UnknownTopic(slug.to_string()))
     }
+}
+
+/// The topic's items a version cites, oldest first: every item linked to the topic but
+/// those that are near-duplicates of another item the topic also holds. Their numbers
+/// are not assigned yet (`n` is 0).
+fn version_candidates(tx: &rusqlite::Connection, topic_id: i64) -> Result<Vec<Source>> {
+    let mut stmt = tx.prepare(
+        "SELECT i.id, i.title, COALESCE(i.url, i.original_url), f.label, i.published_at, i.date_source
+         FROM item_topics it
+         JOIN items i ON i.id = it.item_id
+         JOIN feeds f ON f.id = i.feed_id
+         WHERE it.topic_id = ?1
+           AND (i.duplicate_of IS NULL OR NOT EXISTS (
+                SELECT 1 FROM item_topics o WHERE o.topic_id = ?1 AND o.item_id = i.duplicate_of))
+         ORDER BY i.published_at IS NULL, i.published_at, i.id",
+    )?;
+    let rows = stmt.query_map([topic_id], |r| {
+        Ok(Source {
+            n: 0,
+            item_id: r.get(0)?,
+            title: r.get(1)?,
+            url: r.get(2)?,
+            label: r.get(3)?,
+            published_at: opt_time(r, 4)?,
+            date_source: date_source(r, 5)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Gives each source its number: the one the topic gave that item before (a source keeps
+/// its `[n]` across versions), else the next free one, in the sources' order. Returns how
+/// many sources were numbered for the first time.
+fn number_sources(tx: &rusqlite::Connection, topic_id: i64, sources: &mut [Source]) -> Result<i64> {
+    let mut numbers: HashMap<i64, i64> = {
+        let mut stmt = tx.prepare("SELECT item_id, n FROM source_numbers WHERE topic_id = ?1")?;
+        stmt.query_map([topic_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?
+    };
+    let mut next: i64 = tx.query_row(
+        "SELECT COALESCE(MAX(n), 0) + 1 FROM source_numbers WHERE topic_id = ?1",
+        [topic_id],
+        |r| r.get(0),
+    )?;
+    let mut insert =
+        tx.prepare("INSERT INTO source_numbers(topic_id, n, item_id) VALUES (?1, ?2, ?3)")?;
+    let mut new_items = 0;
+    for s in sources.iter_mut() {
+        s.n = match numbers.entry(s.item_id) {
+            std::collections::hash_map::Entry::Occupied(e) => *e.get(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                insert.execute(params![topic_id, next, s.item_id])?;
+                e.insert(next);
+                next += 1;
+                new_items += 1;
+                next - 1
+            }
+        };
+    }
+    Ok(new_items)
 }

@@ -1,160 +1,16 @@
-//! `dossier feeds discover|import-opml|export-opml`: finding feeds and moving them in and
-//! out of the config.
+//! `dossier feeds import-opml|export-opml`: moving feeds in and out of the config.
 //!
 //! Import appends `[[feed]]` blocks to the config as text, so the operator's comments and
 //! layout survive; the result is validated before it replaces the file (atomically).
 
+use super::discover::toml_str;
 use crate::config::{self, Config};
-use crate::{EXIT_FAILED, EXIT_USAGE, Exit, output};
+use crate::{EXIT_USAGE, Exit, output};
 use anyhow::{Context, Result};
-use dossier_run::once::OneShot;
-use serde::Serialize;
 use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::path::Path;
 
-/// Paths where sites commonly serve a feed without linking it.
-const WELL_KNOWN: &[&str] = &[
-    "/feed",
-    "/rss",
-    "/rss.xml",
-    "/feed.xml",
-    "/atom.xml",
-    "/index.xml",
-    "/feed.json",
-    "/?feed=rss2",
-];
-
-#[derive(Serialize)]
-struct Found {
-    url: String,
-    title: Option<String>,
-    /// `link` (announced by the page) or `well-known` (found at a common path).
-    found_by: &'static str,
-    r#type: Option<String>,
-}
-
-/// Lists the feeds a site offers: `<link rel="alternate">` on the page, then a few
-/// well-known paths (fetched without following redirects), with a config snippet.
-pub fn discover(url: &str, json: bool, cfg: Option<&Config>) -> Result<()> {
-    let settings = cfg.map(|c| c.fetch.clone()).unwrap_or_default();
-    let fetch = OneShot::new(&settings).map_err(Exit::failed)?;
-    let page = fetch
-        .get(url, false)
-        .map_err(|why| Exit::failed(format!("{url}: {why}")))?;
-    let base = url::Url::parse(&page.final_url).context("page URL")?;
-    let mut found: Vec<Found> = Vec::new();
-    let mut seen = HashSet::new();
-
-    // The page itself may be a feed.
-    if let Ok(feed) = dossier_extract::parse_feed(
-        &page.body,
-        Some(&page.final_url),
-        page.content_type.as_deref(),
-    ) {
-        seen.insert(page.final_url.clone());
-        found.push(Found {
-            url: page.final_url.clone(),
-            title: feed.title,
-            found_by: "link",
-            r#type: page.content_type.clone(),
-        });
-    } else {
-        let html = String::from_utf8_lossy(
-            &dossier_extract::charset::to_utf8(&page.body, page.content_type.as_deref()).bytes,
-        )
-        .into_owned();
-        for link in dossier_extract::discover::feed_links(&html, &page.final_url) {
-            if seen.insert(link.url.clone()) {
-                found.push(Found {
-                    url: link.url,
-                    title: link.title,
-                    found_by: "link",
-                    r#type: Some(link.media_type),
-                });
-            }
-        }
-    }
-    if found.is_empty() {
-        for path in WELL_KNOWN {
-            let Ok(candidate) = base.join(path) else {
-                continue;
-            };
-            if seen.contains(candidate.as_str()) {
-                continue;
-            }
-            if let Ok(f) = fetch.get(candidate.as_str(), true)
-                && let Ok(feed) = dossier_extract::parse_feed(
-                    &f.body,
-                    Some(&f.final_url),
-                    f.content_type.as_deref(),
-                )
-            {
-                seen.insert(candidate.to_string());
-                found.push(Found {
-                    url: candidate.to_string(),
-                    title: feed.title,
-                    found_by: "well-known",
-                    r#type: f.content_type,
-                });
-            }
-        }
-    }
-    if json {
-        let mut out = String::new();
-        for f in &found {
-            out += &serde_json::to_string(f)?;
-            out.push('\n');
-        }
-        output::text(&out)?;
-    } else if found.is_empty() {
-        eprintln!(
-            "dossier: {url}: no feed found (no <link rel=\"alternate\"> and none at the usual paths)"
-        );
-    } else {
-        let mut out = format!("# Feeds offered by {url}\n");
-        for f in &found {
-            let name = f
-                .title
-                .clone()
-                .unwrap_or_else(|| base.host_str().unwrap_or("feed").to_string());
-            let _ = write!(
-                out,
-                "\n[[feed]]\nname = {}\nurl = {}\nkind = \"feed\"\n",
-                toml_str(&name),
-                toml_str(&f.url)
-            );
-        }
-        output::text(&out)?;
-    }
-    if found.is_empty() {
-        return Err(Exit {
-            code: EXIT_FAILED,
-            message: String::new(),
-        }
-        .into());
-    }
-    Ok(())
-}
-
-/// A TOML basic string.
-fn toml_str(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if c.is_control() => {
-                let _ = write!(out, "\\u{:04X}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// The feed URL an OPML outline names, or why it names none.
 fn outline_url(o: &dossier_extract::discover::OpmlFeed) -> Result<url::Url, String> {
     let raw = o.xml_url.as_str();
     if raw.is_empty() {
@@ -207,7 +63,7 @@ pub fn import_opml(file: &Path, cfg: &Config, verbose: bool) -> Result<()> {
     }
     let mut names: HashSet<String> = cfg.feeds.iter().map(|f| f.name.clone()).collect();
     let mut urls: HashSet<String> = cfg.feeds.iter().map(|f| f.url.clone()).collect();
-    let mut text = std::fs::read_to_string(&cfg.path)?;
+    let text = std::fs::read_to_string(&cfg.path)?;
     let (mut added, mut skipped, mut invalid) = (0, 0, 0);
     let mut block = String::new();
     for o in &outlines {
@@ -238,21 +94,7 @@ pub fn import_opml(file: &Path, cfg: &Config, verbose: bool) -> Result<()> {
             continue;
         }
         urls.insert(parsed.to_string());
-        let title = o.title.clone().unwrap_or_else(|| parsed.to_string());
-        // `reactive:` names belong to topic feeds.
-        let title = title
-            .strip_prefix("reactive:")
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .unwrap_or(&title)
-            .to_string();
-        let mut name = title.clone();
-        let mut n = 2;
-        while names.contains(&name) {
-            name = format!("{title} ({n})");
-            n += 1;
-        }
-        names.insert(name.clone());
+        let name = free_name(o.title.as_deref(), &parsed, &mut names);
         let _ = write!(
             block,
             "\n[[feed]]\nname = {}\nurl = {}\nkind = \"feed\"\n",
@@ -262,16 +104,7 @@ pub fn import_opml(file: &Path, cfg: &Config, verbose: bool) -> Result<()> {
         added += 1;
     }
     if added > 0 {
-        if !text.ends_with('\n') {
-            text.push('\n');
-        }
-        let _ = write!(text, "\n# Imported from {}\n{block}", file.display());
-        // Validate before anything is replaced: a bad import must not break a working config.
-        config::parse(&text, &cfg.path)?;
-        let tmp = cfg.path.with_extension("toml.tmp");
-        std::fs::write(&tmp, &text).with_context(|| format!("cannot write {}", tmp.display()))?;
-        std::fs::rename(&tmp, &cfg.path)
-            .with_context(|| format!("cannot replace {}", cfg.path.display()))?;
+        append_to_config(cfg, text, &block, file)?;
     }
     output::text(&format!(
         "dossier: added {added} feeds to {}, skipped {skipped} already there, {invalid} invalid \
@@ -280,6 +113,41 @@ pub fn import_opml(file: &Path, cfg: &Config, verbose: bool) -> Result<()> {
         outlines.len(),
         file.display()
     ))?;
+    Ok(())
+}
+
+/// A name for an imported feed: its outline's title (or its URL), without the
+/// `reactive:` prefix kept for topic feeds, numbered if another feed has it.
+fn free_name(title: Option<&str>, url: &url::Url, names: &mut HashSet<String>) -> String {
+    let title = title.map_or_else(|| url.to_string(), str::to_string);
+    let title = title
+        .strip_prefix("reactive:")
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .unwrap_or(&title)
+        .to_string();
+    let mut name = title.clone();
+    let mut n = 2;
+    while names.contains(&name) {
+        name = format!("{title} ({n})");
+        n += 1;
+    }
+    names.insert(name.clone());
+    name
+}
+
+/// Appends imported `[[feed]]` tables to the config file, validating the result before
+/// the file is replaced (atomically): a bad import must not break a working config.
+fn append_to_config(cfg: &Config, mut text: String, block: &str, from: &Path) -> Result<()> {
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    let _ = write!(text, "\n# Imported from {}\n{block}", from.display());
+    config::parse(&text, &cfg.path)?;
+    let tmp = cfg.path.with_extension("toml.tmp");
+    std::fs::write(&tmp, &text).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, &cfg.path)
+        .with_context(|| format!("cannot replace {}", cfg.path.display()))?;
     Ok(())
 }
 
@@ -333,11 +201,6 @@ pub fn export_opml(cfg: &Config) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn toml_strings_are_escaped() {
-        assert_eq!(toml_str("a \"q\" \\ b"), r#""a \"q\" \\ b""#);
-    }
 
     fn outline(url: &str, ty: Option<&str>) -> dossier_extract::discover::OpmlFeed {
         dossier_extract::discover::OpmlFeed {
