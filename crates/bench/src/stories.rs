@@ -5,7 +5,8 @@
 //!
 //! Each topic of the set is grouped as one version (source numbers in file order), and
 //! every pair of sources within a topic is judged: grouped together or not, against
-//! labelled together or not.
+//! labelled together or not. `STORIES_DEBUG=tune` (or `held-out`, `all`) prints every
+//! wrongly judged pair of that part with its evidence, to stderr.
 
 use crate::report::fmt_spread;
 use anyhow::{Context, Result};

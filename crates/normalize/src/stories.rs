@@ -48,8 +48,8 @@
 //! BENCHMARKS.md compares the three.
 //!
 //! **Cost.** Terms are hashed; candidate pairs come from an inverted index of the terms
-//! that are not common in the version (a pair that shares only common words cannot
-//! reach the threshold), restricted to sources within the time window of each other, so a
+//! that are not common in the version (a pair that shares only common words seldom
+//! reaches the threshold), restricted to sources within the time window of each other, so a
 //! version is never compared all pairs with all pairs.
 //!
 //! **Limits.** Words must be shared: the same news in English and Chinese is found only
