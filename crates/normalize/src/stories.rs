@@ -191,7 +191,8 @@ pub struct Evidence {
     pub threshold: f64,
     /// The cosine of the two weighted term sets.
     pub text_similarity: f64,
-    /// The shared words, codes and character pairs, heaviest first (at most 10).
+    /// The shared words (as stemmed: `releas`), codes and character pairs, heaviest
+    /// first (at most 10).
     pub shared_terms: Vec<String>,
     /// The shared amounts (`$4.5bn`, `41%`, `23`).
     pub shared_numbers: Vec<String>,
