@@ -6,6 +6,7 @@
 //! and where the date came from, and which topics it joins and why.
 
 pub mod neardup;
+pub mod stories;
 pub mod topics;
 pub mod url;
 
