@@ -19,7 +19,7 @@ pub struct IngestCounts {
 }
 
 /// The topics a feed's row lists: its own topic for a topic feed, else its `topics`.
-fn feed_topics_json(f: &FeedSpec) -> String {
+pub(crate) fn feed_topics_json(f: &FeedSpec) -> String {
     let topics = match &f.owner_topic {
         Some(owner) => std::slice::from_ref(owner),
         None => f.topics.as_slice(),
@@ -28,7 +28,7 @@ fn feed_topics_json(f: &FeedSpec) -> String {
 }
 
 /// A hash of everything [`SqliteStore::sync_config`] writes, in config order.
-fn config_fingerprint(feeds: &[FeedSpec], topics: &[TopicSpec]) -> String {
+pub(crate) fn config_fingerprint(feeds: &[FeedSpec], topics: &[TopicSpec]) -> String {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
     let mut field = |s: &str| {

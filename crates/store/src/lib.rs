@@ -17,6 +17,8 @@ mod cjk;
 mod ingest;
 mod neardup;
 mod pages;
+#[cfg(feature = "postgres")]
+pub mod pg;
 mod query;
 mod rematch;
 mod traits;
@@ -30,9 +32,13 @@ use std::time::Duration;
 pub use crate::ingest::{FetchRecord, IngestCounts};
 pub use crate::neardup::WindowItem;
 pub use crate::pages::{PageCandidate, PageFindings};
+#[cfg(feature = "postgres")]
+pub use crate::pg::PgStore;
 pub use crate::query::{FeedRow, ItemQuery, ItemRow, Sighting, TopicRow};
 pub use crate::rematch::RematchItem;
-pub use crate::traits::{IngestStore, ReadStore, RunId, RunStatus, VersionStore};
+pub use crate::traits::{
+    HostClaim, HostLeases, IngestStore, Pick, ReadStore, RunId, RunStatus, VersionStore,
+};
 pub use crate::versions::{Source, Version, VersionSummary, cut_title};
 
 /// The schema, one entry per version; append only.
@@ -86,7 +92,7 @@ pub enum StoreError {
 
 /// The operation named when an error is not tied to one yet; [`StoreError::during`] names
 /// the real one at the trait boundary.
-const SOME_OPERATION: &str = "use the store";
+pub(crate) const SOME_OPERATION: &str = "use the store";
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> StoreError {

@@ -94,6 +94,50 @@ pub trait IngestStore: Send {
         status: RunStatus,
         now: DateTime<Utc>,
     ) -> Result<()>;
+    /// The run's host leases (after [`IngestStore::begin_run`]), on a backend where runs
+    /// on several machines share the store and claim the hosts they fetch; `None` where
+    /// one run writes at a time (SQLite, behind the run lock) and takes every due feed.
+    fn leases(&mut self, ttl: std::time::Duration) -> Result<Option<Box<dyn HostLeases>>> {
+        let _ = ttl;
+        Ok(None)
+    }
+}
+
+/// Which feeds a run claims hosts for.
+#[derive(Debug, Clone, Copy)]
+pub enum Pick<'a> {
+    /// The feeds that are due, but on the hosts in `skip`.
+    Due { skip: &'a [String] },
+    /// These feeds (by key), due or not (`run --all`, `run --feed`), but on `skip`.
+    Feeds {
+        keys: &'a [String],
+        skip: &'a [String],
+    },
+}
+
+/// A host a run now holds, with the feeds it is to fetch there.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostClaim {
+    /// `host:port`.
+    pub host: String,
+    /// A server's `Retry-After` that still holds the host (set by any run).
+    pub hold: Option<HostHold>,
+    pub feeds: Vec<FeedState>,
+}
+
+/// A run's claims on hosts, for runs that share a store (see [`IngestStore::leases`]).
+/// Used from a thread of its own (never a tokio worker): the lease thread.
+pub trait HostLeases: Send {
+    /// Claims up to `max_hosts` hosts no other run holds that have feeds `pick` wants,
+    /// and hands back those feeds' states; empty when there are none left.
+    fn claim(&mut self, max_hosts: usize, pick: &Pick<'_>) -> Result<Vec<HostClaim>>;
+    /// Says which feeds of a claimed host (by key) the run fetches: the host is given
+    /// back once they are all recorded, at once when there are none.
+    fn handed_out(&mut self, host: &str, feeds: &[String]) -> Result<()>;
+    /// Keeps the run's claims, and the run, alive for another lease period.
+    fn renew(&mut self) -> Result<()>;
+    /// Gives back every host the run still holds.
+    fn release_all(&mut self) -> Result<()>;
 }
 
 /// What readers need: the JSON shapes of the contract.

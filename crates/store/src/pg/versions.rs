@@ -1,0 +1,126 @@
+//! Cutting a dossier version on PostgreSQL, with the SQLite store's rules (see
+//! `crate::versions`). Two cuts of one topic at once are serialised by a lock on the
+//! topic's row, so numbers stay consecutive and each item keeps its source number; the
+//! unique constraints stand behind it. Cuts of different topics do not wait for each
+//! other, and runs writing items do not wait for cuts.
+
+use super::{PgStore, read};
+use crate::{Result, Source, StoreError, Version};
+use chrono::{DateTime, Timelike, Utc};
+use dossier_model::fmt_time;
+use postgres::Transaction;
+use std::collections::HashMap;
+
+impl PgStore {
+    pub(super) fn cut_version(&mut self, slug: &str, now: DateTime<Utc>) -> Result<Version> {
+        let mut tx = self.client_mut().transaction()?;
+        let head = tx
+            .query_opt(
+                "SELECT id, title FROM topics WHERE slug = $1 FOR UPDATE",
+                &[&slug],
+            )?
+            .ok_or_else(|| StoreError::UnknownTopic(slug.to_string()))?;
+        let (topic_id, title): (i64, String) = (head.get(0), head.get(1));
+        let number: i64 = tx
+            .query_one(
+                "SELECT COALESCE(MAX(number), 0) + 1 FROM versions WHERE topic_id = $1",
+                &[&topic_id],
+            )?
+            .get(0);
+        let mut sources = candidates(&mut tx, topic_id)?;
+        let new_items = number_sources(&mut tx, topic_id, &mut sources)?;
+        let created_at = now.with_nanosecond(0).unwrap_or(now);
+        let version_id: i64 = tx
+            .query_one(
+                "INSERT INTO versions(topic_id, number, title, created_at, item_count, new_items)
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                &[
+                    &topic_id,
+                    &number,
+                    &title,
+                    &fmt_time(created_at),
+                    &(sources.len() as i64),
+                    &new_items,
+                ],
+            )?
+            .get(0);
+        sources.sort_by_key(|s| s.n);
+        let n: Vec<i64> = sources.iter().map(|s| s.n).collect();
+        let items: Vec<i64> = sources.iter().map(|s| s.item_id).collect();
+        let titles: Vec<&str> = sources.iter().map(|s| s.title.as_str()).collect();
+        let urls: Vec<Option<&str>> = sources.iter().map(|s| s.url.as_deref()).collect();
+        let labels: Vec<&str> = sources.iter().map(|s| s.label.as_str()).collect();
+        let dates: Vec<Option<String>> = sources
+            .iter()
+            .map(|s| s.published_at.map(fmt_time))
+            .collect();
+        let date_sources: Vec<&str> = sources.iter().map(|s| s.date_source.as_str()).collect();
+        tx.execute(
+            "INSERT INTO version_sources(version_id, n, item_id, title, url, label, published_at, date_source)
+             SELECT $1, n, i, t, u, l, p, d
+             FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+                  AS c(n, i, t, u, l, p, d)",
+            &[&version_id, &n, &items, &titles, &urls, &labels, &dates, &date_sources],
+        )?;
+        tx.commit()?;
+        Ok(Version {
+            topic: slug.to_string(),
+            title,
+            version: number,
+            created_at,
+            item_count: sources.len() as i64,
+            new_items,
+            sources,
+        })
+    }
+}
+
+/// As `crate::versions::version_candidates`.
+fn candidates(tx: &mut Transaction<'_>, topic_id: i64) -> Result<Vec<Source>> {
+    tx.query(
+        "SELECT 0::bigint AS n, i.id AS item_id, i.title, COALESCE(i.url, i.original_url) AS url,
+            f.label, i.published_at, i.date_source
+         FROM item_topics it
+         JOIN items i ON i.id = it.item_id
+         JOIN feeds f ON f.id = i.feed_id
+         WHERE it.topic_id = $1
+           AND (i.duplicate_of IS NULL OR NOT EXISTS (
+                SELECT 1 FROM item_topics o WHERE o.topic_id = $1 AND o.item_id = i.duplicate_of))
+         ORDER BY i.published_at IS NULL, i.published_at, i.id",
+        &[&topic_id],
+    )?
+    .iter()
+    .map(read::source)
+    .collect()
+}
+
+/// As `crate::versions::number_sources`: an item keeps the number the topic gave it, new
+/// ones take the next numbers in the sources' order.
+fn number_sources(tx: &mut Transaction<'_>, topic_id: i64, sources: &mut [Source]) -> Result<i64> {
+    let mut numbers: HashMap<i64, i64> = tx
+        .query(
+            "SELECT item_id, n FROM source_numbers WHERE topic_id = $1",
+            &[&topic_id],
+        )?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let mut next = numbers.values().max().copied().unwrap_or(0) + 1;
+    let (mut new_n, mut new_items) = (Vec::new(), Vec::new());
+    for s in sources.iter_mut() {
+        s.n = *numbers.entry(s.item_id).or_insert_with(|| {
+            new_n.push(next);
+            new_items.push(s.item_id);
+            next += 1;
+            next - 1
+        });
+    }
+    if !new_n.is_empty() {
+        tx.execute(
+            "INSERT INTO source_numbers(topic_id, n, item_id)
+             SELECT $1, n, i FROM unnest($2::bigint[], $3::bigint[]) AS c(n, i)",
+            &[&topic_id, &new_n, &new_items],
+        )?;
+    }
+    Ok(new_n.len() as i64)
+}
