@@ -13,6 +13,7 @@
 //! refused rather than misread. Dossier versions are immutable (triggers refuse any
 //! change) and keep each item's source number across versions.
 
+mod any;
 mod cjk;
 mod ingest;
 mod neardup;
@@ -29,6 +30,7 @@ use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
 use std::time::Duration;
 
+pub use crate::any::{AnyStore, Location};
 pub use crate::ingest::{FetchRecord, IngestCounts};
 pub use crate::neardup::WindowItem;
 pub use crate::pages::{PageCandidate, PageFindings};
