@@ -1,6 +1,6 @@
 //! `dossier version cut|show|list`: freezing a topic's sources, and reading what was frozen.
 //! Showing and listing read the store without writing to it; cutting writes one version
-//! (and first brings the store's topics in line with the config, so a topic added since
+//! with its stories (and first brings the store's topics in line with the config, so a topic added since
 //! the last run can be cut).
 
 use super::{open_read, usage_if_unknown};
@@ -9,6 +9,7 @@ use crate::config::Config;
 use crate::{Exit, output};
 use anyhow::{Context, Result};
 use chrono::Utc;
+use dossier_normalize::stories;
 use dossier_store::{IngestStore, ReadStore, SqliteStore, StoreError, VersionStore};
 
 pub fn run(cfg: &Config, v: VersionCommand) -> Result<()> {
@@ -18,7 +19,7 @@ pub fn run(cfg: &Config, v: VersionCommand) -> Result<()> {
                 .with_context(|| format!("cannot open the store {}", cfg.store_path.display()))?;
             store.sync_config(&cfg.feeds, &cfg.topics)?;
             let version = store
-                .cut_version(&slug, Utc::now())
+                .cut_version(&slug, Utc::now(), stories::group)
                 .map_err(usage_if_unknown)?;
             output::print_version(&version, json)
         }
