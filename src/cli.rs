@@ -65,7 +65,7 @@ pub enum Command {
     },
     /// Query stored items, newest first
     Items(ItemsArgs),
-    /// Cut, show and list dossier versions
+    /// Cut, show and list dossier versions, and a version's stories
     #[command(subcommand)]
     Version(VersionCommand),
     /// Print the man page or a shell's completions, made from these definitions
@@ -163,6 +163,17 @@ pub enum VersionCommand {
         /// The topic's slug
         slug: String,
         /// One JSON object per version (JSON Lines)
+        #[arg(long)]
+        json: bool,
+    },
+    /// The sources of version N (default: the latest) grouped into stories: the sources
+    /// that report one event, as frozen when the version was cut
+    Stories {
+        /// The topic's slug
+        slug: String,
+        /// The version's number
+        n: Option<i64>,
+        /// Print the stories as one JSON object
         #[arg(long)]
         json: bool,
     },

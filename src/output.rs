@@ -12,7 +12,7 @@ use anyhow::Result;
 use dossier_model::{FeedSpec, Item, fmt_time};
 use dossier_run::RunReport;
 use dossier_store::view::short_time;
-use dossier_store::{FeedRow, ItemRow, Version, VersionSummary};
+use dossier_store::{FeedRow, ItemRow, Version, VersionStories, VersionSummary};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::io::{BufWriter, Write};
@@ -229,6 +229,22 @@ pub fn print_version(v: &Version, json: bool) -> Result<()> {
         return json_lines([v]);
     }
     text(&v.render())
+}
+
+/// A version's stories; `version` is the one they are of, whose sources the text lists. A
+/// version cut before stories were kept says so on stderr: its stories were grouped now.
+pub fn print_stories(stories: &VersionStories, version: &Version, json: bool) -> Result<()> {
+    if !stories.frozen {
+        eprintln!(
+            "dossier: version {} of `{}` was cut before dossier kept stories; \
+             these are its frozen sources grouped now, and not stored",
+            stories.version, stories.topic
+        );
+    }
+    if json {
+        return json_lines([stories]);
+    }
+    text(&stories.render(version))
 }
 
 pub fn print_version_list(rows: &[VersionSummary], json: bool) -> Result<()> {

@@ -1,7 +1,7 @@
-//! `dossier version cut|show|list`: freezing a topic's sources, and reading what was frozen.
-//! Showing and listing read the store without writing to it; cutting writes one version
-//! (and first brings the store's topics in line with the config, so a topic added since
-//! the last run can be cut).
+//! `dossier version cut|show|list|stories`: freezing a topic's sources, and reading what
+//! was frozen. Showing, listing and stories read the store without writing to it; cutting
+//! writes one version with its stories (and first brings the store's topics in line with
+//! the config, so a topic added since the last run can be cut).
 
 use super::{open_read, usage_if_unknown};
 use crate::cli::VersionCommand;
@@ -9,6 +9,7 @@ use crate::config::Config;
 use crate::{Exit, output};
 use anyhow::{Context, Result};
 use chrono::Utc;
+use dossier_normalize::stories;
 use dossier_store::{IngestStore, ReadStore, SqliteStore, StoreError, VersionStore};
 
 pub fn run(cfg: &Config, v: VersionCommand) -> Result<()> {
@@ -18,7 +19,7 @@ pub fn run(cfg: &Config, v: VersionCommand) -> Result<()> {
                 .with_context(|| format!("cannot open the store {}", cfg.store_path.display()))?;
             store.sync_config(&cfg.feeds, &cfg.topics)?;
             let version = store
-                .cut_version(&slug, Utc::now())
+                .cut_version(&slug, Utc::now(), stories::group)
                 .map_err(usage_if_unknown)?;
             output::print_version(&version, json)
         }
@@ -28,15 +29,23 @@ pub fn run(cfg: &Config, v: VersionCommand) -> Result<()> {
                 Some(store) => store.version(&slug, n).or_else(none_if_unsynced)?,
                 None => None,
             };
-            let version = version.ok_or_else(|| {
-                Exit::failed(match n {
-                    Some(n) => format!("topic `{slug}` has no version {n}"),
-                    None => format!(
-                        "topic `{slug}` has no version yet (cut one with `dossier version cut {slug}`)"
-                    ),
-                })
-            })?;
-            output::print_version(&version, json)
+            output::print_version(&version.ok_or_else(|| no_version(&slug, n))?, json)
+        }
+        VersionCommand::Stories { slug, n, json } => {
+            known(cfg, &slug)?;
+            let Some(store) = open_read(cfg)? else {
+                return Err(no_version(&slug, n).into());
+            };
+            // The version first, then its stories by number: both are frozen, so the two
+            // reads agree even when a cut comes between them.
+            let version = store
+                .version(&slug, n)
+                .or_else(none_if_unsynced)?
+                .ok_or_else(|| no_version(&slug, n))?;
+            let found = store
+                .stories(&slug, Some(version.version), stories::group)?
+                .ok_or_else(|| no_version(&slug, n))?;
+            output::print_stories(&found, &version, json)
         }
         VersionCommand::List { slug, json } => {
             known(cfg, &slug)?;
@@ -50,6 +59,16 @@ pub fn run(cfg: &Config, v: VersionCommand) -> Result<()> {
             output::print_version_list(&list, json)
         }
     }
+}
+
+/// What a reading command says of a version that is not there (exit 1).
+fn no_version(slug: &str, n: Option<i64>) -> Exit {
+    Exit::failed(match n {
+        Some(n) => format!("topic `{slug}` has no version {n}"),
+        None => {
+            format!("topic `{slug}` has no version yet (cut one with `dossier version cut {slug}`)")
+        }
+    })
 }
 
 /// A topic the config does not name is a usage error.

@@ -177,6 +177,7 @@ async fn a_closed_stdout_ends_every_printing_command_quietly() {
         vec!["version", "show", "t"],
         vec!["version", "show", "t", "--json"],
         vec!["version", "list", "t"],
+        vec!["version", "stories", "t"],
         vec!["version", "cut", "t", "--json"],
         vec!["check"],
         vec!["feeds", "export-opml"],

@@ -253,5 +253,9 @@ async fn reading_commands_never_write_to_the_store() {
         "{}",
         stderr(&none)
     );
+    let stories = env.json_lines(&["version", "stories", "t", "--json"]);
+    assert_eq!(stories[0]["stories"][0]["sources"], serde_json::json!([1]));
+    let none = env.run(&["version", "stories", "u"]);
+    assert_eq!(none.status.code(), Some(1), "{}", stderr(&none));
     assert_eq!(fingerprint(&env), before, "a read wrote to the store");
 }

@@ -2,8 +2,9 @@
 //! `record_fetches` a run uses, once one feed per transaction and once ten feeds per
 //! transaction (as a busy run's writer does). Measures the ingest rate into an empty store
 //! against the rate at the full size, query latency percentiles for the writer's queries,
-//! the time to cut a version of a 10,000-item topic, and the time to find a later run's
-//! new items.
+//! the time to cut a version of a 10,000-item topic (its sources grouped into stories in
+//! the same transaction, as `version cut` does), and the time to find a later run's new
+//! items.
 
 use crate::report::fmt_spread;
 use anyhow::Result;
@@ -261,7 +262,11 @@ pub fn run(total: usize, cjk_share: f64) -> Result<String> {
     let mut cut_s = Vec::new();
     for k in 0..5 {
         let t = Instant::now();
-        let v = store.cut_version("big", now + Duration::minutes(k))?;
+        let v = store.cut_version(
+            "big",
+            now + Duration::minutes(k),
+            dossier_normalize::stories::group,
+        )?;
         cut_s.push(t.elapsed().as_secs_f64());
         anyhow::ensure!(
             v.item_count == 10 * PER_FEED as i64,

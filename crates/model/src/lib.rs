@@ -4,7 +4,8 @@
 //! crate of their own with no I/O: a feed as configured ([`FeedSpec`]), a topic and its
 //! rules ([`TopicSpec`]), an item as a feed gave it ([`RawItem`]) and as the normalizer
 //! made it ([`Item`]), and the provenance values that the store records (which rule gave
-//! an item its identity, what dated it, why it joined a topic).
+//! an item its identity, what dated it, why it joined a topic), and the stories a version's
+//! sources are grouped into ([`Story`]).
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use std::fmt;
@@ -12,11 +13,13 @@ use std::fmt;
 mod key;
 pub mod schedule;
 mod state;
+pub mod story;
 
 pub use crate::key::{BadKey, ItemKey};
 pub use crate::state::{
     Change, FeedState, FeedUpdate, FetchFailure, FetchStatus, HostHold, RunStats, Validators,
 };
+pub use crate::story::{Grouping, Story, StorySource};
 
 /// How a source is read: a syndication feed, or a web page picked apart with selectors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -57,37 +57,14 @@
 //! English, German, French, Spanish, Italian, Portuguese and Dutch; other languages are
 //! compared word for word. Names are not recognised as such, only weighed by rarity.
 
-use chrono::{DateTime, Utc};
 use rust_stemmers::{Algorithm, Stemmer};
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::LazyLock;
 
-/// One source of a version, as the grouping reads it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StorySource {
-    /// The source number in the version (`[n]`); numbers are expected to be distinct.
-    pub n: u32,
-    pub title: String,
-    pub summary: Option<String>,
-    /// The item's canonical URL.
-    pub url: Option<String>,
-    pub published_at: Option<DateTime<Utc>>,
-    /// URLs quoted by the item (its text's links), if known; links written in the title
-    /// or summary are read from there as well.
-    pub links: Vec<String>,
-}
-
-/// Sources that report one event.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Story {
-    /// Source numbers, ascending.
-    pub sources: Vec<u32>,
-    /// The most representative source's title: the one most alike to the others.
-    pub title: String,
-    /// The earliest date of its sources; `None` when none is dated.
-    pub published_at: Option<DateTime<Utc>>,
-}
+// The nouns are the model's: the store freezes stories with the version it cuts and sees
+// only them.
+pub use dossier_model::story::{Story, StorySource};
 
 /// The score at or above which two sources are linked (see BENCHMARKS.md, "Stories").
 pub const THRESHOLD: f64 = 0.19;
@@ -1369,7 +1346,7 @@ impl<'a> Corpus<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
+    use chrono::{DateTime, TimeZone, Utc};
 
     fn at(day: u32, hour: u32) -> Option<DateTime<Utc>> {
         Some(Utc.with_ymd_and_hms(2026, 5, day, hour, 0, 0).unwrap())

@@ -2,12 +2,14 @@
 //! opens it and answers every role by handing the call to the backend.
 
 use crate::{
-    FeedRow, FetchRecord, HostLeases, IngestCounts, IngestStore, ItemQuery, ItemRow,
-    PageCandidate, PageFindings, ReadStore, RematchItem, Result, RunId, RunStatus, Sighting,
-    SqliteStore, TopicRow, Version, VersionStore, VersionSummary, WindowItem,
+    FeedRow, FetchRecord, HostLeases, IngestCounts, IngestStore, ItemQuery, ItemRow, PageCandidate,
+    PageFindings, ReadStore, RematchItem, Result, RunId, RunStatus, Sighting, SqliteStore,
+    TopicRow, Version, VersionStore, VersionStories, VersionSummary, WindowItem,
 };
 use chrono::{DateTime, Utc};
-use dossier_model::{FeedSpec, FeedState, HostHold, ItemKey, RunStats, TopicReason, TopicSpec};
+use dossier_model::{
+    FeedSpec, FeedState, Grouping, HostHold, ItemKey, RunStats, TopicReason, TopicSpec,
+};
 use std::collections::HashMap;
 use std::fmt;
 use std::path::PathBuf;
@@ -208,10 +210,18 @@ impl ReadStore for AnyStore {
     fn versions(&self, slug: &str) -> Result<Vec<VersionSummary>> {
         each!(self, s => s.versions(slug))
     }
+    fn stories(
+        &self,
+        slug: &str,
+        n: Option<i64>,
+        group: Grouping,
+    ) -> Result<Option<VersionStories>> {
+        each!(self, s => s.stories(slug, n, group))
+    }
 }
 
 impl VersionStore for AnyStore {
-    fn cut_version(&mut self, slug: &str, now: DateTime<Utc>) -> Result<Version> {
-        each!(self, s => s.cut_version(slug, now))
+    fn cut_version(&mut self, slug: &str, now: DateTime<Utc>, group: Grouping) -> Result<Version> {
+        each!(self, s => s.cut_version(slug, now, group))
     }
 }

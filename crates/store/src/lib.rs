@@ -11,7 +11,8 @@
 //! consistent snapshot while a run writes. Migrations are append-only SQL files embedded in
 //! the binary and tracked by `PRAGMA user_version`; a store written by a newer dossier is
 //! refused rather than misread. Dossier versions are immutable (triggers refuse any
-//! change) and keep each item's source number across versions.
+//! change) and keep each item's source number across versions; a version's stories (its
+//! sources grouped by event, by the method the cut is handed) are frozen with it.
 
 mod any;
 mod cjk;
@@ -22,6 +23,7 @@ mod pages;
 pub mod pg;
 mod query;
 mod rematch;
+mod stories;
 mod traits;
 mod versions;
 pub mod view;
@@ -38,6 +40,9 @@ pub use crate::pages::{PageCandidate, PageFindings};
 pub use crate::pg::PgStore;
 pub use crate::query::{FeedRow, ItemQuery, ItemRow, Sighting, TopicRow};
 pub use crate::rematch::RematchItem;
+pub use crate::stories::{
+    VersionStories, VersionStory, group_on_read, number_stories, story_sources,
+};
 pub use crate::traits::{
     HostClaim, HostLeases, IngestStore, Pick, ReadStore, RunId, RunStatus, VersionStore,
 };
@@ -54,6 +59,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0007_holds_and_config.sql"),
     include_str!("../migrations/0008_cjk_search.sql"),
     include_str!("../migrations/0009_items_by_run.sql"),
+    include_str!("../migrations/0010_stories.sql"),
 ];
 
 /// What went wrong in the store.
@@ -90,6 +96,9 @@ pub enum StoreError {
     UnknownTopic(String),
     #[error("unknown feed `{0}`")]
     UnknownFeed(String),
+    /// A grouping that does not put each source of a version in exactly one story.
+    #[error("the stories of a version must hold each of its sources once: {0}")]
+    Stories(String),
 }
 
 /// The operation named when an error is not tied to one yet; [`StoreError::during`] names

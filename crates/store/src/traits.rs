@@ -6,10 +6,13 @@
 
 use crate::{
     FeedRow, FetchRecord, IngestCounts, ItemQuery, ItemRow, PageCandidate, PageFindings,
-    RematchItem, Result, Sighting, SqliteStore, TopicRow, Version, VersionSummary, WindowItem,
+    RematchItem, Result, Sighting, SqliteStore, TopicRow, Version, VersionStories, VersionSummary,
+    WindowItem,
 };
 use chrono::{DateTime, Utc};
-use dossier_model::{FeedSpec, FeedState, HostHold, ItemKey, RunStats, TopicReason, TopicSpec};
+use dossier_model::{
+    FeedSpec, FeedState, Grouping, HostHold, ItemKey, RunStats, TopicReason, TopicSpec,
+};
 use std::collections::HashMap;
 
 /// One run of `dossier run`, as the store knows it.
@@ -150,12 +153,22 @@ pub trait ReadStore {
     /// Version `n` of a topic (the latest when `None`); `None` when there is no such.
     fn version(&self, slug: &str, n: Option<i64>) -> Result<Option<Version>>;
     fn versions(&self, slug: &str) -> Result<Vec<VersionSummary>>;
+    /// The stories of version `n` of a topic (the latest when `None`), as frozen when it
+    /// was cut; `None` when there is no such version. A version cut before the store kept
+    /// stories has its frozen sources grouped by `group` instead, and nothing is stored.
+    fn stories(
+        &self,
+        slug: &str,
+        n: Option<i64>,
+        group: Grouping,
+    ) -> Result<Option<VersionStories>>;
 }
 
 /// What cutting a version needs.
 pub trait VersionStore {
-    /// Freezes the topic's next version and hands it back.
-    fn cut_version(&mut self, slug: &str, now: DateTime<Utc>) -> Result<Version>;
+    /// Freezes the topic's next version, with its sources grouped into stories by
+    /// `group` in the same transaction, and hands the version back.
+    fn cut_version(&mut self, slug: &str, now: DateTime<Utc>, group: Grouping) -> Result<Version>;
 }
 
 impl IngestStore for SqliteStore {
@@ -287,10 +300,19 @@ impl ReadStore for SqliteStore {
     fn versions(&self, slug: &str) -> Result<Vec<VersionSummary>> {
         SqliteStore::versions(self, slug).map_err(|e| e.during("list versions"))
     }
+
+    fn stories(
+        &self,
+        slug: &str,
+        n: Option<i64>,
+        group: Grouping,
+    ) -> Result<Option<VersionStories>> {
+        SqliteStore::stories(self, slug, n, group).map_err(|e| e.during("read a version's stories"))
+    }
 }
 
 impl VersionStore for SqliteStore {
-    fn cut_version(&mut self, slug: &str, now: DateTime<Utc>) -> Result<Version> {
-        SqliteStore::cut_version(self, slug, now).map_err(|e| e.during("cut a version"))
+    fn cut_version(&mut self, slug: &str, now: DateTime<Utc>, group: Grouping) -> Result<Version> {
+        SqliteStore::cut_version(self, slug, now, group).map_err(|e| e.during("cut a version"))
     }
 }

@@ -3,12 +3,13 @@
 //! Numbers are stable within a topic (`source_numbers`): an item keeps its `[n]` in every
 //! later version, and items new to a version take the next numbers, oldest first
 //! (undated last, then by id). What a version says of a source is copied when it is cut,
-//! so a feed that later edits an item never changes a published list.
+//! so a feed that later edits an item never changes a published list. The version's
+//! stories are grouped and written in the same transaction (`crate::stories`).
 
 use crate::query::{date_source, opt_time, time};
 use crate::{Result, SqliteStore, StoreError};
 use chrono::{DateTime, Timelike, Utc};
-use dossier_model::{DateSource, fmt_time};
+use dossier_model::{DateSource, Grouping, fmt_time};
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -59,22 +60,35 @@ impl Version {
     pub fn render(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "{}", self.title);
-        let _ = writeln!(
-            out,
+        let _ = writeln!(out, "{}", self.heading());
+        let _ = writeln!(out);
+        let _ = writeln!(out, "Sources");
+        for s in &self.sources {
+            out += &s.line();
+        }
+        out
+    }
+
+    /// The line under the title: `Version 2 · 2026-05-23 03:09 UTC · 102 items`.
+    pub fn heading(&self) -> String {
+        format!(
             "Version {} · {} · {} items",
             self.version,
             self.created_at.format("%Y-%m-%d %H:%M UTC"),
             self.item_count
-        );
-        let _ = writeln!(out);
-        let _ = writeln!(out, "Sources");
-        for s in &self.sources {
-            let _ = write!(out, "[{}] {} — {}", s.n, cut_title(&s.title), s.label);
-            if let Some(at) = s.published_at {
-                let _ = write!(out, " ({})", at.format("%Y-%m-%d"));
-            }
-            out.push('\n');
+        )
+    }
+}
+
+impl Source {
+    /// The source as the contract renders it, one line: `[n] TITLE — LABEL`, then
+    /// ` (YYYY-MM-DD)` when it is dated.
+    pub fn line(&self) -> String {
+        let mut out = format!("[{}] {} — {}", self.n, cut_title(&self.title), self.label);
+        if let Some(at) = self.published_at {
+            let _ = write!(out, " ({})", at.format("%Y-%m-%d"));
         }
+        out.push('\n');
         out
     }
 }
@@ -89,8 +103,14 @@ pub fn cut_title(title: &str) -> String {
 
 impl SqliteStore {
     /// Freezes the topic's next version: every attached item except duplicates of another
-    /// item in it, old sources under their old numbers, new ones numbered after them.
-    pub(crate) fn cut_version(&mut self, slug: &str, now: DateTime<Utc>) -> Result<Version> {
+    /// item in it, old sources under their old numbers, new ones numbered after them, and
+    /// its stories as `group` makes them, all in one transaction.
+    pub(crate) fn cut_version(
+        &mut self,
+        slug: &str,
+        now: DateTime<Utc>,
+        group: Grouping,
+    ) -> Result<Version> {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -125,23 +145,8 @@ impl SqliteStore {
         )?;
         let version_id = tx.last_insert_rowid();
         sources.sort_by_key(|s| s.n);
-        let mut insert = tx.prepare(
-            "INSERT INTO version_sources(version_id, n, item_id, title, url, label, published_at, date_source)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        )?;
-        for s in &sources {
-            insert.execute(params![
-                version_id,
-                s.n,
-                s.item_id,
-                s.title,
-                s.url,
-                s.label,
-                s.published_at.map(fmt_time),
-                s.date_source.as_str()
-            ])?;
-        }
-        drop(insert);
+        insert_sources(&tx, version_id, &sources)?;
+        crate::stories::freeze_stories(&tx, version_id, &sources, group)?;
         tx.commit()?;
         Ok(Version {
             topic: slug.to_string(),
@@ -156,8 +161,22 @@ impl SqliteStore {
 
     /// Version `number` of the topic, or its latest when `number` is `None`.
     pub(crate) fn version(&self, slug: &str, number: Option<i64>) -> Result<Option<Version>> {
+        let Some((version_id, mut version)) = self.version_head(slug, number)? else {
+            return Ok(None);
+        };
+        version.sources = self.version_sources(version_id)?;
+        Ok(Some(version))
+    }
+
+    /// The row id and the heading of version `number` (the latest when `None`), without
+    /// its sources; an unknown topic is an error, a missing version `None`.
+    pub(crate) fn version_head(
+        &self,
+        slug: &str,
+        number: Option<i64>,
+    ) -> Result<Option<(i64, Version)>> {
         self.topic_id(slug)?;
-        let head = self
+        Ok(self
             .conn
             .query_row(
                 "SELECT v.id, v.title, v.number, v.created_at, v.item_count, v.new_items
@@ -180,28 +199,27 @@ impl SqliteStore {
                     ))
                 },
             )
-            .optional()?;
-        let Some((version_id, mut version)) = head else {
-            return Ok(None);
-        };
+            .optional()?)
+    }
+
+    /// The sources of a version as they were frozen, by number.
+    pub(crate) fn version_sources(&self, version_id: i64) -> Result<Vec<Source>> {
         let mut stmt = self.conn.prepare(
             "SELECT n, item_id, title, url, label, published_at, date_source
              FROM version_sources WHERE version_id = ?1 ORDER BY n",
         )?;
-        version.sources = stmt
-            .query_map([version_id], |r| {
-                Ok(Source {
-                    n: r.get(0)?,
-                    item_id: r.get(1)?,
-                    title: r.get(2)?,
-                    url: r.get(3)?,
-                    label: r.get(4)?,
-                    published_at: opt_time(r, 5)?,
-                    date_source: date_source(r, 6)?,
-                })
-            })?
-            .collect::<rusqlite::Result<_>>()?;
-        Ok(Some(version))
+        let rows = stmt.query_map([version_id], |r| {
+            Ok(Source {
+                n: r.get(0)?,
+                item_id: r.get(1)?,
+                title: r.get(2)?,
+                url: r.get(3)?,
+                label: r.get(4)?,
+                published_at: opt_time(r, 5)?,
+                date_source: date_source(r, 6)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// The versions of a topic, oldest first.
@@ -230,6 +248,27 @@ impl SqliteStore {
             .optional()?
             .ok_or_else(|| StoreError::UnknownTopic(slug.to_string()))
     }
+}
+
+/// Copies what the version says of each source.
+fn insert_sources(tx: &rusqlite::Connection, version_id: i64, sources: &[Source]) -> Result<()> {
+    let mut insert = tx.prepare(
+        "INSERT INTO version_sources(version_id, n, item_id, title, url, label, published_at, date_source)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    for s in sources {
+        insert.execute(params![
+            version_id,
+            s.n,
+            s.item_id,
+            s.title,
+            s.url,
+            s.label,
+            s.published_at.map(fmt_time),
+            s.date_source.as_str()
+        ])?;
+    }
+    Ok(())
 }
 
 /// The topic's items a version cites, oldest first: every item linked to the topic but

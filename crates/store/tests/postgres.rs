@@ -40,6 +40,11 @@ pg_conformance_tests!(
     a_cited_item_is_marked_duplicate_instead,
     a_feeds_own_second_entry_is_marked_duplicate_instead,
     search_finds_substrings_in_scripts_written_without_spaces,
+    every_source_is_in_exactly_one_story,
+    stories_are_ordered_by_date_undated_last_and_numbered_from_one,
+    a_versions_stories_are_frozen_when_it_is_cut,
+    stories_of_an_unknown_topic_or_version,
+    stories_render_as_paragraphs_of_source_lines,
 );
 
 use chrono::Duration;
@@ -148,7 +153,9 @@ fn concurrent_cuts_of_one_topic_are_serialised() {
             std::thread::spawn(move || {
                 let mut s = PgStore::open(&url).unwrap();
                 barrier.wait();
-                s.cut_version("ai", t0()).unwrap().version
+                s.cut_version("ai", t0(), dossier_normalize::stories::group)
+                    .unwrap()
+                    .version
             })
         })
         .collect();
@@ -334,4 +341,34 @@ fn a_read_only_store_refuses_writes() {
     assert!(ro.items(&ItemQuery::default()).unwrap().is_empty());
     let err = ro.sync_config(&[feed("A", None)], &[]).unwrap_err();
     assert!(err.to_string().contains("read-only"), "{err}");
+}
+
+/// The schema refuses any change to a version, its sources and its stories.
+#[test]
+fn version_rows_refuse_edits_and_deletes() {
+    let Some(schema) = TestSchema::new("version_rows_refuse_edits_and_deletes") else {
+        return;
+    };
+    drop(conformance::a_versions_stories_are_frozen_when_it_is_cut(
+        PgStore::open(&schema.url).unwrap(),
+    ));
+    let mut c = sql(&schema.url);
+    for statement in [
+        "UPDATE versions SET title = 'x'",
+        "DELETE FROM versions",
+        "UPDATE version_sources SET title = 'x'",
+        "DELETE FROM version_sources",
+        "UPDATE version_stories SET title = 'x'",
+        "DELETE FROM version_stories",
+        "UPDATE version_story_sources SET story = 1",
+        "DELETE FROM version_story_sources",
+    ] {
+        let err = c.batch_execute(statement).unwrap_err();
+        let said = err.as_db_error().map(|d| d.message().to_string());
+        assert_eq!(
+            said.as_deref(),
+            Some("dossier versions are immutable"),
+            "{statement}"
+        );
+    }
 }

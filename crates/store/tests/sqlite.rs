@@ -28,6 +28,11 @@ conformance_tests!(fresh();
     a_cited_item_is_marked_duplicate_instead,
     a_feeds_own_second_entry_is_marked_duplicate_instead,
     search_finds_substrings_in_scripts_written_without_spaces,
+    every_source_is_in_exactly_one_story,
+    stories_are_ordered_by_date_undated_last_and_numbered_from_one,
+    a_versions_stories_are_frozen_when_it_is_cut,
+    stories_of_an_unknown_topic_or_version,
+    stories_render_as_paragraphs_of_source_lines,
 );
 
 /// The schema itself refuses any change to a version (the suite shows that reads see
@@ -41,6 +46,31 @@ fn version_rows_refuse_edits_and_deletes() {
         .unwrap_err();
     assert!(err.to_string().contains("immutable"), "{err}");
     assert!(s.connection().execute("DELETE FROM versions", []).is_err());
+}
+
+/// The schema refuses any change to a version's stories, as it does to its sources.
+#[test]
+fn story_rows_refuse_edits_and_deletes() {
+    let s = conformance::a_versions_stories_are_frozen_when_it_is_cut(fresh());
+    let db = s.connection();
+    for sql in [
+        "UPDATE version_stories SET title = 'x'",
+        "DELETE FROM version_stories",
+        "UPDATE version_story_sources SET story = 1",
+        "DELETE FROM version_story_sources",
+    ] {
+        let err = db.execute(sql, []).unwrap_err();
+        assert!(
+            err.to_string().contains("dossier versions are immutable"),
+            "{sql}: {err}"
+        );
+    }
+    let rows: i64 = db
+        .query_row("SELECT count(*) FROM version_story_sources", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(rows, 3 + 4, "a row per source of each version");
 }
 
 /// After a take-over and an edit, the full-text index and the pair index match the items.

@@ -117,7 +117,9 @@ pub fn run() -> Result<()> {
         if i > 0 {
             out.push('\n');
         }
-        out += &store.cut_version(&topic.slug, Utc::now())?.render();
+        out += &store
+            .cut_version(&topic.slug, Utc::now(), dossier_normalize::stories::group)?
+            .render();
     }
     crate::output::text(&out)?;
     eprintln!(

@@ -27,10 +27,12 @@ mod versions;
 use crate::{
     FeedRow, FetchRecord, IngestCounts, IngestStore, ItemQuery, ItemRow, PageCandidate,
     PageFindings, ReadStore, RematchItem, Result, RunId, RunStatus, Sighting, StoreError, TopicRow,
-    Version, VersionStore, VersionSummary, WindowItem,
+    Version, VersionStore, VersionStories, VersionSummary, WindowItem,
 };
 use chrono::{DateTime, Utc};
-use dossier_model::{FeedSpec, FeedState, HostHold, ItemKey, RunStats, TopicReason, TopicSpec};
+use dossier_model::{
+    FeedSpec, FeedState, Grouping, HostHold, ItemKey, RunStats, TopicReason, TopicSpec,
+};
 use postgres::{Client, NoTls};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -38,7 +40,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 pub use leases::PgLeases;
 
 /// The schema, one entry per version; append only.
-const MIGRATIONS: &[&str] = &[include_str!("../../pg/0001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../pg/0001_initial.sql"),
+    include_str!("../../pg/0002_stories.sql"),
+];
 
 /// The latest schema version this code knows.
 pub const PG_SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -376,10 +381,20 @@ impl ReadStore for PgStore {
     fn versions(&self, slug: &str) -> Result<Vec<VersionSummary>> {
         read::versions(&mut self.conn(), slug).map_err(|e| e.during("list versions"))
     }
+
+    fn stories(
+        &self,
+        slug: &str,
+        n: Option<i64>,
+        group: Grouping,
+    ) -> Result<Option<VersionStories>> {
+        versions::stories(&mut self.conn(), slug, n, group)
+            .map_err(|e| e.during("read a version's stories"))
+    }
 }
 
 impl VersionStore for PgStore {
-    fn cut_version(&mut self, slug: &str, now: DateTime<Utc>) -> Result<Version> {
-        PgStore::cut_version(self, slug, now).map_err(|e| e.during("cut a version"))
+    fn cut_version(&mut self, slug: &str, now: DateTime<Utc>, group: Grouping) -> Result<Version> {
+        PgStore::cut_version(self, slug, now, group).map_err(|e| e.during("cut a version"))
     }
 }

@@ -5,14 +5,22 @@
 //! other, and runs writing items do not wait for cuts.
 
 use super::{PgStore, read};
-use crate::{Result, Source, StoreError, Version};
+use crate::{
+    Result, Source, StoreError, Version, VersionStories, VersionStory, group_on_read,
+    number_stories, story_sources,
+};
 use chrono::{DateTime, Timelike, Utc};
-use dossier_model::fmt_time;
+use dossier_model::{Grouping, fmt_time};
 use postgres::Transaction;
 use std::collections::HashMap;
 
 impl PgStore {
-    pub(super) fn cut_version(&mut self, slug: &str, now: DateTime<Utc>) -> Result<Version> {
+    pub(super) fn cut_version(
+        &mut self,
+        slug: &str,
+        now: DateTime<Utc>,
+        group: Grouping,
+    ) -> Result<Version> {
         let mut tx = self.client_mut().transaction()?;
         let head = tx
             .query_opt(
@@ -62,6 +70,7 @@ impl PgStore {
                   AS c(n, i, t, u, l, p, d)",
             &[&version_id, &n, &items, &titles, &urls, &labels, &dates, &date_sources],
         )?;
+        freeze_stories(&mut tx, version_id, &sources, group)?;
         tx.commit()?;
         Ok(Version {
             topic: slug.to_string(),
@@ -123,4 +132,89 @@ fn number_sources(tx: &mut Transaction<'_>, topic_id: i64, sources: &mut [Source
         )?;
     }
     Ok(new_n.len() as i64)
+}
+
+/// As `crate::stories::freeze_stories`: the cut version's sources grouped by `group`,
+/// written in the cut's transaction.
+fn freeze_stories(
+    tx: &mut Transaction<'_>,
+    version_id: i64,
+    sources: &[Source],
+    group: Grouping,
+) -> Result<()> {
+    let summaries: HashMap<i64, String> = tx
+        .query(
+            "SELECT s.item_id, i.summary FROM version_sources s JOIN items i ON i.id = s.item_id
+             WHERE s.version_id = $1 AND i.summary IS NOT NULL",
+            &[&version_id],
+        )?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let stories = number_stories(sources, group(&story_sources(sources, &summaries)?))?;
+    let numbers: Vec<i64> = stories.iter().map(|s| s.story).collect();
+    let titles: Vec<&str> = stories.iter().map(|s| s.title.as_str()).collect();
+    let dates: Vec<Option<String>> = stories
+        .iter()
+        .map(|s| s.published_at.map(fmt_time))
+        .collect();
+    tx.execute(
+        "INSERT INTO version_stories(version_id, story, title, published_at)
+         SELECT $1, s, t, p FROM unnest($2::bigint[], $3::text[], $4::text[]) AS c(s, t, p)",
+        &[&version_id, &numbers, &titles, &dates],
+    )?;
+    let (mut n, mut story) = (Vec::new(), Vec::new());
+    for st in &stories {
+        for source in &st.sources {
+            n.push(*source);
+            story.push(st.story);
+        }
+    }
+    tx.execute(
+        "INSERT INTO version_story_sources(version_id, n, story)
+         SELECT $1, n, s FROM unnest($2::bigint[], $3::bigint[]) AS c(n, s)",
+        &[&version_id, &n, &story],
+    )?;
+    Ok(())
+}
+
+/// As `SqliteStore::stories`: the stories frozen with the version, or for a version cut
+/// before the store kept them, its frozen sources grouped now (and not stored).
+pub(super) fn stories(
+    c: &mut postgres::Client,
+    slug: &str,
+    number: Option<i64>,
+    group: Grouping,
+) -> Result<Option<VersionStories>> {
+    let Some(version) = read::version(c, slug, number)? else {
+        return Ok(None);
+    };
+    let rows = c.query(
+        "SELECT st.story, st.title, st.published_at,
+            ARRAY(SELECT ss.n FROM version_story_sources ss
+                  WHERE ss.version_id = st.version_id AND ss.story = st.story ORDER BY ss.n) AS sources
+         FROM version_stories st JOIN versions v ON v.id = st.version_id JOIN topics t ON t.id = v.topic_id
+         WHERE t.slug = $1 AND v.number = $2 ORDER BY st.story",
+        &[&slug, &version.version],
+    )?;
+    if rows.is_empty() && version.item_count > 0 {
+        return group_on_read(&version, &version.sources, group).map(Some);
+    }
+    let stories = rows
+        .iter()
+        .map(|r| {
+            Ok(VersionStory {
+                story: r.try_get("story")?,
+                title: r.try_get("title")?,
+                published_at: read::opt_time(r, "published_at")?,
+                sources: r.try_get("sources")?,
+            })
+        })
+        .collect::<Result<_>>()?;
+    Ok(Some(VersionStories {
+        topic: version.topic,
+        version: version.version,
+        stories,
+        frozen: true,
+    }))
 }

@@ -5,11 +5,15 @@
 
 #![allow(dead_code)]
 
+mod stories;
+pub use stories::*;
+
 use chrono::{DateTime, Duration, Utc};
 use dossier_model::{
     Change, DateSource, ErrorClass, FeedKind, FeedSpec, FeedUpdate, FetchStatus, IdentityRule,
     Item, ItemKey, PageReason, TopicReason, TopicSpec, Validators, parse_time,
 };
+use dossier_normalize::stories::group;
 use dossier_store::{
     FetchRecord, IngestCounts, IngestStore, ItemQuery, PageFindings, ReadStore, VersionStore,
 };
@@ -252,7 +256,7 @@ pub fn versions_keep_numbers_and_number_new_items_oldest_first<S: Backend>(s: S)
         ],
     )
     .unwrap();
-    let v1 = s.cut_version("ai", t0()).unwrap();
+    let v1 = s.cut_version("ai", t0(), group).unwrap();
     let titles: Vec<_> = v1.sources.iter().map(|x| (x.n, x.title.as_str())).collect();
     assert_eq!(titles, vec![(1, "Older"), (2, "Newer"), (3, "Undated")]);
     assert_eq!((v1.version, v1.item_count, v1.new_items), (1, 3, 3));
@@ -269,7 +273,9 @@ pub fn versions_keep_numbers_and_number_new_items_oldest_first<S: Backend>(s: S)
         )],
     )
     .unwrap();
-    let v2 = s.cut_version("ai", t0() + Duration::hours(1)).unwrap();
+    let v2 = s
+        .cut_version("ai", t0() + Duration::hours(1), group)
+        .unwrap();
     let titles: Vec<_> = v2.sources.iter().map(|x| (x.n, x.title.as_str())).collect();
     assert_eq!(
         titles,
@@ -277,7 +283,9 @@ pub fn versions_keep_numbers_and_number_new_items_oldest_first<S: Backend>(s: S)
     );
     assert_eq!((v2.version, v2.item_count, v2.new_items), (2, 4, 1));
 
-    let v3 = s.cut_version("ai", t0() + Duration::hours(2)).unwrap();
+    let v3 = s
+        .cut_version("ai", t0() + Duration::hours(2), group)
+        .unwrap();
     assert_eq!((v3.version, v3.new_items), (3, 0));
     assert_eq!(
         v3.sources, v2.sources,
@@ -305,7 +313,7 @@ pub fn a_version_is_frozen_against_later_edits<S: Backend>(s: S) -> S {
         )],
     )
     .unwrap();
-    s.cut_version("ai", t0()).unwrap();
+    s.cut_version("ai", t0(), group).unwrap();
     s.record(
         "A",
         &ok(t0()),
@@ -339,7 +347,7 @@ pub fn duplicates_of_an_item_in_the_version_are_left_out<S: Backend>(s: S) -> S 
     )
     .unwrap();
     assert_eq!(s.mark_duplicates(&[(2, 1)]).unwrap(), 1);
-    let v = s.cut_version("ai", t0()).unwrap();
+    let v = s.cut_version("ai", t0(), group).unwrap();
     assert_eq!(
         v.sources.iter().map(|x| x.item_id).collect::<Vec<_>>(),
         vec![1]
@@ -366,7 +374,7 @@ pub fn rendering_follows_the_contract<S: Backend>(s: S) -> S {
     )
     .unwrap();
     let v = s
-        .cut_version("ai", parse_time("2026-05-23T03:09:41Z").unwrap())
+        .cut_version("ai", parse_time("2026-05-23T03:09:41Z").unwrap(), group)
         .unwrap();
     let expected = format!(
         "Topic ai\nVersion 1 · 2026-05-23 03:09 UTC · 2 items\n\nSources\n\
@@ -471,7 +479,7 @@ pub fn queries_filter_by_topic_feed_time_and_text<S: Backend>(s: S) -> S {
 pub fn unknown_topic_is_a_clear_error<S: Backend>(s: S) -> S {
     let mut s = setup(s);
     assert_eq!(
-        s.cut_version("nope", t0()).unwrap_err().to_string(),
+        s.cut_version("nope", t0(), group).unwrap_err().to_string(),
         "unknown topic `nope`"
     );
     s
@@ -773,7 +781,7 @@ fn cited_or_own<S: Backend>(s: S, cited: bool) -> S {
     amp.topics = vec![("ai".into(), TopicReason::FeedTopics)];
     s.record(amp_feed, &ok(t0()), &[amp]).unwrap();
     if cited {
-        s.cut_version("ai", t0()).unwrap();
+        s.cut_version("ai", t0(), group).unwrap();
     }
     let ids: Vec<i64> = s
         .items(&ItemQuery::default())
