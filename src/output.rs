@@ -84,7 +84,7 @@ pub fn print_check(cfg: &Config) -> Result<()> {
         cfg.feeds.len(),
         topic_feeds,
         cfg.feeds.len() - topic_feeds,
-        cfg.store_path.display()
+        cfg.store
     );
     // One pass over the feeds, whatever the number of topics.
     let mut own_feeds: HashMap<&str, usize> = HashMap::new();

@@ -17,7 +17,7 @@ use crate::Exit;
 use crate::cli::{Cli, Command, FeedsCommand};
 use crate::config::{self, Config};
 use anyhow::Result;
-use dossier_store::{SqliteStore, StoreError};
+use dossier_store::{AnyStore, Location, StoreError};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -62,7 +62,13 @@ fn load_config(path: &Path) -> Result<Config> {
         ))
         .into());
     }
-    Ok(config::load(path)?)
+    let mut cfg = config::load(path)?;
+    // The environment names the store over the config (another database per machine,
+    // a test store): a `postgres://` URL, or the path of a SQLite file.
+    if let Some(at) = std::env::var_os("DOSSIER_STORE_URL").filter(|v| !v.is_empty()) {
+        cfg.store = Location::parse(&at.to_string_lossy());
+    }
+    Ok(cfg)
 }
 
 /// The config at `path` when there is one: the commands that can do without.
@@ -76,12 +82,18 @@ fn config_if_present(path: &Path) -> Result<Option<Config>> {
 
 /// The store named by the config, opened read-only for the reading commands: nothing is
 /// created, synced or written. `None` when no run has created it yet.
-fn open_read(cfg: &Config) -> Result<Option<SqliteStore>> {
-    match SqliteStore::open_read_only(&cfg.store_path) {
+fn open_read(cfg: &Config) -> Result<Option<AnyStore>> {
+    match AnyStore::open_read_only(&cfg.store) {
         Ok(store) => Ok(Some(store)),
         Err(StoreError::Missing(_)) => Ok(None),
         Err(e) => Err(e.into()),
     }
+}
+
+/// The store named by the config, opened to write (created or upgraded as needed).
+fn open_write(cfg: &Config) -> Result<AnyStore> {
+    use anyhow::Context;
+    AnyStore::open(&cfg.store).with_context(|| format!("cannot open the store {}", cfg.store))
 }
 
 /// A topic the config does not know is a usage error, not a failure of the store.

@@ -5,27 +5,30 @@ use crate::cli::RunArgs;
 use crate::config::Config;
 use crate::progress::Progress;
 use crate::{EXIT_LOCKED, Exit, output};
-use anyhow::{Context, Result};
+use anyhow::Result;
 use dossier_run::lock::{LockError, RunLock};
 use dossier_run::{RunOptions, RunReport};
-use dossier_store::SqliteStore;
+use dossier_store::Location;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 pub fn run(cfg: &Config, args: &RunArgs, verbose: bool) -> Result<ExitCode> {
-    let _lock = match RunLock::acquire(&cfg.store_path) {
-        Ok(lock) => lock,
-        Err(held @ LockError::Held { .. }) => {
-            return Err(Exit {
-                code: EXIT_LOCKED,
-                message: format!("{held}; nothing done"),
+    // One run at a time on a SQLite file; runs on PostgreSQL share the store by leases.
+    let _lock = match &cfg.store {
+        Location::Sqlite(path) => Some(match RunLock::acquire(path) {
+            Ok(lock) => lock,
+            Err(held @ LockError::Held { .. }) => {
+                return Err(Exit {
+                    code: EXIT_LOCKED,
+                    message: format!("{held}; nothing done"),
+                }
+                .into());
             }
-            .into());
-        }
-        Err(e) => return Err(e.into()),
+            Err(e) => return Err(e.into()),
+        }),
+        Location::Postgres(_) => None,
     };
-    let store = SqliteStore::open(&cfg.store_path)
-        .with_context(|| format!("cannot open the store {}", cfg.store_path.display()))?;
+    let store = super::open_write(cfg)?;
     let opts = RunOptions {
         all: args.all,
         feeds: args.feeds.clone(),

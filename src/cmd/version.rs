@@ -3,20 +3,19 @@
 //! writes one version with its stories (and first brings the store's topics in line with
 //! the config, so a topic added since the last run can be cut).
 
-use super::{open_read, usage_if_unknown};
+use super::{open_read, open_write, usage_if_unknown};
 use crate::cli::VersionCommand;
 use crate::config::Config;
 use crate::{Exit, output};
-use anyhow::{Context, Result};
+use anyhow::Result;
 use chrono::Utc;
 use dossier_normalize::stories;
-use dossier_store::{IngestStore, ReadStore, SqliteStore, StoreError, VersionStore};
+use dossier_store::{IngestStore, ReadStore, StoreError, VersionStore};
 
 pub fn run(cfg: &Config, v: VersionCommand) -> Result<()> {
     match v {
         VersionCommand::Cut { slug, json } => {
-            let mut store = SqliteStore::open(&cfg.store_path)
-                .with_context(|| format!("cannot open the store {}", cfg.store_path.display()))?;
+            let mut store = open_write(cfg)?;
             store.sync_config(&cfg.feeds, &cfg.topics)?;
             let version = store
                 .cut_version(&slug, Utc::now(), stories::group)

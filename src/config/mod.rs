@@ -6,9 +6,10 @@
 //! Unknown keys are errors. Defaults fill what is left out.
 
 use dossier_model::{FeedSpec, TopicSpec};
+use dossier_store::Location;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use toml::Spanned;
 use toml::de::DeTable;
 
@@ -54,7 +55,7 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 const ROOT_KEYS: &[&str] = &["store", "fetch", "topic", "feed"];
-const STORE_KEYS: &[&str] = &["path"];
+const STORE_KEYS: &[&str] = &["path", "url"];
 /// Every key of `[fetch]`, in the order `check` names them, with how it is read: the one
 /// table the known keys and their reading come from, so a setting cannot be read and yet
 /// be "unknown", or known and never read.
@@ -118,6 +119,11 @@ const FETCH: &[(&str, ReadFetch)] = &[
             f.retries = v as u32;
         }
     }),
+    ("lease_secs", |cx, t, f| {
+        if let Some(v) = cx.int(t, "fetch", "lease_secs", 5, 3600) {
+            f.lease_secs = v as u64;
+        }
+    }),
 ];
 const TOPIC_KEYS: &[&str] = &["slug", "title", "match_any", "match_none", "feed"];
 const TOPIC_FEED_KEYS: &[&str] = &["url", "kind", "interval_mins", "select"];
@@ -157,7 +163,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     let root = root.get_ref();
     cx.check_keys(root, "", ROOT_KEYS);
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let store_path = read_store(&mut cx, root, &base);
+    let store = read_store(&mut cx, root, &base);
     let fetch = read_fetch(&mut cx, root);
     let (topics, mut feeds, slugs) = read_topics(&mut cx, root, &fetch);
     feeds.extend(read_feeds(&mut cx, root, &slugs, &fetch));
@@ -165,7 +171,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     if cx.problems.is_empty() {
         Ok(Config {
             path: path.to_path_buf(),
-            store_path,
+            store,
             fetch,
             topics,
             feeds,
@@ -179,16 +185,37 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     }
 }
 
-/// `[store]`: where the store lives, relative to the config's folder.
-fn read_store(cx: &mut Checker, root: &DeTable, base: &Path) -> PathBuf {
-    let mut store_path = base.join("dossier.sqlite");
-    if let Some(store) = cx.table(root, "", "store") {
-        if let Some(p) = cx.string(store, "store", "path") {
-            store_path = base.join(p.get_ref());
+/// `[store]`: a SQLite file (`path`, relative to the config's folder; the default is
+/// `dossier.sqlite` beside the config) or a PostgreSQL database (`url`), not both.
+fn read_store(cx: &mut Checker, root: &DeTable, base: &Path) -> Location {
+    let default = Location::Sqlite(base.join("dossier.sqlite"));
+    let Some(store) = cx.table(root, "", "store") else {
+        return default;
+    };
+    cx.check_keys(store, "store", STORE_KEYS);
+    let path = cx.string(store, "store", "path");
+    let url = cx.string(store, "store", "url");
+    match (path, url) {
+        (Some(_), Some(url)) => {
+            let message = "`path` and `url` are exclusive: the store is a SQLite file or a \
+                           PostgreSQL database";
+            cx.problem(url.span(), "store.url", message.into());
+            default
         }
-        cx.check_keys(store, "store", STORE_KEYS);
+        (Some(path), None) => Location::Sqlite(base.join(path.get_ref())),
+        (None, Some(url)) => match Location::parse(url.get_ref()) {
+            postgres @ Location::Postgres(_) => postgres,
+            Location::Sqlite(_) => {
+                let message = format!(
+                    "`{}` is not a postgres:// or postgresql:// URL (a SQLite store is `path`)",
+                    url.get_ref()
+                );
+                cx.problem(url.span(), "store.url", message);
+                default
+            }
+        },
+        (None, None) => default,
     }
-    store_path
 }
 
 /// `[fetch]`, read key by key from [`FETCH`].

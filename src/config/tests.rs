@@ -16,8 +16,8 @@ fn the_bundled_example_config_is_valid() {
     let cfg = load(&path).unwrap_or_else(|e| panic!("{e}"));
     assert!(!cfg.topics.is_empty() && !cfg.feeds.is_empty());
     assert_eq!(
-        cfg.store_path,
-        path.parent().unwrap().join("dossier.sqlite")
+        cfg.store,
+        Location::Sqlite(path.parent().unwrap().join("dossier.sqlite"))
     );
 }
 
@@ -54,7 +54,10 @@ fn lines_are_found_by_offset() {
 fn defaults_fill_what_is_left_out() {
     let cfg = parse("", Path::new("/etc/dossier/d.toml")).unwrap();
     assert_eq!(cfg.fetch, FetchSettings::default());
-    assert_eq!(cfg.store_path, Path::new("/etc/dossier/dossier.sqlite"));
+    assert_eq!(
+        cfg.store,
+        Location::Sqlite("/etc/dossier/dossier.sqlite".into())
+    );
 }
 
 #[test]
@@ -87,7 +90,7 @@ colour = "red"
     assert_eq!(
         got,
         vec![
-            "c.toml:2: fetch.concurency: unknown key (did you mean `concurrency`?); known keys here: concurrency, per_host, timeout_secs, max_body_bytes, user_agent, interval_mins, article_pages, allow_private_addresses, per_host_gap_ms, retries",
+            "c.toml:2: fetch.concurency: unknown key (did you mean `concurrency`?); known keys here: concurrency, per_host, timeout_secs, max_body_bytes, user_agent, interval_mins, article_pages, allow_private_addresses, per_host_gap_ms, retries, lease_secs",
             "c.toml:3: fetch.per_host: expected an integer, found string",
             "c.toml:6: topic[0].slug: `Bad Slug` must match [a-z0-9-]+",
             "c.toml:13: topic[1].feed[0].url: `ftp://example.org/feed` is not an http or https URL",
@@ -184,4 +187,31 @@ proptest::proptest! {
             }
         }
     }
+}
+
+#[test]
+fn the_store_is_a_sqlite_path_or_a_postgres_url_not_both() {
+    let cfg = parse(
+        "[store]\nurl = \"postgresql://dossier@db.internal/dossier\"\n",
+        Path::new("/etc/d.toml"),
+    )
+    .unwrap();
+    assert_eq!(
+        cfg.store,
+        Location::Postgres("postgresql://dossier@db.internal/dossier".into())
+    );
+    let cfg = parse("[store]\npath = \"s/x.sqlite\"\n", Path::new("/etc/d.toml")).unwrap();
+    assert_eq!(cfg.store, Location::Sqlite("/etc/s/x.sqlite".into()));
+    assert_eq!(
+        problems("[store]\npath = \"x.sqlite\"\nurl = \"postgres://h/d\"\n"),
+        [
+            "c.toml:3: store.url: `path` and `url` are exclusive: the store is a SQLite file or a PostgreSQL database"
+        ]
+    );
+    assert_eq!(
+        problems("[store]\nurl = \"mysql://h/d\"\n"),
+        [
+            "c.toml:2: store.url: `mysql://h/d` is not a postgres:// or postgresql:// URL (a SQLite store is `path`)"
+        ]
+    );
 }

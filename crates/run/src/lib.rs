@@ -19,6 +19,7 @@ pub mod once;
 mod pages;
 mod passes;
 mod settings;
+mod shared;
 mod writer;
 
 pub use crate::settings::{Config, FetchSettings};
@@ -168,6 +169,10 @@ pub fn run<S: IngestStore + 'static>(
     }
     let matcher = Arc::new(TopicMatcher::new(&cfg.topics));
     let total = selected.len();
+    // Runs on several machines share a PostgreSQL store: this one fetches the hosts it
+    // claims. On SQLite (one run at a time, behind the lock) it takes every due feed.
+    let lease = std::time::Duration::from_secs(cfg.fetch.lease_secs);
+    let leases = store.leases(lease)?;
 
     let (tx, rx) = tokio::sync::mpsc::channel::<feed::FeedResult>(32);
     let writer_observer = observer.clone();
@@ -178,17 +183,102 @@ pub fn run<S: IngestStore + 'static>(
         .enable_all()
         .build()
         .map_err(Error::Runtime)?;
-    let feeds = Feeds {
-        selected,
-        states: &states,
-        fetcher: &fetcher,
-        matcher: &matcher,
-        started: now,
+    let fetched = match leases {
+        None => {
+            let feeds = Feeds {
+                selected,
+                states: &states,
+                fetcher: &fetcher,
+                matcher: &matcher,
+                started: now,
+            };
+            let sent = runtime.block_on(feeds.fetch(tx, cfg.fetch.concurrency, opts.deadline));
+            shared::Fetched {
+                sent,
+                handed_out: total as u64,
+                leases: None,
+            }
+        }
+        Some(leases) => {
+            let named = (opts.all || !opts.feeds.is_empty())
+                .then(|| selected.iter().map(|f| f.key.clone()).collect());
+            let pass = shared::Shared {
+                leases,
+                specs: cfg
+                    .feeds
+                    .iter()
+                    .map(|f| (f.key.clone(), f.clone()))
+                    .collect(),
+                named,
+                fetcher: &fetcher,
+                matcher: &matcher,
+                started: now,
+                concurrency: cfg.fetch.concurrency,
+                lease,
+            };
+            let fetched = pass.fetch(&runtime, tx, opts.deadline);
+            // The writer must finish (and say why it stopped) before a claim error is told.
+            let written = writer.join().map_err(|_| Error::WriterCrashed)??;
+            return finish(FinishArgs {
+                written,
+                fetched: fetched?,
+                cfg,
+                opts,
+                run_id,
+                fetcher: &fetcher,
+                runtime,
+                started,
+                now,
+            });
+        }
     };
-    let sent = runtime.block_on(feeds.fetch(tx, cfg.fetch.concurrency, opts.deadline));
     let written = writer.join().map_err(|_| Error::WriterCrashed)??;
+    finish(FinishArgs {
+        written,
+        fetched,
+        cfg,
+        opts,
+        run_id,
+        fetcher: &fetcher,
+        runtime,
+        started,
+        now,
+    })
+}
+
+/// What the end of a run needs.
+struct FinishArgs<'a, S> {
+    written: writer::Written<S>,
+    fetched: shared::Fetched,
+    cfg: &'a Config,
+    opts: &'a RunOptions,
+    run_id: dossier_store::RunId,
+    fetcher: &'a Arc<Fetcher>,
+    runtime: tokio::runtime::Runtime,
+    started: Instant,
+    now: DateTime<Utc>,
+}
+
+/// The passes after the fetches, then the run's record.
+fn finish<S: IngestStore>(a: FinishArgs<'_, S>) -> Result<(RunReport, S), Error> {
+    let FinishArgs {
+        written,
+        fetched,
+        cfg,
+        opts,
+        run_id,
+        fetcher,
+        runtime,
+        started,
+        now,
+    } = a;
+    if let Some(mut leases) = fetched.leases {
+        // Hosts whose feeds a deadline kept from being fetched go back to the other runs.
+        leases.release_all()?;
+    }
     let (mut store, mut stats) = (written.store, written.stats);
-    stats.not_fetched = total as u64 - sent;
+    stats.feeds = fetched.handed_out;
+    stats.not_fetched = fetched.handed_out.saturating_sub(fetched.sent);
     tracing::debug!(
         seconds = started.elapsed().as_secs_f64(),
         "feeds fetched and stored"
@@ -207,7 +297,7 @@ pub fn run<S: IngestStore + 'static>(
         let left = opts.deadline.map(|d| d.saturating_sub(started.elapsed()));
         if left.is_none_or(|l| !l.is_zero()) {
             stats.dated_from_pages =
-                pages::read(&runtime, &mut store, &fetcher, cfg.fetch.concurrency, left)?;
+                pages::read(&runtime, &mut store, fetcher, cfg.fetch.concurrency, left)?;
         }
     }
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));

@@ -3,6 +3,7 @@
 
 use dossier_fetch::FetchConfig;
 use dossier_model::{FeedSpec, TopicSpec};
+use dossier_store::Location;
 use std::path::PathBuf;
 
 /// `[fetch]`, with defaults applied.
@@ -20,6 +21,9 @@ pub struct FetchSettings {
     pub per_host_gap_ms: u64,
     /// Retries within a run for transient failures (extension).
     pub retries: u32,
+    /// How long a run's claim on a host lasts without renewal, on a store shared by runs
+    /// on several machines: a killed run's hosts are fetched again after this (extension).
+    pub lease_secs: u64,
 }
 
 impl Default for FetchSettings {
@@ -38,6 +42,7 @@ impl Default for FetchSettings {
             allow_private_addresses: false,
             per_host_gap_ms: 250,
             retries: 2,
+            lease_secs: 60,
         }
     }
 }
@@ -67,7 +72,9 @@ impl From<&FetchSettings> for FetchConfig {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub path: PathBuf,
-    pub store_path: PathBuf,
+    /// Where the store is: `[store] path` (a SQLite file), `[store] url` (PostgreSQL), or
+    /// `DOSSIER_STORE_URL` over both.
+    pub store: Location,
     pub fetch: FetchSettings,
     pub topics: Vec<TopicSpec>,
     pub feeds: Vec<FeedSpec>,

@@ -11,7 +11,7 @@ use crate::config;
 use anyhow::{Context, Result};
 use chrono::Utc;
 use dossier_run::{Quiet, RunOptions};
-use dossier_store::{SqliteStore, VersionStore};
+use dossier_store::VersionStore;
 use fixture_server::StaticFile;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -102,7 +102,7 @@ pub fn run() -> Result<()> {
     .with_context(|| format!("cannot write {}", config_path.display()))?;
     let cfg = config::load(&config_path)?;
 
-    let store = SqliteStore::open(&cfg.store_path)?;
+    let store = dossier_store::AnyStore::open(&cfg.store)?;
     let opts = RunOptions {
         all: true,
         ..RunOptions::default()

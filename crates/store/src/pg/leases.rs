@@ -126,9 +126,12 @@ impl HostLeases for PgLeases {
         };
         let mut tx = self.client.transaction()?;
         // Due feeds, or the named ones due or not (`--all`, `--feed`); disabled ones never.
-        let wanted = "f.host_key = h.host_key AND f.active = 1 AND f.disabled_reason IS NULL
+        // Due feeds (never one disabled), or the named ones due or not (`--all` names
+        // only feeds not disabled; `--feed` may name any).
+        let wanted = "f.host_key = h.host_key AND f.active = 1
             AND (CASE WHEN $4::text[] IS NULL
-                      THEN f.next_due_at IS NULL OR f.next_due_at <= dossier_now()
+                      THEN f.disabled_reason IS NULL
+                           AND (f.next_due_at IS NULL OR f.next_due_at <= dossier_now())
                       ELSE f.key = ANY($4) END)";
         let hosts: Vec<String> = tx
             .query(
@@ -156,9 +159,10 @@ impl HostLeases for PgLeases {
         let feeds = tx.query(
             &format!(
                 "SELECT {}, host_key AS claimed_host FROM feeds f
-                 WHERE f.host_key = ANY($1) AND f.active = 1 AND f.disabled_reason IS NULL
+                 WHERE f.host_key = ANY($1) AND f.active = 1
                    AND (CASE WHEN $2::text[] IS NULL
-                             THEN f.next_due_at IS NULL OR f.next_due_at <= dossier_now()
+                             THEN f.disabled_reason IS NULL
+                                  AND (f.next_due_at IS NULL OR f.next_due_at <= dossier_now())
                              ELSE f.key = ANY($2) END)",
                 read::STATE_COLUMNS
             ),

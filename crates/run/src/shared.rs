@@ -1,0 +1,210 @@
+//! The fetching pass of a run that shares its store with runs on other machines
+//! (PostgreSQL): instead of every due feed at once, the hosts this run claims, a few at a
+//! time, as the fetchers have room for them.
+//!
+//! A lease thread (the store's client must not run on a tokio worker) claims hosts, tells
+//! the fetcher of any `Retry-After` another run heard there, and hands their feeds to the
+//! async side through a bounded channel, renewing the run's leases while it waits. The
+//! writer gives a host back once its feeds are recorded; whatever is left when the pass
+//! ends (a deadline) is given back at once.
+
+use crate::feed::{self, FeedResult};
+use chrono::{DateTime, Utc};
+use dossier_fetch::Fetcher;
+use dossier_model::{FeedSpec, FeedState};
+use dossier_normalize::TopicMatcher;
+use dossier_store::{HostLeases, Pick, StoreError};
+use futures_util::StreamExt;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc::error::TrySendError;
+
+/// A feed to fetch, with its state as the claim read it.
+type Job = (FeedSpec, FeedState);
+
+/// What the fetching pass needs to claim and fetch.
+pub struct Shared<'a> {
+    pub leases: Box<dyn HostLeases>,
+    /// The config's feeds, by key: a claimed feed this run's config lacks is not fetched.
+    pub specs: HashMap<String, FeedSpec>,
+    /// The feeds named by `--all` or `--feed`, fetched due or not; `None`: the due ones.
+    pub named: Option<Vec<String>>,
+    pub fetcher: &'a Arc<Fetcher>,
+    pub matcher: &'a Arc<TopicMatcher>,
+    pub started: DateTime<Utc>,
+    pub concurrency: usize,
+    pub lease: Duration,
+}
+
+/// What the pass came to: results sent to the writer, feeds handed out by claims, and
+/// the leases, to give back what is left once the writer has recorded everything (not
+/// before: a host given back is no longer this run's to record).
+pub struct Fetched {
+    pub sent: u64,
+    pub handed_out: u64,
+    pub leases: Option<Box<dyn HostLeases>>,
+}
+
+impl Shared<'_> {
+    pub fn fetch(
+        self,
+        runtime: &tokio::runtime::Runtime,
+        tx: tokio::sync::mpsc::Sender<FeedResult>,
+        deadline: Option<Duration>,
+    ) -> Result<Fetched, StoreError> {
+        let concurrency = self.concurrency.max(1);
+        let (jobs_tx, jobs_rx) = tokio::sync::mpsc::channel::<Job>(concurrency);
+        let claimer = Claimer {
+            leases: self.leases,
+            jobs: jobs_tx,
+            specs: self.specs,
+            named: self.named.map(|n| n.into_iter().collect()),
+            fetcher: self.fetcher.clone(),
+            hosts_per_claim: concurrency.clamp(4, 64),
+            renew_every: self.lease / 4,
+        };
+        let lease_thread = std::thread::spawn(move || claimer.run());
+        let (fetcher, matcher, started) = (self.fetcher, self.matcher, self.started);
+        let sent = runtime.block_on(async move {
+            let jobs = futures_util::stream::unfold(jobs_rx, |mut rx| async move {
+                rx.recv().await.map(|job| (job, rx))
+            });
+            let results = jobs
+                .map(|(spec, state)| {
+                    feed::process(fetcher.clone(), matcher.clone(), spec, Some(state), started)
+                })
+                .buffer_unordered(concurrency);
+            let mut results = std::pin::pin!(results);
+            let mut sent = 0u64;
+            let pass = async {
+                while let Some(result) = results.next().await {
+                    if tx.send(result).await.is_err() {
+                        break;
+                    }
+                    sent += 1;
+                }
+            };
+            match deadline {
+                Some(limit) => {
+                    let _ = tokio::time::timeout(limit, pass).await;
+                }
+                None => pass.await,
+            }
+            // Dropping the jobs' receiver here tells the lease thread to stop.
+            sent
+        });
+        let (handed_out, leases) = lease_thread.join().map_err(|_| StoreError::Backend {
+            op: "claim hosts",
+            source: "the lease thread crashed".into(),
+        })??;
+        Ok(Fetched {
+            sent,
+            handed_out,
+            leases: Some(leases),
+        })
+    }
+}
+
+/// The lease thread: claims hosts and hands their feeds out until none are left.
+struct Claimer {
+    leases: Box<dyn HostLeases>,
+    jobs: tokio::sync::mpsc::Sender<Job>,
+    specs: HashMap<String, FeedSpec>,
+    named: Option<HashSet<String>>,
+    fetcher: Arc<Fetcher>,
+    hosts_per_claim: usize,
+    renew_every: Duration,
+}
+
+/// How long to wait before claiming again when the hosts of named feeds are held by
+/// other runs.
+const WAIT_FOR_HOSTS: Duration = Duration::from_millis(200);
+
+impl Claimer {
+    fn run(mut self) -> Result<(u64, Box<dyn HostLeases>), StoreError> {
+        // Hosts with due feeds this run will not fetch (its config lacks them).
+        let mut skip: Vec<String> = Vec::new();
+        let mut handed = 0u64;
+        let mut renewed = Instant::now();
+        loop {
+            if self.jobs.is_closed() {
+                break;
+            }
+            let named: Option<Vec<String>> =
+                self.named.as_ref().map(|n| n.iter().cloned().collect());
+            if named.as_ref().is_some_and(Vec::is_empty) {
+                break;
+            }
+            let pick = match &named {
+                None => Pick::Due { skip: &skip },
+                Some(keys) => Pick::Feeds { keys, skip: &skip },
+            };
+            let claims = self.leases.claim(self.hosts_per_claim, &pick)?;
+            if claims.is_empty() {
+                if named.is_none() {
+                    break;
+                }
+                // Named feeds left, on hosts other runs hold: wait for them.
+                std::thread::sleep(WAIT_FOR_HOSTS);
+                self.renew_if_due(&mut renewed)?;
+                continue;
+            }
+            for claim in claims {
+                if let Some(hold) = &claim.hold
+                    && let Ok(left) = (hold.until - Utc::now()).to_std()
+                {
+                    self.fetcher.hold(&hold.host, left, hold.status);
+                }
+                let claimed = claim.feeds.len();
+                let mut mine: Vec<Job> = Vec::with_capacity(claimed);
+                for state in claim.feeds {
+                    if let Some(named) = self.named.as_mut() {
+                        named.remove(&state.key);
+                    }
+                    if let Some(spec) = self.specs.get(&state.key) {
+                        mine.push((spec.clone(), state));
+                    }
+                }
+                if mine.len() < claimed {
+                    skip.push(claim.host.clone());
+                }
+                let keys: Vec<String> = mine.iter().map(|(s, _)| s.key.clone()).collect();
+                self.leases.handed_out(&claim.host, &keys)?;
+                for job in mine {
+                    if !self.send(job, &mut renewed)? {
+                        return Ok((handed, self.leases));
+                    }
+                    handed += 1;
+                }
+            }
+            self.renew_if_due(&mut renewed)?;
+        }
+        Ok((handed, self.leases))
+    }
+
+    /// Sends a job as soon as the fetchers have room, renewing the leases meanwhile;
+    /// `false` when the pass is over.
+    fn send(&mut self, job: Job, renewed: &mut Instant) -> Result<bool, StoreError> {
+        let mut job = job;
+        loop {
+            match self.jobs.try_send(job) {
+                Ok(()) => return Ok(true),
+                Err(TrySendError::Closed(_)) => return Ok(false),
+                Err(TrySendError::Full(back)) => {
+                    job = back;
+                    std::thread::sleep(Duration::from_millis(20));
+                    self.renew_if_due(renewed)?;
+                }
+            }
+        }
+    }
+
+    fn renew_if_due(&mut self, renewed: &mut Instant) -> Result<(), StoreError> {
+        if renewed.elapsed() >= self.renew_every {
+            self.leases.renew()?;
+            *renewed = Instant::now();
+        }
+        Ok(())
+    }
+}
