@@ -66,19 +66,28 @@ fn xml_declared(bytes: &[u8]) -> Option<(&'static Encoding, std::ops::Range<usiz
 
 /// The encoding an HTML page declares in a `<meta>` anywhere in its head.
 fn html_declared(bytes: &[u8]) -> Option<&'static Encoding> {
-    let scope = &bytes[..bytes.len().min(256 * 1024)];
-    let lower: Vec<u8> = scope.iter().map(u8::to_ascii_lowercase).collect();
-    let end = find(&lower, b"</head").unwrap_or(lower.len());
-    let head = &lower[..end];
-    let mut from = 0;
-    while let Some(pos) = find(&head[from..], b"<meta") {
-        let tag_start = from + pos;
+    // Each page is searched in place, ASCII case ignored; only a `<meta>` tag is copied
+    // to lowercase (a whole head was, once per page, for a few tags).
+    static FINDER: std::sync::LazyLock<aho_corasick::AhoCorasick> =
+        std::sync::LazyLock::new(|| {
+            aho_corasick::AhoCorasickBuilder::new()
+                .ascii_case_insensitive(true)
+                .build(["</head", "<meta"])
+                .expect("valid patterns")
+        });
+    let head = &bytes[..bytes.len().min(256 * 1024)];
+    for m in FINDER.find_iter(head) {
+        if m.pattern().as_usize() == 0 {
+            break;
+        }
+        let tag_start = m.start();
         let tag_end = tag_start
             + head[tag_start..]
                 .iter()
                 .position(|&b| b == b'>')
                 .unwrap_or(head.len() - tag_start);
-        let tag = &head[tag_start..tag_end];
+        let tag = head[tag_start..tag_end].to_ascii_lowercase();
+        let tag = &tag[..];
         if let Some(at) = find(tag, b"charset") {
             let rest = &tag[at + 7..];
             let rest = rest.trim_ascii_start();
@@ -97,7 +106,6 @@ fn html_declared(bytes: &[u8]) -> Option<&'static Encoding> {
                 }
             }
         }
-        from = tag_end.max(tag_start + 1);
     }
     None
 }
@@ -116,10 +124,23 @@ fn decode_strict<'a>(bytes: &'a [u8], enc: &'static Encoding) -> Option<Cow<'a, 
 
 /// Turns a document into UTF-8. `content_type` is the HTTP header, when there was one.
 pub fn to_utf8<'a>(bytes: &'a [u8], content_type: Option<&str>) -> Utf8Doc<'a> {
+    let (original, text, enc, source) = decode(bytes, content_type);
+    finish(original, text, enc, source)
+}
+
+/// A document as text, by the same rules as [`to_utf8`], for readers that take `&str`
+/// (article pages): no second validation pass, and the XML prolog left as it is.
+pub fn to_text<'a>(bytes: &'a [u8], content_type: Option<&str>) -> Cow<'a, str> {
+    decode(bytes, content_type).1
+}
+
+type Decoded<'a> = (&'a [u8], Cow<'a, str>, &'static Encoding, CharsetSource);
+
+fn decode<'a>(bytes: &'a [u8], content_type: Option<&str>) -> Decoded<'a> {
     if let Some((enc, bom)) = Encoding::for_bom(bytes) {
         let body = &bytes[bom..];
         let (text, _) = enc.decode_without_bom_handling(body);
-        return finish(body, text, enc, CharsetSource::Bom);
+        return (body, text, enc, CharsetSource::Bom);
     }
     let mut candidates: Vec<(&'static Encoding, CharsetSource)> = Vec::with_capacity(3);
     if let Some(enc) = content_type.and_then(http_charset) {
@@ -142,17 +163,17 @@ pub fn to_utf8<'a>(bytes: &'a [u8], content_type: Option<&str>) -> Utf8Doc<'a> {
             enc
         };
         if let Some(text) = decode_strict(bytes, enc) {
-            return finish(bytes, text, enc, source);
+            return (bytes, text, enc, source);
         }
     }
     if let Ok(text) = std::str::from_utf8(bytes) {
-        return finish(bytes, Cow::Borrowed(text), UTF_8, CharsetSource::Detected);
+        return (bytes, Cow::Borrowed(text), UTF_8, CharsetSource::Detected);
     }
     let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
     detector.feed(bytes, true);
     let enc = detector.guess(None, chardetng::Utf8Detection::Allow);
     let (text, _, _) = enc.decode(bytes);
-    finish(bytes, text, enc, CharsetSource::Detected)
+    (bytes, text, enc, CharsetSource::Detected)
 }
 
 /// Hands back the UTF-8 bytes, borrowing when nothing changed, and makes an XML prolog
