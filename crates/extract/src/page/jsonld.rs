@@ -118,7 +118,14 @@ fn parse(raw: &str) -> Option<serde_json::Value> {
     if t.len() > 2_000_000 {
         return None;
     }
-    serde_json::from_str(t.trim()).ok()
+    let t = t.trim();
+    serde_json::from_str(t).ok().or_else(|| {
+        // Raw line breaks and tabs inside strings, which JSON forbids and pages write:
+        // outside strings they are white space, so spaces read the same there.
+        t.contains(|c: char| c.is_ascii_control())
+            .then(|| t.replace(|c: char| c.is_ascii_control(), " "))
+            .and_then(|fixed| serde_json::from_str(&fixed).ok())
+    })
 }
 
 /// Collects `(type, key, value)` for every date key, depth-first.
@@ -215,6 +222,12 @@ mod tests {
         let d = ld(r#"{"@type":"BlogPosting","comment":[{"@type":"Comment","datePublished":"2026-05-09"}],
                       "author":{"@type":"Person","dateCreated":"2020-01-01"}}"#);
         assert!(d.article.is_none() && d.other.is_none());
+    }
+
+    #[test]
+    fn raw_line_breaks_in_strings_are_forgiven() {
+        let d = ld("{\"@type\":\"NewsArticle\",\"headline\":\"a\tb\nc\",\"datePublished\":\"2022-02-02T11:14:00+01:00\"}");
+        assert_eq!(d.article.unwrap().date.local_date.to_string(), "2022-02-02");
     }
 
     #[test]

@@ -111,6 +111,17 @@ pub(crate) fn find_date_raw(cx: &Cx) -> Option<PageDate> {
     })
 }
 
+/// Each rule's answer, for tuning.
+pub(crate) fn explain(cx: &Cx) -> Vec<String> {
+    LADDER
+        .iter()
+        .map(|(name, _, rule)| match rule(cx) {
+            Some(h) => format!("{:<40} {} {}", name, h.date.local_date, h.detail),
+            None => format!("{name:<40} -"),
+        })
+        .collect()
+}
+
 /// Meta names (lowercase) that carry a publication date, most specific first.
 const PUBLISHED_META: &[&str] = &[
     "article:published_time",
@@ -323,13 +334,17 @@ fn script_key(cx: &Cx) -> Option<Hit> {
         .filter(|s| !s.oversize)
         .flat_map(|s| KEY.captures_iter(&s.text))
         .find_map(|c| {
-            // Timestamps with a millisecond field after the seconds ("22:06:08:684Z").
             let value = &c[2];
-            let value = match value.rfind(':') {
-                Some(i) if value.matches(':').count() == 3 => format!("{}Z", &value[..i]),
-                _ => value.to_string(),
-            };
-            hit(cx.machine(&value)?, &c[1])
+            // Timestamps with a millisecond field after the seconds ("22:06:08:684Z"),
+            // tried only when the value does not parse as it is: "11:14:00+01:00" has
+            // as many colons.
+            let date = cx.machine(value).or_else(|| match value.rfind(':') {
+                Some(i) if value.matches(':').count() == 3 => {
+                    cx.machine(&format!("{}Z", &value[..i]))
+                }
+                _ => None,
+            })?;
+            hit(date, &c[1])
         })
 }
 
@@ -537,6 +552,17 @@ mod tests {
             date(html, None),
             Some(("2026-05-02".into(), "first date in the page text".into()))
         );
+    }
+
+    #[test]
+    fn script_keys_read_offsets_and_millisecond_fields() {
+        let html = r#"<body><p>x</p><script>var s = {"createdAt":"2022-01-31T15:58:43+01:00"}</script></body>"#;
+        assert_eq!(
+            date(html, None),
+            Some(("2022-01-31".into(), "script key createdAt".into()))
+        );
+        let ms = r#"<script>x={"published_at":"2022-02-01T22:06:08:684Z"}</script>"#;
+        assert_eq!(day(ms).as_deref(), Some("2022-02-01"));
     }
 
     #[test]

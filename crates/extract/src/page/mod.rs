@@ -97,3 +97,28 @@ fn read_page(page: &scan::Page, url: Option<&str>, now: DateTime<Utc>) -> PageIn
         date: ladder::find_date(&ladder::Cx::new(page, url, dates)),
     }
 }
+
+/// For tuning: every ladder rule's answer on a page, in ladder order, then what the scan
+/// kept (`examples/debug_page.rs --explain`). Not a stable interface.
+#[doc(hidden)]
+pub fn explain_page(bytes: &[u8], url: Option<&str>, now: DateTime<Utc>) -> String {
+    let html = charset::to_text(bytes, None);
+    let page = scan::scan(&html);
+    let info = read_page(&page, url, now);
+    let cx = ladder::Cx::new(
+        &page,
+        url,
+        DateContext {
+            now,
+            day_first: info.date.as_ref().map(|_| true),
+            plausible_only: true,
+        },
+    );
+    let mut out = format!("{:#?}\n", info.date);
+    for line in ladder::explain(&cx) {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out.push_str(&format!("{page:#?}\n"));
+    out
+}
