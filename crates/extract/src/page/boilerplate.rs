@@ -186,6 +186,33 @@ pub(crate) fn is_footer(tag: &str) -> bool {
     tag == "footer"
 }
 
+/// What kind of box an element is, if any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BoxKind {
+    /// `aside`, `nav`: boilerplate wherever they stand.
+    Tag,
+    /// A boilerplate class or id: boilerplate unless it encloses the headline, which
+    /// makes it the page's wrapper (`vw-blog-sidebar-position-right` around everything,
+    /// a `teaser` figure that is the article's own header).
+    Named,
+    /// Any `<footer>`: kept out of the page's running text, wherever it stands.
+    Footer,
+}
+
+pub(crate) fn box_kind(tag: &str, a: &Attrs) -> Option<BoxKind> {
+    if matches!(tag, "body" | "html") {
+        None
+    } else if matches!(tag, "aside" | "nav") {
+        Some(BoxKind::Tag)
+    } else if is_boilerplate_box(tag, a) {
+        Some(BoxKind::Named)
+    } else if tag == "footer" {
+        Some(BoxKind::Footer)
+    } else {
+        None
+    }
+}
+
 /// The article's own container: `article`, `main`, `[role=main]`, `[itemprop=articleBody]`,
 /// `.post`, `.entry`, `.article`, `#content`.
 pub(crate) fn is_main(tag: &str, a: &Attrs) -> bool {
@@ -304,6 +331,9 @@ mod tests {
         assert!(is_boilerplate_box("div", &class("sidebar")));
         assert!(is_boilerplate_box("aside", &Attrs::default()));
         assert!(!is_boilerplate_box("footer", &Attrs::default()), "depends on place");
+        assert_eq!(box_kind("nav", &class("sidebar")), Some(BoxKind::Tag));
+        assert_eq!(box_kind("div", &class("sidebar")), Some(BoxKind::Named));
+        assert_eq!(box_kind("footer", &Attrs::default()), Some(BoxKind::Footer));
     }
 
     #[test]

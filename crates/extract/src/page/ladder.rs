@@ -99,16 +99,43 @@ pub(crate) const LADDER: &[(&str, DateSource, Rule)] = &[
     ("{} (no published date found)", DateSource::Page, modified),
 ];
 
-/// The first rule's date, with its evidence.
-pub(crate) fn find_date_raw(cx: &Cx) -> Option<PageDate> {
-    LADDER.iter().find_map(|(name, source, rule)| {
+/// The first rule's date, with its evidence, and whether it came from the page's
+/// metadata (JSON-LD or meta tags) rather than from what the page shows.
+pub(crate) fn find_date_raw(cx: &Cx) -> Option<(PageDate, bool)> {
+    LADDER.iter().enumerate().find_map(|(i, (name, source, rule))| {
         let h = rule(cx)?;
-        Some(PageDate {
+        let date = PageDate {
             found: h.date,
             source: *source,
             evidence: name.replace("{}", &h.detail),
-        })
+        };
+        Some((date, METADATA_RULES.contains(&i)))
     })
+}
+
+/// Ladder places of the rules that read metadata: JSON-LD and meta tags.
+const METADATA_RULES: [usize; 5] = [0, 1, 2, 3, 8];
+
+/// Every date the page's metadata gives, published or modified, with its evidence.
+fn metadata_dates(cx: &Cx) -> Vec<(FoundDate, String)> {
+    let ld = [&cx.ld.article, &cx.ld.other, &cx.ld.modified];
+    let mut out: Vec<(FoundDate, String)> = ld
+        .into_iter()
+        .flatten()
+        .map(|h| (h.date, format!("json-ld {}", h.detail)))
+        .collect();
+    for (k, v) in &cx.page.metas {
+        let dated = PUBLISHED_META.contains(&k.as_str())
+            || WEAK_META.contains(&k.as_str())
+            || MODIFIED_META.contains(&k.as_str())
+            || ["publi", "pubdate", "issued", "modif", "updat"]
+                .iter()
+                .any(|w| k.contains(w));
+        if dated && let Some(d) = cx.machine(v) {
+            out.push((d, format!("meta {k}")));
+        }
+    }
+    out
 }
 
 /// Each rule's answer, for tuning.
@@ -403,7 +430,10 @@ fn modified(cx: &Cx) -> Option<Hit> {
 /// previous) day from the one the page shows, so when a date the page displays is within
 /// a day of it, the displayed day is the one kept (the instant stays).
 pub(crate) fn find_date(cx: &Cx) -> Option<PageDate> {
-    let mut date = find_date_raw(cx)?;
+    let (mut date, metadata) = find_date_raw(cx)?;
+    if metadata && let Some(shown) = corroborated(cx, &date) {
+        return Some(shown);
+    }
     if date.source == DateSource::Page && date.found.is_utc() && date.found.has_time {
         // A day shown without a time, next to the UTC day: possible when some zone's offset
         // (−12 h to +14 h) takes the UTC instant onto it.
@@ -447,6 +477,26 @@ pub(crate) fn find_date(cx: &Cx) -> Option<PageDate> {
     Some(date)
 }
 
+/// Metadata often disagrees with itself (a JSON-LD date from the first version, a meta
+/// date of the republished one): when the day the page shows first is not the chosen
+/// one but another of its metadata dates gives that day, that date is the one the page
+/// stands by.
+fn corroborated(cx: &Cx, chosen: &PageDate) -> Option<PageDate> {
+    let shown = *displayed_dates(cx).first()?;
+    let near = |d: &FoundDate| (d.local_date - shown.local_date).num_days().abs() <= 1;
+    if near(&chosen.found) {
+        return None;
+    }
+    let (found, evidence) = metadata_dates(cx)
+        .into_iter()
+        .find(|(d, _)| d.local_date == shown.local_date)?;
+    Some(PageDate {
+        found,
+        source: DateSource::Page,
+        evidence: format!("{evidence} (the day the page shows)"),
+    })
+}
+
 /// Dates the page shows to readers: `<time>` text, then byline or date elements, outside
 /// boilerplate and change markers; at most twenty.
 fn displayed_dates(cx: &Cx) -> Vec<FoundDate> {
@@ -456,10 +506,12 @@ fn displayed_dates(cx: &Cx) -> Vec<FoundDate> {
         .iter()
         .filter(|t| !t.modified)
         .map(|t| &t.text);
-    let lines = cx
-        .page
-        .dated
-        .iter()
+    // Date lines inside the article first: a masthead's "today" is no date of the page.
+    let page = cx.page;
+    let inside = page.dated.iter().filter(|d| page.inside_article(d));
+    let outside = page.dated.iter().filter(|d| !page.inside_article(d));
+    let lines = inside
+        .chain(outside)
         .filter(|d| !d.modified)
         .map(|d| &d.text);
     times

@@ -18,7 +18,7 @@
 //! deeper than [`MAX_DEPTH`] are not tracked, so a hostile page costs time linear in its
 //! size.
 
-use super::boilerplate::{self, Attrs};
+use super::boilerplate::{self, Attrs, BoxKind};
 use lol_html::html_content::{Element, TextChunk, TextType};
 use lol_html::{HtmlRewriter, Settings, doc_text, element};
 use std::cell::RefCell;
@@ -48,6 +48,17 @@ pub(crate) struct TimeEl {
     /// In a header or byline of the article container (not in its running text).
     pub in_header: bool,
     pub modified: bool,
+    place: Place,
+}
+
+/// Where a candidate stands, for the boilerplate judgement made once the headline (and
+/// so which boxes are the page's wrappers) is known.
+#[derive(Debug, Default, Clone, Copy)]
+struct Place {
+    /// Index into the chain of enclosing boxes.
+    boxes: u32,
+    /// Under a site footer.
+    footer: bool,
 }
 
 /// An element named as a date, byline or meta line.
@@ -60,6 +71,7 @@ pub(crate) struct DatedEl {
     pub modified: bool,
     /// Open main containers at its start, as an index into [`Page::mains`].
     mains: u32,
+    place: Place,
 }
 
 /// An element with `itemprop="datePublished"` or `"dateCreated"`.
@@ -111,6 +123,7 @@ pub(crate) struct Page {
     pub times: Vec<TimeEl>,
     /// Microformat dates outside boilerplate: tag and `title`.
     pub microformats: Vec<(String, String)>,
+    microformat_places: Vec<Place>,
     pub dated: Vec<DatedEl>,
     /// Text from the headline (the first `<h1>` outside boilerplate) on, within its
     /// article container; without a headline, from the start of the first container.
@@ -147,15 +160,13 @@ const NONE: u32 = u32::MAX;
 #[derive(Debug, Clone, Copy)]
 struct Frame {
     id: u32,
-    /// In a boilerplate box (`aside`, `nav`, a sidebar or comments class...).
-    boxed: bool,
+    /// The innermost enclosing box (`aside`, `nav`, a sidebar or comments class, a
+    /// footer), as an index into `State::boxes`.
+    boxes: u32,
     /// Under a site `<footer>` (no article on the way down to here).
     footer: bool,
     /// Itself or an ancestor is an `<article>`.
     article: bool,
-    /// Itself or an ancestor is any boilerplate box, footers included (the stricter rule
-    /// for running text).
-    any_box: bool,
     /// In `script`, `style`, `noscript` or `template`: no visible text.
     hidden: bool,
     /// In a link or form control: its dates are other pages'.
@@ -176,17 +187,19 @@ struct Frame {
 }
 
 impl Frame {
-    fn boilerplate(&self) -> bool {
-        self.boxed || self.footer
+    fn place(&self) -> Place {
+        Place {
+            boxes: self.boxes,
+            footer: self.footer,
+        }
     }
 }
 
 const ROOT: Frame = Frame {
     id: NONE,
-    boxed: false,
+    boxes: NONE,
     footer: false,
     article: false,
-    any_box: false,
     hidden: false,
     linked: false,
     link: false,
@@ -227,11 +240,43 @@ struct State {
     html_seen: bool,
     title_done: bool,
     h1_done: bool,
+    /// Enclosing boxes: `(frame id, parent index, kind)`.
+    boxes: Vec<(u32, u32, BoxKind)>,
+    /// Named boxes that enclose the headline: the page's wrappers, not boilerplate.
+    wrappers: Vec<u32>,
+    /// Main containers met, in order, with where they stand and their visible text.
+    mains_met: Vec<(u32, Place, Range<usize>)>,
+    /// Stretches of visible text inside some box, judged at the end: `(range, boxes)`.
+    boxed_text: Vec<(Range<usize>, u32)>,
 }
+
+/// Main containers remembered for the article fallback; the first few decide.
+const MAX_MAINS: usize = 64;
 
 impl State {
     fn top(&self) -> Frame {
         self.stack.last().copied().unwrap_or(ROOT)
+    }
+
+    /// Whether a chain of boxes holds one that counts: `aside`/`nav`, a named box that is
+    /// not a wrapper, and (`strict`, for running text) any footer.
+    fn boxed(&self, mut at: u32, strict: bool) -> bool {
+        while let Some(&(id, parent, kind)) = self.boxes.get(at as usize) {
+            let counts = match kind {
+                BoxKind::Tag => true,
+                BoxKind::Named => !self.wrappers.contains(&id),
+                BoxKind::Footer => strict,
+            };
+            if counts {
+                return true;
+            }
+            at = parent;
+        }
+        false
+    }
+
+    fn boilerplate(&self, p: Place) -> bool {
+        p.footer || self.boxed(p.boxes, false)
     }
 
     /// Opens an element: its frame, and whether it was pushed (void elements and those past
@@ -246,7 +291,13 @@ impl State {
         self.next_id += 1;
         let main = boilerplate::is_main(tag, a);
         let article = parent.article || tag == "article";
-        let boxed = parent.boxed || boilerplate::is_boilerplate_box(tag, a);
+        let boxes = match boilerplate::box_kind(tag, a) {
+            Some(kind) => {
+                self.boxes.push((id, parent.boxes, kind));
+                (self.boxes.len() - 1) as u32
+            }
+            None => parent.boxes,
+        };
         let footer = if tag == "article" {
             false
         } else {
@@ -261,12 +312,9 @@ impl State {
         };
         let frame = Frame {
             id,
-            boxed,
+            boxes,
             footer,
             article,
-            any_box: parent.any_box
-                || (!matches!(tag, "body" | "html")
-                    && (boilerplate::is_boilerplate_box(tag, a) || tag == "footer")),
             hidden: parent.hidden || matches!(tag, "script" | "style" | "noscript" | "template"),
             linked: parent.linked || link,
             link,
@@ -284,7 +332,11 @@ impl State {
             collectors: 0,
         };
         let pushed = !void && self.stack.len() < MAX_DEPTH;
-        if main && pushed && !frame.boilerplate() && self.first_container.is_none() {
+        if main && pushed && self.mains_met.len() < MAX_MAINS {
+            self.mains_met
+                .push((id, frame.place(), frame.text_start..usize::MAX));
+        }
+        if main && pushed && !self.boilerplate(frame.place()) && self.first_container.is_none() {
             self.first_container = Some(String::new());
             self.first_container_depth = Some(self.stack.len());
             self.first_container_range = Some((id, frame.text_start..usize::MAX));
@@ -324,15 +376,19 @@ impl State {
                     finish_text(&mut self.page, target, raw);
                 }
             }
-            for range in [
+            let ranges = [
                 &mut self.first_container_range,
                 &mut self.headline_container_range,
-            ]
-            .into_iter()
-            .flatten()
+            ];
+            let met = self.mains_met.iter_mut().map(|(id, _, r)| (*id, r));
+            for (id, range) in ranges
+                .into_iter()
+                .flatten()
+                .map(|(id, r)| (*id, r))
+                .chain(met)
             {
-                if range.0 == frame.id && range.1.end == usize::MAX {
-                    range.1.end = end;
+                if id == frame.id && range.end == usize::MAX {
+                    range.end = end;
                 }
             }
         }
@@ -389,21 +445,30 @@ impl State {
                 s.push(' ');
             }
         };
-        if self.under_headline_depth.is_some() && !top.boilerplate() {
+        let boilerplate = self.boilerplate(top.place());
+        if self.under_headline_depth.is_some() && !boilerplate {
             let s = &mut self.page.under_headline;
             if s.len() <= super::ladder::UNDER_HEADLINE_TEXT {
                 push(s);
             }
         }
         if self.first_container_depth.is_some()
+            && !boilerplate
             && let Some(s) = self.first_container.as_mut()
-            && !top.boilerplate()
             && s.len() <= super::ladder::UNDER_HEADLINE_TEXT
         {
             push(s);
         }
-        if !top.linked && !top.any_box && self.page.page_text.len() <= PAGE_TEXT {
+        if !top.linked && self.page.page_text.len() <= PAGE_TEXT {
+            let start = self.page.page_text.len();
             push(&mut self.page.page_text);
+            if top.boxes != NONE {
+                let end = self.page.page_text.len();
+                match self.boxed_text.last_mut() {
+                    Some((r, b)) if r.end == start && *b == top.boxes => r.end = end,
+                    _ => self.boxed_text.push((start..end, top.boxes)),
+                }
+            }
         }
     }
 }
@@ -504,7 +569,6 @@ fn read_element<'a>(
     here: Frame,
     pushed: bool,
 ) {
-    let boilerplate = here.boilerplate();
     let decoded = |v: &str| decode_attribute(v).into_owned();
     // Text is read only for elements that have a frame to close it with.
     let collect = |st: &mut State, target| {
@@ -527,8 +591,25 @@ fn read_element<'a>(
                 st.h1_done = true;
                 collect(st, Target::H1);
             }
-            if !boilerplate && !st.headline_seen {
+            // Named boxes do not disqualify a headline: they become its wrappers.
+            let tag_boxed = {
+                let mut at = here.boxes;
+                let mut found = false;
+                while let Some(&(_, parent, kind)) = st.boxes.get(at as usize) {
+                    found |= kind == BoxKind::Tag;
+                    at = parent;
+                }
+                found
+            };
+            if !st.headline_seen && !here.footer && !tag_boxed {
                 st.headline_seen = true;
+                let mut at = here.boxes;
+                while let Some(&(id, parent, kind)) = st.boxes.get(at as usize) {
+                    if kind == BoxKind::Named {
+                        st.wrappers.push(id);
+                    }
+                    at = parent;
+                }
                 // The headline's container is its nearest enclosing main container.
                 let container = st.page.mains.get(parent.mains as usize).map(|m| m.0);
                 if let Some(d) = container.and_then(|c| st.stack.iter().rposition(|f| f.id == c)) {
@@ -583,10 +664,6 @@ fn read_element<'a>(
             collect(st, Target::ItemProp(i));
         }
     }
-    if boilerplate {
-        // Its dates are other content's.
-        return;
-    }
     let modified = boilerplate::is_modified_marker(a);
     if tag == "time" && st.page.times.len() < MAX_CANDIDATES {
         let marked = attr("pubdate").is_some()
@@ -605,6 +682,7 @@ fn read_element<'a>(
             marked,
             in_header: parent.header_seen,
             modified,
+            place: here.place(),
         });
         let i = st.page.times.len() - 1;
         collect(st, Target::Time(i));
@@ -613,6 +691,7 @@ fn read_element<'a>(
         && let Some(title) = attr("title")
     {
         st.page.microformats.push((tag.to_string(), decoded(title)));
+        st.page.microformat_places.push(here.place());
     }
     if boilerplate::is_dated(a) && pushed && st.page.dated.len() < MAX_CANDIDATES {
         push_dated(st, tag, a, here);
@@ -631,36 +710,71 @@ fn push_dated(st: &mut State, tag: &str, a: &Attrs, here: Frame) {
         text: Text::default(),
         modified: boilerplate::is_modified_marker(a),
         mains: here.mains,
+        place: here.place(),
     });
     let i = st.page.dated.len() - 1;
     st.collect(Target::Dated(i));
 }
 
-/// The scan's results, with the text of the article container picked out.
-fn finish(st: State) -> Page {
-    let mut page = st.page;
+/// The scan's results: boilerplate candidates dropped, now that the wrappers are known,
+/// and the text of the article container picked out.
+fn finish(mut st: State) -> Page {
+    let mut page = std::mem::take(&mut st.page);
+    let times = std::mem::take(&mut page.times);
+    page.times = times
+        .into_iter()
+        .filter(|t| !st.boilerplate(t.place))
+        .collect();
+    let dated = std::mem::take(&mut page.dated);
+    page.dated = dated
+        .into_iter()
+        .filter(|d| !st.boilerplate(d.place))
+        .collect();
+    let places = std::mem::take(&mut page.microformat_places);
+    let microformats = std::mem::take(&mut page.microformats);
+    page.microformats = microformats
+        .into_iter()
+        .zip(places)
+        .filter(|(_, p)| !st.boilerplate(*p))
+        .map(|(m, _)| m)
+        .collect();
     if !st.headline_seen {
         // No headline: the text under it is the first container's.
-        page.under_headline = st.first_container.unwrap_or_default();
+        page.under_headline = st.first_container.take().unwrap_or_default();
     }
+    // The article: the headline's container, else the first container outside boilerplate.
+    let first_main = st
+        .mains_met
+        .iter()
+        .find(|(_, p, _)| !st.boilerplate(*p))
+        .map(|(id, _, r)| (*id, r.clone()));
+    let scope = st.headline_container_range.clone().or(first_main);
     if page.article.is_none() {
-        page.article = st.first_container_range.as_ref().map(|r| r.0);
+        page.article = scope.as_ref().map(|s| s.0);
     }
-    let scope = st
-        .headline_container_range
-        .or(st.first_container_range)
-        .map(|(_, r)| r);
     let text = std::mem::take(&mut page.page_text);
-    let slice = match scope {
-        Some(r) => {
-            let start = r.start.min(text.len());
-            let end = r.end.min(text.len()).max(start);
-            &text[start..end]
-        }
-        None => &text[..],
+    let (start, end) = match &scope {
+        Some((_, r)) => (r.start.min(text.len()), r.end.min(text.len())),
+        None => (0, text.len()),
     };
-    let cut = slice.floor_char_boundary(slice.len().min(super::ladder::PAGE_TEXT_SCANNED));
-    page.page_text = crate::text::collapse_ws(&decode_entities(&slice[..cut]));
+    // The scope's text without the stretches inside boxes that count.
+    let mut kept = String::new();
+    let mut at = start;
+    for (r, boxes) in &st.boxed_text {
+        if r.end <= start || r.start >= end || !st.boxed(*boxes, true) {
+            continue;
+        }
+        kept.push_str(&text[at..r.start.max(at)]);
+        at = r.end.min(end);
+        if kept.len() > super::ladder::PAGE_TEXT_SCANNED {
+            break;
+        }
+    }
+    if at < end {
+        kept.push_str(&text[at..end]);
+    }
+    let cut = kept.floor_char_boundary(kept.len().min(super::ladder::PAGE_TEXT_SCANNED));
+    page.page_text = crate::text::collapse_ws(&decode_entities(&kept[..cut]));
     page.under_headline = crate::text::collapse_ws(&decode_entities(&page.under_headline));
     page
 }
@@ -817,6 +931,18 @@ mod tests {
     fn a_link_inside_a_link_ends_the_outer_one() {
         let p = scan("<body><a href=/u><div><a href=/u>Ann</a> on 20.09.2020</div></a></body>");
         assert_eq!(p.page_text, "on 20.09.2020");
+    }
+
+    #[test]
+    fn a_box_around_the_headline_is_the_pages_wrapper() {
+        let p = scan(
+            "<body><div class='wrap sidebar-position-right'><figure class=teaser>\
+             <span class=date>02.02.2022</span><h1>T</h1></figure><p>Text</p>\
+             <div class=sidebar><span class=date>03.02.2022</span></div></div></body>",
+        );
+        let dated: Vec<&str> = p.dated.iter().map(|d| d.text.get().unwrap()).collect();
+        assert_eq!(dated, vec!["02.02.2022"], "the real sidebar still is one");
+        assert!(p.page_text.contains("Text") && !p.page_text.contains("03.02"));
     }
 
     #[test]
