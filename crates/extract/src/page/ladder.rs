@@ -97,6 +97,7 @@ pub(crate) const LADDER: &[(&str, DateSource, Rule)] = &[
     ("date in the <title>", DateSource::Page, title),
     ("first date in the page text", DateSource::Page, page_text),
     ("{} (no published date found)", DateSource::Page, modified),
+    ("first date anywhere in the page text", DateSource::Page, any_text),
 ];
 
 /// The first rule's date, with its evidence, and whether it came from the page's
@@ -140,13 +141,24 @@ fn metadata_dates(cx: &Cx) -> Vec<(FoundDate, String)> {
 
 /// Each rule's answer, for tuning.
 pub(crate) fn explain(cx: &Cx) -> Vec<String> {
-    LADDER
+    let mut out: Vec<String> = LADDER
         .iter()
         .map(|(name, _, rule)| match rule(cx) {
             Some(h) => format!("{:<40} {} {}", name, h.date.local_date, h.detail),
             None => format!("{name:<40} -"),
         })
-        .collect()
+        .collect();
+    let shown: Vec<String> = displayed_dates(cx)
+        .iter()
+        .map(|d| d.0.local_date.to_string())
+        .collect();
+    out.push(format!("shown: {shown:?}"));
+    let meta: Vec<String> = metadata_dates(cx)
+        .iter()
+        .map(|(d, e)| format!("{} {e}", d.local_date))
+        .collect();
+    out.push(format!("metadata: {meta:?}"));
+    out
 }
 
 /// Meta names (lowercase) that carry a publication date, most specific first.
@@ -331,19 +343,22 @@ fn date_line(cx: &Cx) -> Option<Hit> {
     let inside = page.dated.iter().filter(|el| page.inside_article(el));
     let outside = page.dated.iter().filter(|el| !page.inside_article(el));
     inside.chain(outside).filter(|el| !el.modified).find_map(|el| {
-        let text = el.text.get()?;
-        if text.is_empty() || text.len() > 120 {
-            return None;
-        }
-        let lower = text.to_lowercase();
-        // "Updated 3 May · Published 1 May": the date after the publication word.
-        let text = match PUBLISHED_WORDS.iter().filter_map(|w| lower.find(w)).min() {
-            Some(at) => text.get(at..).unwrap_or(text),
-            None if CHANGED_WORDS.iter().any(|w| lower.contains(w)) => return None,
-            None => text,
-        };
-        hit(cx.first_in(text)?, format!("{}.{}", el.tag, el.label))
+        let text = el.text.get().filter(|t| t.len() <= 120)?;
+        hit(line_date(cx, text)?, format!("{}.{}", el.tag, el.label))
     })
+}
+
+/// The publication date a date line gives: "Updated 3 May · Published 1 May" gives the
+/// date after the publication word; a line that only tells of a change or a copyright
+/// gives none.
+fn line_date(cx: &Cx, text: &str) -> Option<FoundDate> {
+    let lower = text.to_lowercase();
+    let text = match PUBLISHED_WORDS.iter().filter_map(|w| lower.find(w)).min() {
+        Some(at) => text.get(at..).unwrap_or(text),
+        None if CHANGED_WORDS.iter().any(|w| lower.contains(w)) => return None,
+        None => text,
+    };
+    cx.first_in(text)
 }
 
 /// A date a page's scripts carry for it (app state, analytics layers):
@@ -387,7 +402,16 @@ fn title(cx: &Cx) -> Option<Hit> {
 /// The first full date in the page's own visible text that no copyright or change notice
 /// introduces.
 fn page_text(cx: &Cx) -> Option<Hit> {
-    let text = &cx.page.page_text;
+    first_in_running_text(cx, &cx.page.page_text)
+}
+
+/// The same in all of the page's text: a date in a box that holds the article's own
+/// byline under a name like `teaser_text_meta` is better than none.
+fn any_text(cx: &Cx) -> Option<Hit> {
+    first_in_running_text(cx, &cx.page.all_text)
+}
+
+fn first_in_running_text(cx: &Cx, text: &str) -> Option<Hit> {
     dates::find_in_text(text, &cx.dates)
         .into_iter()
         .find(|(_, r)| {
@@ -458,7 +482,7 @@ pub(crate) fn find_date(cx: &Cx) -> Option<PageDate> {
                 && shift % 15 == 0
                 && (-12 * 60..=14 * 60).contains(&shift)
         };
-        let shown = displayed_dates(cx);
+        let shown: Vec<FoundDate> = displayed_dates(cx).into_iter().map(|d| d.0).collect();
         // A shown moment anywhere in the header counts; a bare day only as the first date
         // the page shows (its byline), since other days in a header mean other things.
         let pick = shown
@@ -478,34 +502,48 @@ pub(crate) fn find_date(cx: &Cx) -> Option<PageDate> {
 }
 
 /// Metadata often disagrees with itself (a JSON-LD date from the first version, a meta
-/// date of the republished one): when the day the page shows first is not the chosen
-/// one but another of its metadata dates gives that day, that date is the one the page
-/// stands by.
+/// date of the republished one) and with the page: when the day the page shows first is
+/// more than a day from the chosen one, another metadata date of that day is the one the
+/// page stands by; without one, the shown day itself when it is the later one.
 fn corroborated(cx: &Cx, chosen: &PageDate) -> Option<PageDate> {
-    let shown = *displayed_dates(cx).first()?;
-    let near = |d: &FoundDate| (d.local_date - shown.local_date).num_days().abs() <= 1;
+    let shown = displayed_dates(cx);
+    let (first, label) = shown.first()?;
+    let near = |d: &FoundDate| (d.local_date - first.local_date).num_days().abs() <= 1;
     if near(&chosen.found) {
         return None;
     }
-    let (found, evidence) = metadata_dates(cx)
+    if let Some((found, evidence)) = metadata_dates(cx)
         .into_iter()
-        .find(|(d, _)| d.local_date == shown.local_date)?;
-    Some(PageDate {
-        found,
+        .find(|(d, _)| d.local_date == first.local_date)
+    {
+        return Some(PageDate {
+            found,
+            source: DateSource::Page,
+            evidence: format!("{evidence} (the day the page shows)"),
+        });
+    }
+    // A revised or republished page shows its new day while its metadata keeps the
+    // first one; a day shown *before* the metadata's is another article's (a list, a
+    // teaser), since no page is dated before it was written.
+    (first.local_date > chosen.found.local_date).then(|| PageDate {
+        found: *first,
         source: DateSource::Page,
-        evidence: format!("{evidence} (the day the page shows)"),
+        evidence: format!(
+            "{label} (the day the page shows; its metadata says {})",
+            chosen.found.local_date
+        ),
     })
 }
 
 /// Dates the page shows to readers: `<time>` text, then byline or date elements, outside
 /// boilerplate and change markers; at most twenty.
-fn displayed_dates(cx: &Cx) -> Vec<FoundDate> {
+fn displayed_dates(cx: &Cx) -> Vec<(FoundDate, String)> {
     let times = cx
         .page
         .times
         .iter()
         .filter(|t| !t.modified)
-        .map(|t| &t.text);
+        .map(|t| (&t.text, "text of time".to_string()));
     // Date lines inside the article first: a masthead's "today" is no date of the page.
     let page = cx.page;
     let inside = page.dated.iter().filter(|d| page.inside_article(d));
@@ -513,11 +551,10 @@ fn displayed_dates(cx: &Cx) -> Vec<FoundDate> {
     let lines = inside
         .chain(outside)
         .filter(|d| !d.modified)
-        .map(|d| &d.text);
+        .map(|d| (&d.text, format!("text of {}.{}", d.tag, d.label)));
     times
         .chain(lines)
-        .filter_map(|t| t.get().filter(|t| t.len() <= 200))
-        .filter_map(|t| cx.first_in(t))
+        .filter_map(|(t, label)| Some((cx.first_in(t.get().filter(|t| t.len() <= 200)?)?, label)))
         .take(20)
         .collect()
 }
@@ -544,7 +581,18 @@ mod tests {
 
     #[test]
     fn every_rule_has_a_distinct_place_and_a_name() {
-        assert_eq!(LADDER.last().map(|s| s.0), Some("{} (no published date found)"));
+        assert_eq!(
+            LADDER.last().map(|s| s.0),
+            Some("first date anywhere in the page text")
+        );
+        for i in METADATA_RULES {
+            assert!(matches!(LADDER[i].0, "json-ld {}" | "meta {}"), "{}", LADDER[i].0);
+        }
+        let metadata = LADDER
+            .iter()
+            .filter(|s| s.0.starts_with("json-ld") || s.0.starts_with("meta"))
+            .count();
+        assert_eq!(metadata, METADATA_RULES.len());
         let url_rules = LADDER.iter().filter(|s| s.1 == DateSource::Url).count();
         assert_eq!(url_rules, 1);
     }
@@ -615,6 +663,32 @@ mod tests {
         );
         let ms = r#"<script>x={"published_at":"2022-02-01T22:06:08:684Z"}</script>"#;
         assert_eq!(day(ms).as_deref(), Some("2022-02-01"));
+    }
+
+    #[test]
+    fn the_day_the_page_shows_settles_disagreeing_metadata() {
+        let html = r#"<meta name="date" content="2026-05-04"><script type="application/ld+json">
+            {"@type":"NewsArticle","datePublished":"2026-01-10T10:00:00+01:00"}</script>
+            <article><h1>T</h1><span class=date>4 May 2026</span></article>"#;
+        let (d, evidence) = date(html, None).unwrap();
+        assert_eq!(d, "2026-05-04");
+        assert_eq!(evidence, "meta date (the day the page shows)");
+        let republished = r#"<meta property="article:published_time" content="2026-01-10">
+            <article><h1>T</h1><span class=date>4 May 2026</span></article>"#;
+        assert_eq!(day(republished).as_deref(), Some("2026-05-04"));
+        let teaser = r#"<meta property="article:published_time" content="2026-05-10">
+            <article><h1>T</h1><span class=date>4 January 2026</span></article>"#;
+        assert_eq!(day(teaser).as_deref(), Some("2026-05-10"), "an earlier day is another's");
+    }
+
+    #[test]
+    fn a_date_in_a_box_is_better_than_none() {
+        let html = "<body><div class=teaser_text_meta>Peter / 07.11.2023 / 09:30</div>\
+                    <h1>T</h1><p>Text</p></body>";
+        assert_eq!(
+            date(html, None),
+            Some(("2023-11-07".into(), "first date anywhere in the page text".into()))
+        );
     }
 
     #[test]

@@ -131,6 +131,9 @@ pub(crate) struct Page {
     /// The visible text of the article container (else of the whole page), links, forms
     /// and boilerplate left out.
     pub page_text: String,
+    /// The visible text of the whole page, boxes included (links and forms still left
+    /// out): the last place a date is looked for.
+    pub all_text: String,
     /// Chain of open main containers: `(frame id, parent index)`.
     mains: Vec<(u32, u32)>,
     /// The article container's frame id, once known.
@@ -773,6 +776,8 @@ fn finish(mut st: State) -> Page {
     if at < end {
         kept.push_str(&text[at..end]);
     }
+    let all = text.floor_char_boundary(text.len().min(super::ladder::PAGE_TEXT_SCANNED));
+    page.all_text = crate::text::collapse_ws(&decode_entities(&text[..all]));
     let cut = kept.floor_char_boundary(kept.len().min(super::ladder::PAGE_TEXT_SCANNED));
     page.page_text = crate::text::collapse_ws(&decode_entities(&kept[..cut]));
     page.under_headline = crate::text::collapse_ws(&decode_entities(&page.under_headline));
