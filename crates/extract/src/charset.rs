@@ -68,19 +68,19 @@ fn xml_declared(bytes: &[u8]) -> Option<(&'static Encoding, std::ops::Range<usiz
 fn html_declared(bytes: &[u8]) -> Option<&'static Encoding> {
     // Each page is searched in place, ASCII case ignored; only a `<meta>` tag is copied
     // to lowercase (a whole head was, once per page, for a few tags).
-    static FINDER: std::sync::LazyLock<aho_corasick::AhoCorasick> =
-        std::sync::LazyLock::new(|| {
-            aho_corasick::AhoCorasickBuilder::new()
-                .ascii_case_insensitive(true)
-                .build(["</head", "<meta"])
-                .expect("valid patterns")
-        });
     let head = &bytes[..bytes.len().min(256 * 1024)];
-    for m in FINDER.find_iter(head) {
-        if m.pattern().as_usize() == 0 {
+    let starts = |at: usize, word: &[u8]| {
+        head.get(at + 1..at + 1 + word.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(word))
+    };
+    for at in memchr::memchr_iter(b'<', head) {
+        if starts(at, b"/head") {
             break;
         }
-        let tag_start = m.start();
+        if !starts(at, b"meta") {
+            continue;
+        }
+        let tag_start = at;
         let tag_end = tag_start
             + head[tag_start..]
                 .iter()

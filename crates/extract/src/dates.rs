@@ -349,7 +349,9 @@ static HUMAN: LazyLock<Vec<(Regex, Order)>> = LazyLock::new(|| {
         ),
         // 2026-05-20 08:10, 2026/05/20
         (
-            format!(r"(?-u:\b)(?P<y>\d{{4}})[-/.](?P<m>\d{{1,2}})[-/.](?P<d>\d{{1,2}})(?-u:\b){TIME}"),
+            format!(
+                r"(?-u:\b)(?P<y>\d{{4}})[-/.](?P<m>\d{{1,2}})[-/.](?P<d>\d{{1,2}})(?-u:\b){TIME}"
+            ),
             Order::Ymd,
         ),
         // May 20, 2026 / May 20th 2026 / Sept. 3, 2026
@@ -366,12 +368,16 @@ static HUMAN: LazyLock<Vec<(Regex, Order)>> = LazyLock::new(|| {
         ),
         // 20.05.2026 (day first, as written where dots separate)
         (
-            format!(r"(?-u:\b)(?P<d>\d{{1,2}})\.\s?(?P<m>\d{{1,2}})\.\s?(?P<y>\d{{4}})(?-u:\b){TIME}"),
+            format!(
+                r"(?-u:\b)(?P<d>\d{{1,2}})\.\s?(?P<m>\d{{1,2}})\.\s?(?P<y>\d{{4}})(?-u:\b){TIME}"
+            ),
             Order::Dmy,
         ),
         // 05/20/2026 or 20/05/2026: resolved by value, else by the context
         (
-            format!(r"(?-u:\b)(?P<a>\d{{1,2}})[/-](?P<b>\d{{1,2}})[/-](?P<y>\d{{4}})(?-u:\b){TIME}"),
+            format!(
+                r"(?-u:\b)(?P<a>\d{{1,2}})[/-](?P<b>\d{{1,2}})[/-](?P<y>\d{{4}})(?-u:\b){TIME}"
+            ),
             Order::Ambiguous,
         ),
         // 20.05.26: day first with a two-digit year, not part of a longer dotted number

@@ -75,6 +75,8 @@ const MODIFIED: u16 = 1 << 3;
 const NOT_MODIFIED: u16 = 1 << 4;
 /// Any boilerplate word: the token rules of [`is_boilerplate_name`] then decide.
 const BOX: u16 = 1 << 5;
+/// A date-line class fragment, in the case [`DATED_CLASS`] lists it.
+const DATED: u16 = 1 << 6;
 
 const WORDS: &[(&str, u16)] = &[
     ("header", HEADER),
@@ -116,20 +118,28 @@ const WORDS: &[(&str, u16)] = &[
     ("more-stories", BOX),
 ];
 
+/// One automaton for every word any rule looks for: [`WORDS`], then [`DATED_CLASS`].
 static WORD_FINDER: LazyLock<AhoCorasick> = LazyLock::new(|| {
     AhoCorasickBuilder::new()
         .ascii_case_insensitive(true)
         .match_kind(MatchKind::Standard)
-        .build(WORDS.iter().map(|w| w.0))
+        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+        .build(WORDS.iter().map(|w| w.0).chain(DATED_CLASS.iter().copied()))
         .expect("valid word list")
 });
 
 /// The word groups found in one attribute value.
 fn groups(value: Option<&str>) -> u16 {
     value.map_or(0, |v| {
-        WORD_FINDER
-            .find_overlapping_iter(v)
-            .fold(0, |g, m| g | WORDS[m.pattern().as_usize()].1)
+        WORD_FINDER.find_overlapping_iter(v).fold(0, |g, m| {
+            let i = m.pattern().as_usize();
+            match WORDS.get(i) {
+                Some(w) => g | w.1,
+                // Date-line fragments compare with case, as CSS `[class*=…]` does.
+                None if DATED_CLASS.contains(&&v[m.range()]) => g | DATED,
+                None => g,
+            }
+        })
     })
 }
 
@@ -275,9 +285,7 @@ const DATED_CLASS: &[&str] = &[
 /// An element whose text may be a date line: a date, byline or meta class, or a date or
 /// byline id.
 pub(crate) fn is_dated(a: &Attrs) -> bool {
-    static FINDER: LazyLock<AhoCorasick> =
-        LazyLock::new(|| AhoCorasick::new(DATED_CLASS).expect("valid class list"));
-    a.class.is_some_and(|c| FINDER.is_match(c))
+    a.groups[0] & DATED != 0
         || a.id
             .is_some_and(|i| i.contains("date") || i.contains("byline"))
 }
@@ -320,7 +328,13 @@ mod tests {
 
     #[test]
     fn layout_tokens_are_not_boxes() {
-        for name in ["has-sidebar", "no-comments", "sticky-sidebar-parent", "comment-count", "post"] {
+        for name in [
+            "has-sidebar",
+            "no-comments",
+            "sticky-sidebar-parent",
+            "comment-count",
+            "post",
+        ] {
             assert!(!is_boilerplate_name(name), "{name}");
         }
     }
@@ -330,7 +344,10 @@ mod tests {
         assert!(!is_boilerplate_box("body", &class("sidebar")));
         assert!(is_boilerplate_box("div", &class("sidebar")));
         assert!(is_boilerplate_box("aside", &Attrs::default()));
-        assert!(!is_boilerplate_box("footer", &Attrs::default()), "depends on place");
+        assert!(
+            !is_boilerplate_box("footer", &Attrs::default()),
+            "depends on place"
+        );
         assert_eq!(box_kind("nav", &class("sidebar")), Some(BoxKind::Tag));
         assert_eq!(box_kind("div", &class("sidebar")), Some(BoxKind::Named));
         assert_eq!(box_kind("footer", &Attrs::default()), Some(BoxKind::Footer));
@@ -352,9 +369,20 @@ mod tests {
         assert!(!is_modified_marker(&class("entry-date updated")));
         assert!(is_published_named(&class("entry-date")));
         assert!(!is_published_named(&class("publish-update")));
-        assert!(is_header_named("div", &Attrs::new(None, Some("Post-Header"), None, None)));
-        assert!(!is_header_named("div", &Attrs::new(None, None, Some("author"), None)));
-        assert!(is_modified_marker(&Attrs::new(None, None, Some("dateModified"), None)));
+        assert!(is_header_named(
+            "div",
+            &Attrs::new(None, Some("Post-Header"), None, None)
+        ));
+        assert!(!is_header_named(
+            "div",
+            &Attrs::new(None, None, Some("author"), None)
+        ));
+        assert!(is_modified_marker(&Attrs::new(
+            None,
+            None,
+            Some("dateModified"),
+            None
+        )));
     }
 
     #[test]

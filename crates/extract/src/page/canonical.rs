@@ -54,7 +54,10 @@ mod tests {
     #[test]
     fn a_home_page_canonical_on_an_article_is_passed_over() {
         let b = base("https://news.example/business/port");
-        let metas = [("og:url".to_string(), "https://news.example/business/port".to_string())];
+        let metas = [(
+            "og:url".to_string(),
+            "https://news.example/business/port".to_string(),
+        )];
         assert_eq!(
             find(&["https://news.example/".into()], &metas, Some(&b)).as_deref(),
             Some("https://news.example/business/port")

@@ -219,20 +219,26 @@ mod tests {
 
     #[test]
     fn linked_things_keep_their_dates() {
-        let d = ld(r#"{"@type":"BlogPosting","comment":[{"@type":"Comment","datePublished":"2026-05-09"}],
-                      "author":{"@type":"Person","dateCreated":"2020-01-01"}}"#);
+        let d = ld(
+            r#"{"@type":"BlogPosting","comment":[{"@type":"Comment","datePublished":"2026-05-09"}],
+                      "author":{"@type":"Person","dateCreated":"2020-01-01"}}"#,
+        );
         assert!(d.article.is_none() && d.other.is_none());
     }
 
     #[test]
     fn raw_line_breaks_in_strings_are_forgiven() {
-        let d = ld("{\"@type\":\"NewsArticle\",\"headline\":\"a\tb\nc\",\"datePublished\":\"2022-02-02T11:14:00+01:00\"}");
+        let d = ld(
+            "{\"@type\":\"NewsArticle\",\"headline\":\"a\tb\nc\",\"datePublished\":\"2022-02-02T11:14:00+01:00\"}",
+        );
         assert_eq!(d.article.unwrap().date.local_date.to_string(), "2022-02-02");
     }
 
     #[test]
     fn graph_and_wrapped_json_ld_are_read() {
-        let d = ld(r#"<!-- {"@graph":[{"@type":"WebPage","datePublished":"2026-04-30T10:00:00+02:00"}]} -->"#);
+        let d = ld(
+            r#"<!-- {"@graph":[{"@type":"WebPage","datePublished":"2026-04-30T10:00:00+02:00"}]} -->"#,
+        );
         assert_eq!(d.article.unwrap().date.local_date.to_string(), "2026-04-30");
     }
 }

@@ -7,9 +7,9 @@
 //! in UTC takes the day the page shows readers when that day is within reach of some time
 //! zone ([`find_date`]).
 
+use super::PageDate;
 use super::jsonld::{self, LdDates};
 use super::scan::{Page, Text};
-use super::PageDate;
 use crate::dates::{self, DateContext, FoundDate};
 use chrono::DateTime;
 use dossier_model::DateSource;
@@ -86,7 +86,11 @@ pub(crate) const LADDER: &[(&str, DateSource, Rule)] = &[
     ("meta {}", DateSource::Page, publication_named_meta),
     ("{}", DateSource::Page, itemprop),
     ("{}", DateSource::Page, marked_time),
-    ("time[datetime] in the article", DateSource::Page, header_time),
+    (
+        "time[datetime] in the article",
+        DateSource::Page,
+        header_time,
+    ),
     ("{}.published[title]", DateSource::Page, microformat),
     ("meta {}", DateSource::Page, weak_meta),
     ("date in the URL path", DateSource::Url, url_path),
@@ -97,21 +101,28 @@ pub(crate) const LADDER: &[(&str, DateSource, Rule)] = &[
     ("date in the <title>", DateSource::Page, title),
     ("first date in the page text", DateSource::Page, page_text),
     ("{} (no published date found)", DateSource::Page, modified),
-    ("first date anywhere in the page text", DateSource::Page, any_text),
+    (
+        "first date anywhere in the page text",
+        DateSource::Page,
+        any_text,
+    ),
 ];
 
 /// The first rule's date, with its evidence, and whether it came from the page's
 /// metadata (JSON-LD or meta tags) rather than from what the page shows.
 pub(crate) fn find_date_raw(cx: &Cx) -> Option<(PageDate, bool)> {
-    LADDER.iter().enumerate().find_map(|(i, (name, source, rule))| {
-        let h = rule(cx)?;
-        let date = PageDate {
-            found: h.date,
-            source: *source,
-            evidence: name.replace("{}", &h.detail),
-        };
-        Some((date, METADATA_RULES.contains(&i)))
-    })
+    LADDER
+        .iter()
+        .enumerate()
+        .find_map(|(i, (name, source, rule))| {
+            let h = rule(cx)?;
+            let date = PageDate {
+                found: h.date,
+                source: *source,
+                evidence: name.replace("{}", &h.detail),
+            };
+            Some((date, METADATA_RULES.contains(&i)))
+        })
 }
 
 /// Ladder places of the rules that read metadata: JSON-LD and meta tags.
@@ -342,10 +353,13 @@ fn date_line(cx: &Cx) -> Option<Hit> {
     let page = cx.page;
     let inside = page.dated.iter().filter(|el| page.inside_article(el));
     let outside = page.dated.iter().filter(|el| !page.inside_article(el));
-    inside.chain(outside).filter(|el| !el.modified).find_map(|el| {
-        let text = el.text.get().filter(|t| t.len() <= 120)?;
-        hit(line_date(cx, text)?, format!("{}.{}", el.tag, el.label))
-    })
+    inside
+        .chain(outside)
+        .filter(|el| !el.modified)
+        .find_map(|el| {
+            let text = el.text.get().filter(|t| t.len() <= 120)?;
+            hit(line_date(cx, text)?, format!("{}.{}", el.tag, el.label))
+        })
 }
 
 /// The publication date a date line gives: "Updated 3 May · Published 1 May" gives the
@@ -402,13 +416,13 @@ fn title(cx: &Cx) -> Option<Hit> {
 /// The first full date in the page's own visible text that no copyright or change notice
 /// introduces.
 fn page_text(cx: &Cx) -> Option<Hit> {
-    first_in_running_text(cx, &cx.page.page_text)
+    first_in_running_text(cx, cx.page.page_text())
 }
 
 /// The same in all of the page's text: a date in a box that holds the article's own
 /// byline under a name like `teaser_text_meta` is better than none.
 fn any_text(cx: &Cx) -> Option<Hit> {
-    first_in_running_text(cx, &cx.page.all_text)
+    first_in_running_text(cx, cx.page.all_text())
 }
 
 fn first_in_running_text(cx: &Cx, text: &str) -> Option<Hit> {
@@ -571,8 +585,7 @@ mod tests {
             day_first: Some(true),
             ..DateContext::new(Utc.with_ymd_and_hms(2026, 5, 22, 12, 0, 0).unwrap())
         };
-        find_date(&Cx::new(&page, url, dates))
-            .map(|d| (d.found.local_date.to_string(), d.evidence))
+        find_date(&Cx::new(&page, url, dates)).map(|d| (d.found.local_date.to_string(), d.evidence))
     }
 
     fn day(html: &str) -> Option<String> {
@@ -586,7 +599,11 @@ mod tests {
             Some("first date anywhere in the page text")
         );
         for i in METADATA_RULES {
-            assert!(matches!(LADDER[i].0, "json-ld {}" | "meta {}"), "{}", LADDER[i].0);
+            assert!(
+                matches!(LADDER[i].0, "json-ld {}" | "meta {}"),
+                "{}",
+                LADDER[i].0
+            );
         }
         let metadata = LADDER
             .iter()
@@ -603,7 +620,10 @@ mod tests {
             <script type="application/ld+json">{"@type":"NewsArticle","datePublished":"2026-05-02T10:00:00+02:00"}</script>"#;
         assert_eq!(
             date(html, None),
-            Some(("2026-05-02".into(), "json-ld NewsArticle.datePublished".into()))
+            Some((
+                "2026-05-02".into(),
+                "json-ld NewsArticle.datePublished".into()
+            ))
         );
     }
 
@@ -625,7 +645,11 @@ mod tests {
         );
         let changed = "<article><h1>T</h1><p class=byline>Updated 3 May 2026</p></article>";
         let got = date(changed, None).map(|d| d.1);
-        assert_eq!(got.as_deref(), Some("text under the headline"), "not the date line");
+        assert_eq!(
+            got.as_deref(),
+            Some("text under the headline"),
+            "not the date line"
+        );
     }
 
     #[test]
@@ -641,7 +665,10 @@ mod tests {
             "<body><p>Written 3 May 2026</p></body>",
             Some("https://x.example/2026/05/01/story"),
         );
-        assert_eq!(got, Some(("2026-05-01".into(), "date in the URL path".into())));
+        assert_eq!(
+            got,
+            Some(("2026-05-01".into(), "date in the URL path".into()))
+        );
     }
 
     #[test]
@@ -678,7 +705,11 @@ mod tests {
         assert_eq!(day(republished).as_deref(), Some("2026-05-04"));
         let teaser = r#"<meta property="article:published_time" content="2026-05-10">
             <article><h1>T</h1><span class=date>4 January 2026</span></article>"#;
-        assert_eq!(day(teaser).as_deref(), Some("2026-05-10"), "an earlier day is another's");
+        assert_eq!(
+            day(teaser).as_deref(),
+            Some("2026-05-10"),
+            "an earlier day is another's"
+        );
     }
 
     #[test]
@@ -687,7 +718,10 @@ mod tests {
                     <h1>T</h1><p>Text</p></body>";
         assert_eq!(
             date(html, None),
-            Some(("2023-11-07".into(), "first date anywhere in the page text".into()))
+            Some((
+                "2023-11-07".into(),
+                "first date anywhere in the page text".into()
+            ))
         );
     }
 
@@ -709,10 +743,17 @@ mod tests {
             <article><h1>T</h1><time>1 May 2026</time></article>"#;
         let (d, evidence) = date(html, None).unwrap();
         assert_eq!(d, "2026-05-01");
-        assert!(evidence.ends_with("(day as shown on the page)"), "{evidence}");
+        assert!(
+            evidence.ends_with("(day as shown on the page)"),
+            "{evidence}"
+        );
         let far = r#"<meta property="article:published_time" content="2026-05-02T20:00:00Z">
             <article><h1>T</h1><time>1 May 2026</time></article>"#;
-        assert_eq!(day(far).as_deref(), Some("2026-05-02"), "no zone is that far behind");
+        assert_eq!(
+            day(far).as_deref(),
+            Some("2026-05-02"),
+            "no zone is that far behind"
+        );
     }
 
     #[test]

@@ -51,6 +51,8 @@ pub fn inspect_page(
     now: DateTime<Utc>,
 ) -> PageInfo {
     let html = charset::to_text(bytes, content_type);
+    // A page nested past any real page's depth is read as far as the limit.
+    let html = crate::nesting::defuse(&html);
     read_page(&scan::scan(&html), url, now)
 }
 

@@ -21,7 +21,7 @@
 use super::boilerplate::{self, Attrs, BoxKind};
 use lol_html::html_content::{Element, TextChunk, TextType};
 use lol_html::{HtmlRewriter, Settings, doc_text, element};
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::ops::Range;
 use std::rc::Rc;
 
@@ -94,13 +94,29 @@ pub(crate) struct Script {
 }
 
 /// An element's text: its text nodes joined by spaces, white space collapsed, entities
-/// decoded; `None` when longer than [`ELEMENT_TEXT`].
+/// decoded; `None` when longer than [`ELEMENT_TEXT`]. Kept raw and made readable only
+/// when a rule reads it: most pages are dated before their date lines are read.
 #[derive(Debug, Default, Clone)]
-pub(crate) struct Text(Option<String>);
+pub(crate) struct Text {
+    raw: String,
+    read: OnceCell<Option<String>>,
+}
 
 impl Text {
+    fn new(raw: String) -> Text {
+        Text {
+            raw,
+            read: OnceCell::new(),
+        }
+    }
+
     pub fn get(&self) -> Option<&str> {
-        self.0.as_deref()
+        self.read
+            .get_or_init(|| {
+                (self.raw.len() <= ELEMENT_TEXT)
+                    .then(|| crate::text::collapse_ws(&decode_entities(&self.raw)))
+            })
+            .as_deref()
     }
 }
 
@@ -128,12 +144,13 @@ pub(crate) struct Page {
     /// Text from the headline (the first `<h1>` outside boilerplate) on, within its
     /// article container; without a headline, from the start of the first container.
     pub under_headline: String,
-    /// The visible text of the article container (else of the whole page), links, forms
-    /// and boilerplate left out.
-    pub page_text: String,
-    /// The visible text of the whole page, boxes included (links and forms still left
-    /// out): the last place a date is looked for.
-    pub all_text: String,
+    /// The page's visible text, raw, with the article container's stretch of it and the
+    /// stretches inside boxes, for [`Page::page_text`] and [`Page::all_text`].
+    visible: String,
+    scope: Range<usize>,
+    boxed: Vec<Range<usize>>,
+    page_text: OnceCell<String>,
+    all_text: OnceCell<String>,
     /// Chain of open main containers: `(frame id, parent index)`.
     mains: Vec<(u32, u32)>,
     /// The article container's frame id, once known.
@@ -141,6 +158,36 @@ pub(crate) struct Page {
 }
 
 impl Page {
+    /// The visible text of the article container (else of the whole page), links, forms
+    /// and boilerplate left out; at most [`super::ladder::PAGE_TEXT_SCANNED`] bytes.
+    pub fn page_text(&self) -> &str {
+        self.page_text.get_or_init(|| {
+            let Range { start, end } = self.scope;
+            let mut kept = String::new();
+            let mut at = start;
+            for r in &self.boxed {
+                if r.end <= start || r.start >= end {
+                    continue;
+                }
+                kept.push_str(&self.visible[at..r.start.max(at)]);
+                at = r.end.min(end);
+                if kept.len() > super::ladder::PAGE_TEXT_SCANNED {
+                    break;
+                }
+            }
+            if at < end {
+                kept.push_str(&self.visible[at..end]);
+            }
+            readable(&kept)
+        })
+    }
+
+    /// The visible text of the whole page, boxes included (links and forms still left
+    /// out): the last place a date is looked for.
+    pub fn all_text(&self) -> &str {
+        self.all_text.get_or_init(|| readable(&self.visible))
+    }
+
     /// Whether a dated element stands inside the article container.
     pub fn inside_article(&self, el: &DatedEl) -> bool {
         let Some(article) = self.article else {
@@ -253,6 +300,12 @@ struct State {
     boxed_text: Vec<(Range<usize>, u32)>,
 }
 
+/// The first [`super::ladder::PAGE_TEXT_SCANNED`] bytes of raw text, decoded and collapsed.
+fn readable(raw: &str) -> String {
+    let cut = raw.floor_char_boundary(raw.len().min(super::ladder::PAGE_TEXT_SCANNED));
+    crate::text::collapse_ws(&decode_entities(&raw[..cut]))
+}
+
 /// Main containers remembered for the article fallback; the first few decide.
 const MAX_MAINS: usize = 64;
 
@@ -282,9 +335,11 @@ impl State {
         p.footer || self.boxed(p.boxes, false)
     }
 
-    /// Opens an element: its frame, and whether it was pushed (void elements and those past
-    /// [`MAX_DEPTH`] are not).
-    fn open(&mut self, tag: &str, a: &Attrs, void: bool) -> (Frame, bool) {
+    /// Opens an element: its frame, and whether it was pushed. Void elements, those past
+    /// [`MAX_DEPTH`] and those no rule can tell from their parent (no class, id, role or
+    /// itemprop, and a tag no rule names: most `p`, `span`, `li`, `div`) are not, which
+    /// spares most elements a frame and an end-tag handler.
+    fn open(&mut self, tag: &str, a: &Attrs, void: bool, significant: bool) -> (Frame, bool) {
         let link = matches!(tag, "a" | "option" | "select" | "button");
         if matches!(tag, "a" | "option" | "button") {
             self.end_open_link();
@@ -331,10 +386,10 @@ impl State {
             },
             published_named: boilerplate::is_published_named(a),
             mains,
-            text_start: self.page.page_text.len(),
+            text_start: self.page.visible.len(),
             collectors: 0,
         };
-        let pushed = !void && self.stack.len() < MAX_DEPTH;
+        let pushed = !void && significant && self.stack.len() < MAX_DEPTH;
         if main && pushed && self.mains_met.len() < MAX_MAINS {
             self.mains_met
                 .push((id, frame.place(), frame.text_start..usize::MAX));
@@ -372,7 +427,7 @@ impl State {
     }
 
     fn close_from(&mut self, depth: usize) {
-        let end = self.page.page_text.len();
+        let end = self.page.visible.len();
         for frame in self.stack.drain(depth..).rev() {
             for _ in 0..frame.collectors {
                 if let Some((target, raw)) = self.collecting.pop() {
@@ -462,11 +517,11 @@ impl State {
         {
             push(s);
         }
-        if !top.linked && self.page.page_text.len() <= PAGE_TEXT {
-            let start = self.page.page_text.len();
-            push(&mut self.page.page_text);
+        if !top.linked && self.page.visible.len() <= PAGE_TEXT {
+            let start = self.page.visible.len();
+            push(&mut self.page.visible);
             if top.boxes != NONE {
-                let end = self.page.page_text.len();
+                let end = self.page.visible.len();
                 match self.boxed_text.last_mut() {
                     Some((r, b)) if r.end == start && *b == top.boxes => r.end = end,
                     _ => self.boxed_text.push((start..end, top.boxes)),
@@ -478,17 +533,13 @@ impl State {
 
 /// The element's raw text, decoded and collapsed, goes where it was asked for.
 fn finish_text(page: &mut Page, target: Target, raw: String) {
-    let text = if raw.len() > ELEMENT_TEXT {
-        None
-    } else {
-        Some(crate::text::collapse_ws(&decode_entities(&raw)))
-    };
+    let text = Text::new(raw);
     match target {
-        Target::Title => page.title = Some(text.unwrap_or_default()),
-        Target::H1 => page.h1 = text,
-        Target::Time(i) => page.times[i].text = Text(text),
-        Target::Dated(i) => page.dated[i].text = Text(text),
-        Target::ItemProp(i) => page.itemprops[i].text = Text(text),
+        Target::Title => page.title = Some(text.get().unwrap_or_default().to_string()),
+        Target::H1 => page.h1 = text.get().map(str::to_string),
+        Target::Time(i) => page.times[i].text = text,
+        Target::Dated(i) => page.dated[i].text = text,
+        Target::ItemProp(i) => page.itemprops[i].text = text,
     }
 }
 
@@ -501,22 +552,29 @@ pub(crate) fn scan(html: &str) -> Page {
         move |el: &mut Element| {
             let tag_range = el.source_location().bytes();
             let tag = tag_name(&html[tag_range]);
+            let tag = tag.as_ref();
             let mut attr = |name: &str| -> Option<&str> {
                 el.attributes().iter().find_map(|at| {
                     let n = at.name_source_location()?.bytes();
-                    bytes[n].eq_ignore_ascii_case(name.as_bytes()).then(|| {
-                        at.value_source_location()
-                            .map_or("", |v| &html[v.bytes()])
-                    })
+                    bytes[n]
+                        .eq_ignore_ascii_case(name.as_bytes())
+                        .then(|| at.value_source_location().map_or("", |v| &html[v.bytes()]))
                 })
             };
-            let a = Attrs::new(attr("class"), attr("id"), attr("itemprop"), attr("role"));
+            let (class, id, itemprop, role) =
+                (attr("class"), attr("id"), attr("itemprop"), attr("role"));
+            let significant = class.is_some()
+                || id.is_some()
+                || itemprop.is_some()
+                || role.is_some()
+                || NAMED_TAGS.contains(&tag);
+            let a = Attrs::new(class, id, itemprop, role);
             let void = !el.can_have_content();
             let mut st = state.borrow_mut();
             let parent = st.top();
-            let (here, pushed) = st.open(&tag, &a, void);
+            let (here, pushed) = st.open(tag, &a, void, significant);
             let depth = st.stack.len() - usize::from(pushed);
-            read_element(&mut st, &tag, &a, &mut attr, parent, here, pushed);
+            read_element(&mut st, tag, &a, &mut attr, parent, here, pushed);
             drop(st);
             if pushed {
                 let state = Rc::clone(&state);
@@ -553,13 +611,25 @@ pub(crate) fn scan(html: &str) -> Page {
     finish(st)
 }
 
-/// The lowercase tag name at the start of a start tag's source (`<DIV class=…>` → `div`).
-fn tag_name(src: &str) -> String {
+/// Tags some rule names, so their elements always get a frame.
+const NAMED_TAGS: &[&str] = &[
+    "html", "body", "article", "main", "header", "footer", "aside", "nav", "script", "style",
+    "noscript", "template", "a", "option", "select", "button", "title", "h1", "time",
+];
+
+/// The lowercase tag name at the start of a start tag's source (`<DIV class=…>` → `div`),
+/// borrowed when it is lowercase already.
+fn tag_name(src: &str) -> std::borrow::Cow<'_, str> {
     let name = src.trim_start_matches('<');
     let end = name
         .find(|c: char| c.is_ascii_whitespace() || c == '/' || c == '>')
         .unwrap_or(name.len());
-    name[..end].to_ascii_lowercase()
+    let name = &name[..end];
+    if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(name.to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(name)
+    }
 }
 
 /// Keeps what one element offers, as it starts.
@@ -755,31 +825,18 @@ fn finish(mut st: State) -> Page {
     if page.article.is_none() {
         page.article = scope.as_ref().map(|s| s.0);
     }
-    let text = std::mem::take(&mut page.page_text);
-    let (start, end) = match &scope {
-        Some((_, r)) => (r.start.min(text.len()), r.end.min(text.len())),
-        None => (0, text.len()),
+    let len = page.visible.len();
+    page.scope = match &scope {
+        Some((_, r)) => r.start.min(len)..r.end.min(len).max(r.start.min(len)),
+        None => 0..len,
     };
-    // The scope's text without the stretches inside boxes that count.
-    let mut kept = String::new();
-    let mut at = start;
-    for (r, boxes) in &st.boxed_text {
-        if r.end <= start || r.start >= end || !st.boxed(*boxes, true) {
-            continue;
-        }
-        kept.push_str(&text[at..r.start.max(at)]);
-        at = r.end.min(end);
-        if kept.len() > super::ladder::PAGE_TEXT_SCANNED {
-            break;
-        }
-    }
-    if at < end {
-        kept.push_str(&text[at..end]);
-    }
-    let all = text.floor_char_boundary(text.len().min(super::ladder::PAGE_TEXT_SCANNED));
-    page.all_text = crate::text::collapse_ws(&decode_entities(&text[..all]));
-    let cut = kept.floor_char_boundary(kept.len().min(super::ladder::PAGE_TEXT_SCANNED));
-    page.page_text = crate::text::collapse_ws(&decode_entities(&kept[..cut]));
+    // The stretches inside boxes that count, left out of the scope's text.
+    page.boxed = st
+        .boxed_text
+        .iter()
+        .filter(|(_, boxes)| st.boxed(*boxes, true))
+        .map(|(r, _)| r.clone())
+        .collect();
     page.under_headline = crate::text::collapse_ws(&decode_entities(&page.under_headline));
     page
 }
@@ -813,7 +870,13 @@ fn decode(s: &str, attribute: bool) -> std::borrow::Cow<'_, str> {
                 None => (false, num),
             };
             let len = digits
-                .find(|c: char| !(if hex { c.is_ascii_hexdigit() } else { c.is_ascii_digit() }))
+                .find(|c: char| {
+                    !(if hex {
+                        c.is_ascii_hexdigit()
+                    } else {
+                        c.is_ascii_digit()
+                    })
+                })
                 .unwrap_or(digits.len());
             if len > 0 {
                 let value = u32::from_str_radix(&digits[..len.min(8)], if hex { 16 } else { 10 })
@@ -871,12 +934,18 @@ mod tests {
     #[test]
     fn entities_decode_as_html_reads_them() {
         assert_eq!(decode_entities("Tom &amp; Jerry"), "Tom & Jerry");
-        assert_eq!(decode_entities("it&#8217;s &#x2019;"), "it\u{2019}s \u{2019}");
+        assert_eq!(
+            decode_entities("it&#8217;s &#x2019;"),
+            "it\u{2019}s \u{2019}"
+        );
         assert_eq!(decode_entities("&copy 2026"), "\u{a9} 2026");
         assert_eq!(decode_entities("a &unknown; b & c"), "a &unknown; b & c");
         assert_eq!(decode_entities("&#0;"), "\u{FFFD}");
         assert_eq!(decode_entities("&notit;"), "\u{ac}it;");
-        assert_eq!(decode_attribute("?a=1&copy=2&Seq=3&amp;b"), "?a=1&copy=2&Seq=3&b");
+        assert_eq!(
+            decode_attribute("?a=1&copy=2&Seq=3&amp;b"),
+            "?a=1&copy=2&Seq=3&b"
+        );
     }
 
     #[test]
@@ -907,7 +976,11 @@ mod tests {
         );
         assert_eq!(p.times.len(), 1, "the aside's time is not kept");
         let dated: Vec<&str> = p.dated.iter().map(|d| d.text.get().unwrap()).collect();
-        assert_eq!(dated, vec!["2 May 2026"], "the site footer's date is not kept");
+        assert_eq!(
+            dated,
+            vec!["2 May 2026"],
+            "the site footer's date is not kept"
+        );
         assert!(p.inside_article(&p.dated[0]));
     }
 
@@ -929,13 +1002,13 @@ mod tests {
              <p>outside</p></body>",
         );
         assert_eq!(p.under_headline, "Title By A, 3 May 2026");
-        assert_eq!(p.page_text, "before Title By A, 3 May 2026");
+        assert_eq!(p.page_text(), "before Title By A, 3 May 2026");
     }
 
     #[test]
     fn a_link_inside_a_link_ends_the_outer_one() {
         let p = scan("<body><a href=/u><div><a href=/u>Ann</a> on 20.09.2020</div></a></body>");
-        assert_eq!(p.page_text, "on 20.09.2020");
+        assert_eq!(p.page_text(), "on 20.09.2020");
     }
 
     #[test]
@@ -947,7 +1020,7 @@ mod tests {
         );
         let dated: Vec<&str> = p.dated.iter().map(|d| d.text.get().unwrap()).collect();
         assert_eq!(dated, vec!["02.02.2022"], "the real sidebar still is one");
-        assert!(p.page_text.contains("Text") && !p.page_text.contains("03.02"));
+        assert!(p.page_text().contains("Text") && !p.page_text().contains("03.02"));
     }
 
     #[test]
