@@ -14,6 +14,7 @@ mod boilerplate;
 mod canonical;
 mod jsonld;
 mod ladder;
+mod lean;
 mod scan;
 
 use crate::charset;
@@ -51,8 +52,6 @@ pub fn inspect_page(
     now: DateTime<Utc>,
 ) -> PageInfo {
     let html = charset::to_text(bytes, content_type);
-    // A page nested past any real page's depth is read as far as the limit.
-    let html = crate::nesting::defuse(&html);
     read_page(&scan::scan(&html), url, now)
 }
 

@@ -273,6 +273,9 @@ enum Target {
 
 #[derive(Default)]
 struct State {
+    /// Script bodies were taken out of the page beforehand ([`super::lean`]) and are
+    /// filled in by the element handler, not read from the text.
+    bodies_given: bool,
     page: Page,
     stack: Vec<Frame>,
     next_id: u32,
@@ -469,6 +472,7 @@ impl State {
         if matches!(kind, TextType::ScriptData) {
             if let Some(s) = self.page.scripts.last_mut()
                 && !s.oversize
+                && !self.bodies_given
             {
                 if s.text.len() + t.len() > SCRIPT_TEXT {
                     s.oversize = true;
@@ -543,9 +547,24 @@ fn finish_text(page: &mut Page, target: Target, raw: String) {
     }
 }
 
-/// Reads a page (UTF-8) in one pass.
+/// Reads a page (UTF-8) in one pass over its lean copy; over the whole page when the
+/// copy's scripts do not line up with the ones the tokenizer meets.
 pub(crate) fn scan(html: &str) -> Page {
-    let state = Rc::new(RefCell::new(State::default()));
+    let lean = super::lean::lean(html);
+    let count = lean.scripts.len();
+    let page = scan_with(&lean.html, Some(lean.scripts));
+    if page.scripts.len() == count {
+        return page;
+    }
+    let whole = crate::nesting::defuse(html);
+    scan_with(&whole, None)
+}
+
+fn scan_with(html: &str, bodies: Option<Vec<&str>>) -> Page {
+    let state = Rc::new(RefCell::new(State {
+        bodies_given: bodies.is_some(),
+        ..State::default()
+    }));
     let bytes = html.as_bytes();
     let on_element = {
         let state = Rc::clone(&state);
@@ -561,8 +580,24 @@ pub(crate) fn scan(html: &str) -> Page {
                         .then(|| at.value_source_location().map_or("", |v| &html[v.bytes()]))
                 })
             };
-            let (class, id, itemprop, role) =
-                (attr("class"), attr("id"), attr("itemprop"), attr("role"));
+            // The four attributes every element is judged by, in one pass.
+            let (mut class, mut id, mut itemprop, mut role) = (None, None, None, None);
+            for at in el.attributes() {
+                let (Some(n), Some(v)) = (at.name_source_location(), at.value_source_location())
+                else {
+                    continue;
+                };
+                let slot = match &bytes[n.bytes()] {
+                    n if n.eq_ignore_ascii_case(b"class") => &mut class,
+                    n if n.eq_ignore_ascii_case(b"id") => &mut id,
+                    n if n.eq_ignore_ascii_case(b"itemprop") => &mut itemprop,
+                    n if n.eq_ignore_ascii_case(b"role") => &mut role,
+                    _ => continue,
+                };
+                if slot.is_none() {
+                    *slot = Some(&html[v.bytes()]);
+                }
+            }
             let significant = class.is_some()
                 || id.is_some()
                 || itemprop.is_some()
@@ -575,6 +610,17 @@ pub(crate) fn scan(html: &str) -> Page {
             let (here, pushed) = st.open(tag, &a, void, significant);
             let depth = st.stack.len() - usize::from(pushed);
             read_element(&mut st, tag, &a, &mut attr, parent, here, pushed);
+            if tag == "script"
+                && let Some(bodies) = &bodies
+            {
+                let n = st.page.scripts.len();
+                if let Some(script) = st.page.scripts.last_mut() {
+                    match bodies.get(n - 1) {
+                        Some(body) if body.len() <= SCRIPT_TEXT => script.text = body.to_string(),
+                        _ => script.oversize = true,
+                    }
+                }
+            }
             drop(st);
             if pushed {
                 let state = Rc::clone(&state);
