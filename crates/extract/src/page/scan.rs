@@ -339,9 +339,9 @@ impl State {
     }
 
     /// Opens an element: its frame, and whether it was pushed. Void elements, those past
-    /// [`MAX_DEPTH`] and those no rule can tell from their parent (no class, id, role or
-    /// itemprop, and a tag no rule names: most `p`, `span`, `li`, `div`) are not, which
-    /// spares most elements a frame and an end-tag handler.
+    /// [`MAX_DEPTH`] and those whose frame would be their parent's (most `p`, `span`,
+    /// `li`, `div`: no rule reads their class or tag) are not, which spares most elements
+    /// a frame and an end-tag handler.
     fn open(&mut self, tag: &str, a: &Attrs, void: bool, significant: bool) -> (Frame, bool) {
         let link = matches!(tag, "a" | "option" | "select" | "button");
         if matches!(tag, "a" | "option" | "button") {
@@ -392,7 +392,18 @@ impl State {
             text_start: self.page.visible.len(),
             collectors: 0,
         };
-        let pushed = !void && significant && self.stack.len() < MAX_DEPTH;
+        // A frame the same as its parent's in every fact tells nothing: not pushed.
+        let same = frame.boxes == parent.boxes
+            && frame.footer == parent.footer
+            && frame.article == parent.article
+            && frame.hidden == parent.hidden
+            && frame.linked == parent.linked
+            && frame.header_seen == parent.header_seen
+            && frame.main_above == parent.main_above
+            && frame.mains == parent.mains
+            && !frame.published_named
+            && !link;
+        let pushed = !void && (significant || !same) && self.stack.len() < MAX_DEPTH;
         if main && pushed && self.mains_met.len() < MAX_MAINS {
             self.mains_met
                 .push((id, frame.place(), frame.text_start..usize::MAX));
@@ -598,12 +609,11 @@ fn scan_with(html: &str, bodies: Option<Vec<&str>>) -> Page {
                     *slot = Some(&html[v.bytes()]);
                 }
             }
-            let significant = class.is_some()
-                || id.is_some()
-                || itemprop.is_some()
-                || role.is_some()
-                || NAMED_TAGS.contains(&tag);
             let a = Attrs::new(class, id, itemprop, role);
+            // Elements whose text a rule reads need a frame to end it with.
+            let significant = NAMED_TAGS.contains(&tag)
+                || boilerplate::is_dated(&a)
+                || matches!(itemprop, Some("datePublished" | "dateCreated"));
             let void = !el.can_have_content();
             let mut st = state.borrow_mut();
             let parent = st.top();
