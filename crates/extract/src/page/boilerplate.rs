@@ -49,19 +49,33 @@ const LAYOUT_WORDS: &[&str] = &[
 
 /// Whether a class or id value names a boilerplate box.
 pub(crate) fn is_boilerplate_name(name: &str) -> bool {
-    name.split_whitespace().any(|token| {
-        let t = token.to_ascii_lowercase();
+    // Compared without case and without copies: this runs on many elements of every page.
+    let eq = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
+    name.split_whitespace().any(|t| {
         let mut segments = t.split(['-', '_']).filter(|s| !s.is_empty());
-        if segments.clone().any(|s| LAYOUT_WORDS.contains(&s)) {
+        if segments
+            .clone()
+            .any(|s| LAYOUT_WORDS.iter().any(|w| eq(s, w)))
+        {
             return false;
         }
-        segments.any(|s| BOILERPLATE_WORDS.contains(&s))
-            || t.contains("most-read")
-            || t.contains("more-stories")
-            || matches!(
-                t.as_str(),
-                "footer" | "site-footer" | "page-footer" | "global-footer" | "footer-wrapper"
-            )
+        let contains = |w: &str| {
+            t.as_bytes()
+                .windows(w.len())
+                .any(|x| x.eq_ignore_ascii_case(w.as_bytes()))
+        };
+        segments.any(|s| BOILERPLATE_WORDS.iter().any(|w| eq(s, w)))
+            || contains("most-read")
+            || contains("more-stories")
+            || [
+                "footer",
+                "site-footer",
+                "page-footer",
+                "global-footer",
+                "footer-wrapper",
+            ]
+            .iter()
+            .any(|w| eq(t, w))
     })
 }
 
@@ -77,6 +91,9 @@ const NOT_MODIFIED: u16 = 1 << 4;
 const BOX: u16 = 1 << 5;
 /// A date-line class fragment, in the case [`DATED_CLASS`] lists it.
 const DATED: u16 = 1 << 6;
+/// A word a container class is made of (`post`, `entry`, `article`): the whole-token
+/// rule of [`is_main`] then decides.
+const MAIN: u16 = 1 << 7;
 
 const WORDS: &[(&str, u16)] = &[
     ("header", HEADER),
@@ -116,6 +133,9 @@ const WORDS: &[(&str, u16)] = &[
     ("footer", BOX),
     ("most-read", BOX),
     ("more-stories", BOX),
+    ("post", MAIN),
+    ("entry", MAIN),
+    ("article", MAIN),
 ];
 
 /// One automaton for every word any rule looks for: [`WORDS`], then [`DATED_CLASS`].
@@ -229,10 +249,11 @@ pub(crate) fn is_main(tag: &str, a: &Attrs) -> bool {
     matches!(tag, "article" | "main")
         || a.role == Some("main")
         || a.itemprop == Some("articleBody")
-        || a.class.is_some_and(|c| {
-            c.split_ascii_whitespace()
-                .any(|t| matches!(t, "post" | "entry" | "article"))
-        })
+        || (a.groups[0] & MAIN != 0
+            && a.class.is_some_and(|c| {
+                c.split_ascii_whitespace()
+                    .any(|t| matches!(t, "post" | "entry" | "article"))
+            }))
         || a.id == Some("content")
 }
 

@@ -355,7 +355,7 @@ fn date_line(cx: &Cx) -> Option<Hit> {
     let outside = page.dated.iter().filter(|el| !page.inside_article(el));
     inside
         .chain(outside)
-        .filter(|el| !el.modified)
+        .filter(|el| !el.modified && el.text.may_hold_date())
         .find_map(|el| {
             let text = el.text.get().filter(|t| t.len() <= 120)?;
             hit(line_date(cx, text)?, format!("{}.{}", el.tag, el.label))
@@ -429,7 +429,10 @@ fn first_in_running_text(cx: &Cx, text: &str) -> Option<Hit> {
     dates::find_in_text(text, &cx.dates)
         .into_iter()
         .find(|(_, r)| {
-            let before = text[..r.start].to_lowercase();
+            // Only the last words before the date are read: lowercasing all that precedes
+            // each date of a long text made this quadratic.
+            let before = &text[text.floor_char_boundary(r.start.saturating_sub(32))..r.start];
+            let before = before.to_lowercase();
             let tail = &before[before.floor_char_boundary(before.len().saturating_sub(24))..];
             !["©", "copyright", "update", "aktualisiert"]
                 .iter()
@@ -552,25 +555,21 @@ fn corroborated(cx: &Cx, chosen: &PageDate) -> Option<PageDate> {
 /// Dates the page shows to readers: `<time>` text, then byline or date elements, outside
 /// boilerplate and change markers; at most twenty.
 fn displayed_dates(cx: &Cx) -> Vec<(FoundDate, String)> {
-    let times = cx
-        .page
+    let page = cx.page;
+    let shown = |text: &Text| cx.first_in(text.get().filter(|t| t.len() <= 200)?);
+    let times = page
         .times
         .iter()
-        .filter(|t| !t.modified)
-        .map(|t| (&t.text, "text of time".to_string()));
+        .filter(|t| !t.modified && t.text.may_hold_date())
+        .filter_map(|t| Some((shown(&t.text)?, "text of time".to_string())));
     // Date lines inside the article first: a masthead's "today" is no date of the page.
-    let page = cx.page;
     let inside = page.dated.iter().filter(|d| page.inside_article(d));
     let outside = page.dated.iter().filter(|d| !page.inside_article(d));
     let lines = inside
         .chain(outside)
-        .filter(|d| !d.modified)
-        .map(|d| (&d.text, format!("text of {}.{}", d.tag, d.label)));
-    times
-        .chain(lines)
-        .filter_map(|(t, label)| Some((cx.first_in(t.get().filter(|t| t.len() <= 200)?)?, label)))
-        .take(20)
-        .collect()
+        .filter(|d| !d.modified && d.text.may_hold_date())
+        .filter_map(|d| Some((shown(&d.text)?, format!("text of {}.{}", d.tag, d.label))));
+    times.chain(lines).take(20).collect()
 }
 
 #[cfg(test)]

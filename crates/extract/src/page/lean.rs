@@ -73,8 +73,16 @@ pub(crate) fn lean(html: &str) -> Lean<'_> {
             i = at + 1;
             continue;
         }
-        let name = &html[name_start..name_start + name_len];
-        let is = |n: &str| name.eq_ignore_ascii_case(n);
+        // Lowercased into a small buffer once, then matched: no real tag the rules name
+        // is longer than it.
+        let mut lower = [0u8; 10];
+        let known = name_len <= lower.len();
+        if known {
+            lower[..name_len].copy_from_slice(&bytes[name_start..name_start + name_len]);
+            lower[..name_len].make_ascii_lowercase();
+        }
+        let lower = &lower[..if known { name_len } else { 0 }];
+        let is = |n: &str| lower == n.as_bytes();
         let tag_end = tag_end(bytes, name_start + name_len);
         if closing {
             depth = depth.saturating_sub(1);
@@ -123,8 +131,11 @@ pub(crate) fn lean(html: &str) -> Lean<'_> {
             i = end;
             continue;
         }
-        if (is("svg") || is("template"))
-            && let Some(end) = find_end_tag(bytes, tag_end, name.as_bytes())
+        // Whole subtrees no rule reads: drawings, templates, menus (navigation is
+        // boilerplate wherever it stands, and its dates are other pages'), and the
+        // options of a form.
+        if (is("svg") || is("template") || is("nav") || is("select"))
+            && let Some(end) = find_matching_end(bytes, tag_end, lower)
         {
             skip(&mut out, &mut copied, tag_end, end);
             i = end;
@@ -163,6 +174,35 @@ fn tag_end(bytes: &[u8], mut from: usize) -> usize {
         }
     }
     bytes.len()
+}
+
+/// The end tag that closes the element whose content starts at `from`, counting the
+/// elements of the same name opened inside it (a menu within a menu).
+fn find_matching_end(bytes: &[u8], from: usize, name: &[u8]) -> Option<usize> {
+    let mut open = 0usize;
+    let mut i = from;
+    loop {
+        let end = find_end_tag(bytes, i, name)?;
+        // Elements of the same name opened before this end tag.
+        let mut j = i;
+        while let Some(off) = memchr::memmem::find(&bytes[j..end], b"<") {
+            let at = j + off;
+            let after = at + 1 + name.len();
+            if bytes[at + 1..after.min(end)].eq_ignore_ascii_case(name)
+                && bytes
+                    .get(after)
+                    .is_some_and(|b| b.is_ascii_whitespace() || matches!(b, b'/' | b'>'))
+            {
+                open += 1;
+            }
+            j = at + 1;
+        }
+        if open == 0 {
+            return Some(end);
+        }
+        open -= 1;
+        i = end + 2;
+    }
 }
 
 /// Where the raw text that starts at `from` ends: at its `</name`, or the page's end.
@@ -215,6 +255,12 @@ mod tests {
         let spaced = lean("<ul>\n  <li>a b</li>\n  <li> c</li>\n</ul>");
         assert_eq!(spaced.html, "<ul><li>a b</li><li> c</li></ul>");
         assert_eq!(l.scripts, vec!["var a = '<b>';"]);
+    }
+
+    #[test]
+    fn menus_are_left_out_whole() {
+        let l = lean("<nav><ul><li><nav>x</nav>y</li></ul>z</nav><p>Text</p>");
+        assert_eq!(l.html, "<nav></nav><p>Text</p>");
     }
 
     #[test]

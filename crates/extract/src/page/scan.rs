@@ -110,6 +110,12 @@ impl Text {
         }
     }
 
+    /// Whether the text may hold a date at all: every date pattern has digits, and most
+    /// byline and meta texts have none, so most are never decoded.
+    pub fn may_hold_date(&self) -> bool {
+        self.raw.bytes().any(|b| b.is_ascii_digit())
+    }
+
     pub fn get(&self) -> Option<&str> {
         self.read
             .get_or_init(|| {
