@@ -32,7 +32,7 @@ pub fn is_tuning(file: &str) -> bool {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
-    h % 2 == 0
+    h.is_multiple_of(2)
 }
 
 #[derive(Default, Clone, Copy)]
@@ -96,13 +96,16 @@ fn labels(dir: &Path) -> Result<Vec<(String, String, String)>> {
         .collect())
 }
 
-/// One `dossier inspect` pass: the day per file, and the wall time.
+/// Each page's date (or none) by file name.
+type Days = HashMap<String, Option<String>>;
+
+/// One `dossier inspect` pass: the day per file, the wall time and the CPU time.
 fn run_dossier(
     dossier: &Path,
     dir: &Path,
     rows: &[(String, String, String)],
     jobs: Option<usize>,
-) -> Result<(HashMap<String, Option<String>>, f64, Option<f64>)> {
+) -> Result<(Days, f64, Option<f64>)> {
     let mut input = String::new();
     for (file, _, url) in rows {
         let _ = writeln!(input, "{}\t{url}", dir.join("pages").join(file).display());
@@ -143,7 +146,7 @@ fn run_dossier(
 
 /// Each page's date (or none) by file name, the seconds spent inside `find_date`, the
 /// wall time of the whole process and its CPU time.
-type Dated = (HashMap<String, Option<String>>, f64, f64, Option<f64>);
+type Dated = (Days, f64, f64, Option<f64>);
 
 /// CPU seconds (user and system) of the children this process has waited for, from
 /// `/proc/self/stat` (in clock ticks of 1/100 s); `None` where there is no such file.

@@ -603,6 +603,12 @@ pub fn parse_feed_timestamp(s: &str) -> Option<DateTime<Utc>> {
 }
 
 /// A feed's date by the general rules (machine forms, then human ones).
+///
+/// The one read of the clock in this crate, kept on purpose: feed dates are read without
+/// plausibility limits (the normalizer judges those against the run's own `now`), so
+/// the present matters here only for relative dates ("3 hours ago") and two-digit
+/// years, and a feed's timestamp carries neither in practice. Page dating, where `now`
+/// decides what is plausible, always takes it from the caller.
 fn general_feed_timestamp(s: &str) -> Option<DateTime<Utc>> {
     let cx = DateContext {
         now: Utc::now(),

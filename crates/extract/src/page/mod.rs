@@ -57,17 +57,7 @@ pub fn inspect_page(
 
 /// What a scanned page tells about itself.
 fn read_page(page: &scan::Page, url: Option<&str>, now: DateTime<Utc>) -> PageInfo {
-    let lang = page.lang.as_deref().map(str::to_ascii_lowercase);
-    let day_first = match lang.as_deref() {
-        Some(l) if l.starts_with("en-us") || l == "en" => Some(false),
-        Some(l) if l.starts_with("en") || !l.is_empty() => Some(true),
-        _ => None,
-    };
-    let dates = DateContext {
-        now,
-        day_first,
-        plausible_only: true,
-    };
+    let dates = date_context(page, now);
     let page_url = url.and_then(|u| url::Url::parse(u).ok());
     let base = match page.base.as_deref() {
         Some(h) => page_url
@@ -99,6 +89,22 @@ fn read_page(page: &scan::Page, url: Option<&str>, now: DateTime<Utc>) -> PageIn
     }
 }
 
+/// How the page's dates read: `05/06/2026` is day first unless the page says it is in
+/// US (or plain) English.
+fn date_context(page: &scan::Page, now: DateTime<Utc>) -> DateContext {
+    let lang = page.lang.as_deref().map(str::to_ascii_lowercase);
+    let day_first = match lang.as_deref() {
+        Some(l) if l.starts_with("en-us") || l == "en" => Some(false),
+        Some(l) if l.starts_with("en") || !l.is_empty() => Some(true),
+        _ => None,
+    };
+    DateContext {
+        now,
+        day_first,
+        plausible_only: true,
+    }
+}
+
 /// For tuning: every ladder rule's answer on a page, in ladder order, then what the scan
 /// kept (`examples/debug_page.rs --explain`). Not a stable interface.
 #[doc(hidden)]
@@ -106,15 +112,7 @@ pub fn explain_page(bytes: &[u8], url: Option<&str>, now: DateTime<Utc>) -> Stri
     let html = charset::to_text(bytes, None);
     let page = scan::scan(&html);
     let info = read_page(&page, url, now);
-    let cx = ladder::Cx::new(
-        &page,
-        url,
-        DateContext {
-            now,
-            day_first: info.date.as_ref().map(|_| true),
-            plausible_only: true,
-        },
-    );
+    let cx = ladder::Cx::new(&page, url, date_context(&page, now));
     let mut out = format!("{:#?}\n", info.date);
     for line in ladder::explain(&cx) {
         out.push_str(&line);
