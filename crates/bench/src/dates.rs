@@ -362,8 +362,8 @@ pub fn run(dossier: &Path, dir: &Path, script: &Path, runs: usize) -> Result<Opt
         if !cpu.is_empty() && !cpu_one.is_empty() {
             let _ = writeln!(
                 t,
-                "In CPU time of the whole processes, which other work on the machine does not \
-                 inflate: dossier on one core {:.2}× htmldate fast.",
+                "In CPU time of the whole processes (less swayed than wall time by other work \
+                 on the machine): dossier on one core {:.2}× htmldate fast.",
                 med(&cpu_one) / med(cpu)
             );
         }
