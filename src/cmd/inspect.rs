@@ -52,14 +52,40 @@ fn inputs(args: &[String]) -> Result<Vec<(String, Option<String>)>> {
     Ok(out)
 }
 
-/// Reads one input (file or URL) into page bytes, its content type and its URL.
+/// One input (file or URL) read into page bytes, its content type and its URL.
 type Read = Result<(Vec<u8>, Option<String>, Option<String>), String>;
 
-fn inspect_one<'a>(source: &'a str, read: Read, now: chrono::DateTime<Utc>) -> Inspected<'a> {
+/// An input as the workers get it: a URL already fetched, or a file still to read. Files
+/// are read by the worker that inspects them, into a buffer it reuses, so that reading
+/// is spread over the workers and a page costs no fresh allocation of its size.
+enum Input<'a> {
+    Fetched(Read),
+    File(&'a str, Option<&'a str>),
+}
+
+fn inspect_one<'a>(
+    source: &'a str,
+    input: Input<'a>,
+    buf: &mut Vec<u8>,
+    now: chrono::DateTime<Utc>,
+) -> Inspected<'a> {
+    let read = match input {
+        Input::Fetched(read) => read.map(|(bytes, ct, url)| {
+            *buf = bytes;
+            (ct, url)
+        }),
+        Input::File(path, url) => {
+            buf.clear();
+            std::fs::File::open(path)
+                .and_then(|mut f| std::io::Read::read_to_end(&mut f, buf))
+                .map(|_| (None, url.map(str::to_string)))
+                .map_err(|e| format!("cannot read: {e}"))
+        }
+    };
     match read {
-        Ok((bytes, content_type, url)) => {
+        Ok((content_type, url)) => {
             let info =
-                dossier_extract::inspect_page(&bytes, content_type.as_deref(), url.as_deref(), now);
+                dossier_extract::inspect_page(buf, content_type.as_deref(), url.as_deref(), now);
             let date = info.date.as_ref();
             Inspected {
                 input: source,
@@ -104,30 +130,31 @@ pub fn run(args: &[String], jobs: Option<usize>, cfg: Option<&Config>) -> Result
     // Pages are read in chunks, each chunk spread over `jobs` threads and printed in input
     // order, so memory stays bounded however long the list.
     for chunk in list.chunks(64 * jobs) {
-        let reads: Vec<Read> = chunk
+        let mut reads: Vec<Input> = chunk
             .iter()
             .map(|(source, page_url)| match &fetch {
-                Some(fetch) if is_url(source) => fetch
-                    .get(source, false)
-                    .map(|f| (f.body, f.content_type, Some(f.final_url))),
-                _ => std::fs::read(source)
-                    .map(|b| (b, None, page_url.clone()))
-                    .map_err(|e| format!("cannot read: {e}")),
+                Some(fetch) if is_url(source) => Input::Fetched(
+                    fetch
+                        .get(source, false)
+                        .map(|f| (f.body, f.content_type, Some(f.final_url))),
+                ),
+                _ => Input::File(source, page_url.as_deref()),
             })
             .collect();
         let mut rows: Vec<Option<Inspected>> = (0..chunk.len()).map(|_| None).collect();
         let per = chunk.len().div_ceil(jobs);
+        let mut parts: Vec<Vec<Input>> = Vec::new();
+        while !reads.is_empty() {
+            let rest = reads.split_off(per.min(reads.len()));
+            parts.push(std::mem::replace(&mut reads, rest));
+        }
         std::thread::scope(|scope| {
-            for ((slots, sources), reads) in rows.chunks_mut(per).zip(chunk.chunks(per)).zip(
-                reads
-                    .into_iter()
-                    .collect::<Vec<_>>()
-                    .chunks(per)
-                    .map(|c| c.to_vec()),
-            ) {
+            for ((slots, sources), inputs) in rows.chunks_mut(per).zip(chunk.chunks(per)).zip(parts)
+            {
                 scope.spawn(move || {
-                    for ((slot, (source, _)), read) in slots.iter_mut().zip(sources).zip(reads) {
-                        *slot = Some(inspect_one(source, read, now));
+                    let mut buf = Vec::new();
+                    for ((slot, (source, _)), input) in slots.iter_mut().zip(sources).zip(inputs) {
+                        *slot = Some(inspect_one(source, input, &mut buf, now));
                     }
                 });
             }

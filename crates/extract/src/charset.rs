@@ -74,19 +74,28 @@ fn xml_declared(bytes: &[u8]) -> Option<(&'static Encoding, std::ops::Range<usiz
 
 /// The encoding an HTML page declares in a `<meta>` anywhere in its head.
 fn html_declared(bytes: &[u8]) -> Option<&'static Encoding> {
-    let scope = &bytes[..bytes.len().min(256 * 1024)];
-    let lower: Vec<u8> = scope.iter().map(u8::to_ascii_lowercase).collect();
-    let end = find(&lower, b"</head").unwrap_or(lower.len());
-    let head = &lower[..end];
-    let mut from = 0;
-    while let Some(pos) = find(&head[from..], b"<meta") {
-        let tag_start = from + pos;
+    // Each page is searched in place, ASCII case ignored; only a `<meta>` tag is copied
+    // to lowercase (a whole head was, once per page, for a few tags).
+    let head = &bytes[..bytes.len().min(256 * 1024)];
+    let starts = |at: usize, word: &[u8]| {
+        head.get(at + 1..at + 1 + word.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(word))
+    };
+    for at in memchr::memchr_iter(b'<', head) {
+        if starts(at, b"/head") {
+            break;
+        }
+        if !starts(at, b"meta") {
+            continue;
+        }
+        let tag_start = at;
         let tag_end = tag_start
             + head[tag_start..]
                 .iter()
                 .position(|&b| b == b'>')
                 .unwrap_or(head.len() - tag_start);
-        let tag = &head[tag_start..tag_end];
+        let tag = head[tag_start..tag_end].to_ascii_lowercase();
+        let tag = &tag[..];
         if let Some(at) = find(tag, b"charset") {
             let rest = &tag[at + 7..];
             let rest = rest.trim_ascii_start();
@@ -105,7 +114,6 @@ fn html_declared(bytes: &[u8]) -> Option<&'static Encoding> {
                 }
             }
         }
-        from = tag_end.max(tag_start + 1);
     }
     None
 }

@@ -349,29 +349,35 @@ static HUMAN: LazyLock<Vec<(Regex, Order)>> = LazyLock::new(|| {
         ),
         // 2026-05-20 08:10, 2026/05/20
         (
-            format!(r"\b(?P<y>\d{{4}})[-/.](?P<m>\d{{1,2}})[-/.](?P<d>\d{{1,2}})\b{TIME}"),
+            format!(
+                r"(?-u:\b)(?P<y>\d{{4}})[-/.](?P<m>\d{{1,2}})[-/.](?P<d>\d{{1,2}})(?-u:\b){TIME}"
+            ),
             Order::Ymd,
         ),
         // May 20, 2026 / May 20th 2026 / Sept. 3, 2026
         (
-            format!(r"(?i)\b(?P<mn>{months})\.?\s+{day},?\s+(?P<y>\d{{4}})\b{TIME}"),
+            format!(r"(?i)(?-u:\b)(?P<mn>{months})\.?\s+{day},?\s+(?P<y>\d{{4}})(?-u:\b){TIME}"),
             Order::Mdy,
         ),
         // 20 May 2026 / 20. Mai 2026 / 20 de mayo de 2026 / 1er juin 2026
         (
             format!(
-                r"(?i)\b{day}\.?\s+(?:de\s+)?(?P<mn>{months})\.?,?\s+(?:de\s+|del\s+)?(?P<y>\d{{4}})\b{TIME}"
+                r"(?i)(?-u:\b){day}\.?\s+(?:de\s+)?(?P<mn>{months})\.?,?\s+(?:de\s+|del\s+)?(?P<y>\d{{4}})(?-u:\b){TIME}"
             ),
             Order::Dmy,
         ),
         // 20.05.2026 (day first, as written where dots separate)
         (
-            format!(r"\b(?P<d>\d{{1,2}})\.\s?(?P<m>\d{{1,2}})\.\s?(?P<y>\d{{4}})\b{TIME}"),
+            format!(
+                r"(?-u:\b)(?P<d>\d{{1,2}})\.\s?(?P<m>\d{{1,2}})\.\s?(?P<y>\d{{4}})(?-u:\b){TIME}"
+            ),
             Order::Dmy,
         ),
         // 05/20/2026 or 20/05/2026: resolved by value, else by the context
         (
-            format!(r"\b(?P<a>\d{{1,2}})[/-](?P<b>\d{{1,2}})[/-](?P<y>\d{{4}})\b{TIME}"),
+            format!(
+                r"(?-u:\b)(?P<a>\d{{1,2}})[/-](?P<b>\d{{1,2}})[/-](?P<y>\d{{4}})(?-u:\b){TIME}"
+            ),
             Order::Ambiguous,
         ),
         // 20.05.26: day first with a two-digit year, not part of a longer dotted number
@@ -382,6 +388,9 @@ static HUMAN: LazyLock<Vec<(Regex, Order)>> = LazyLock::new(|| {
             Order::Dmy,
         ),
     ];
+    // Word boundaries are ASCII ones: a Unicode `\b` keeps the regex engine off its fast
+    // automaton on any non-ASCII text, which made page dating several times slower, and
+    // every boundary here stands next to a digit or a month name's first letter.
     pats.into_iter()
         .map(|(p, o)| (Regex::new(&p).expect("valid date regex"), o))
         .collect()
@@ -543,6 +552,10 @@ pub fn parse_human(s: &str, cx: &DateContext) -> Option<FoundDate> {
 /// Every full date in running text, in order of appearance, with its byte range.
 pub fn find_in_text(s: &str, cx: &DateContext) -> Vec<(FoundDate, std::ops::Range<usize>)> {
     let mut found: Vec<(FoundDate, std::ops::Range<usize>)> = Vec::new();
+    // Every pattern has digits: most byline and meta texts have none.
+    if !s.bytes().any(|b| b.is_ascii_digit()) {
+        return found;
+    }
     for (re, order) in HUMAN.iter() {
         for c in re.captures_iter(s) {
             let whole = c.get(0).expect("group 0");
@@ -590,6 +603,12 @@ pub fn parse_feed_timestamp(s: &str) -> Option<DateTime<Utc>> {
 }
 
 /// A feed's date by the general rules (machine forms, then human ones).
+///
+/// The one read of the clock in this crate, kept on purpose: feed dates are read without
+/// plausibility limits (the normalizer judges those against the run's own `now`), so
+/// the present matters here only for relative dates ("3 hours ago") and two-digit
+/// years, and a feed's timestamp carries neither in practice. Page dating, where `now`
+/// decides what is plausible, always takes it from the caller.
 fn general_feed_timestamp(s: &str) -> Option<DateTime<Utc>> {
     let cx = DateContext {
         now: Utc::now(),

@@ -38,17 +38,19 @@ pub fn defuse(html: &str) -> Cow<'_, str> {
             i = at + 1;
             continue;
         }
-        let name = html[name_start..name_start + name_len].to_ascii_lowercase();
-        let tag_end = bytes[at..]
-            .iter()
-            .position(|b| *b == b'>')
-            .map_or(bytes.len(), |e| at + e + 1);
+        // Compared without case and without a copy: this runs on every tag of every page.
+        let name = &html[name_start..name_start + name_len];
+        let is = |n: &str| name.eq_ignore_ascii_case(n);
+        let tag_end = memchr::memchr(b'>', &bytes[at..]).map_or(bytes.len(), |e| at + e + 1);
         if closing {
             depth = depth.saturating_sub(1);
-        } else if !VOID.contains(&name.as_str()) && !html[..tag_end].ends_with("/>") {
-            if matches!(name.as_str(), "script" | "style" | "textarea" | "title") {
+        } else if !VOID.iter().any(|v| is(v)) && !html[..tag_end].ends_with("/>") {
+            if let Some(raw) = ["script", "style", "textarea", "title"]
+                .into_iter()
+                .find(|n| is(n))
+            {
                 // Raw text: skip to its end tag, it holds no elements.
-                i = find_end_tag(html, tag_end, &name);
+                i = find_end_tag(html, tag_end, raw);
                 continue;
             }
             depth += 1;
@@ -66,7 +68,7 @@ pub fn defuse(html: &str) -> Cow<'_, str> {
 fn find_end_tag(html: &str, from: usize, name: &str) -> usize {
     let bytes = html.as_bytes();
     let mut i = from;
-    while let Some(off) = bytes[i..].windows(2).position(|w| w == b"</") {
+    while let Some(off) = memchr::memmem::find(&bytes[i..], b"</") {
         let at = i + off;
         let candidate = &bytes[at + 2..(at + 2 + name.len()).min(bytes.len())];
         if candidate.eq_ignore_ascii_case(name.as_bytes()) {
@@ -78,7 +80,7 @@ fn find_end_tag(html: &str, from: usize, name: &str) -> usize {
 }
 
 fn memchr_lt(b: &[u8]) -> Option<usize> {
-    b.iter().position(|c| *c == b'<')
+    memchr::memchr(b'<', b)
 }
 
 #[cfg(test)]
