@@ -14,6 +14,7 @@ mod fixtures;
 mod hostile;
 mod items;
 mod pages;
+mod postgres;
 mod run;
 mod schedule;
 mod util;

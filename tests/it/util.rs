@@ -15,13 +15,16 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_dossier");
 /// The `dossier` binary, with no config taken from the environment.
 pub fn dossier() -> Command {
     let mut cmd = Command::new(BIN);
-    cmd.env_remove("DOSSIER_CONFIG");
+    cmd.env_remove("DOSSIER_CONFIG")
+        .env_remove("DOSSIER_STORE_URL");
     cmd
 }
 
-/// A temp directory holding `dossier.toml` and the store it names, `store.sqlite`.
+/// A temp directory holding `dossier.toml` and the store it names, `store.sqlite`, or a
+/// fresh PostgreSQL schema that every command is pointed at (`DOSSIER_STORE_URL`).
 pub struct Env {
     pub dir: tempfile::TempDir,
+    pub pg: Option<dossier_store::pg::testing::TestSchema>,
 }
 
 impl Env {
@@ -37,7 +40,17 @@ impl Env {
     pub fn with_config(text: &str) -> Env {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("dossier.toml"), text).unwrap();
-        Env { dir }
+        Env { dir, pg: None }
+    }
+
+    /// [`Env::new`] on a fresh PostgreSQL schema; `None` when there is no PostgreSQL to
+    /// test against outside CI (the test is then skipped, saying so).
+    pub fn new_postgres(name: &str, config_body: &str) -> Option<Env> {
+        let pg = dossier_store::pg::testing::TestSchema::new(name)?;
+        Some(Env {
+            pg: Some(pg),
+            ..Env::new(config_body)
+        })
     }
 
     pub fn config(&self) -> PathBuf {
@@ -52,6 +65,10 @@ impl Env {
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = dossier();
         cmd.arg("--config").arg(self.config()).args(args);
+        match &self.pg {
+            Some(pg) => cmd.env("DOSSIER_STORE_URL", &pg.url),
+            None => cmd.env_remove("DOSSIER_STORE_URL"),
+        };
         cmd
     }
 

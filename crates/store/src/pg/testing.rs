@@ -25,10 +25,23 @@ pub fn base_url() -> String {
     std::env::var("DOSSIER_TEST_PG_URL").unwrap_or_else(|_| DEFAULT_URL.to_string())
 }
 
+/// Runs `f` on a thread of its own: the sync client must not run on a tokio worker, and
+/// tests that need a schema may be async.
+fn aside<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::spawn(f)
+        .join()
+        .unwrap_or_else(|p| std::panic::resume_unwind(p))
+}
+
 impl TestSchema {
     /// A new schema for the test `name`; `None` (after saying why on stderr) when there
     /// is no PostgreSQL to test against outside CI. Panics under `CI=true`.
     pub fn new(name: &str) -> Option<TestSchema> {
+        let name = name.to_string();
+        aside(move || TestSchema::create(&name))
+    }
+
+    fn create(name: &str) -> Option<TestSchema> {
         let base = base_url();
         let mut admin = match Client::connect(&base, NoTls) {
             Ok(c) => c,
@@ -59,8 +72,11 @@ impl TestSchema {
 
 impl Drop for TestSchema {
     fn drop(&mut self) {
-        if let Ok(mut admin) = Client::connect(&self.base, NoTls) {
-            let _ = admin.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema));
-        }
+        let (base, schema) = (self.base.clone(), self.schema.clone());
+        aside(move || {
+            if let Ok(mut admin) = Client::connect(&base, NoTls) {
+                let _ = admin.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+            }
+        });
     }
 }
