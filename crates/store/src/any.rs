@@ -61,7 +61,7 @@ fn redacted(url: &str) -> String {
 pub enum AnyStore {
     Sqlite(SqliteStore),
     #[cfg(feature = "postgres")]
-    Postgres(crate::PgStore),
+    Postgres(Box<crate::PgStore>),
 }
 
 impl AnyStore {
@@ -89,7 +89,7 @@ fn open_postgres(url: &str, read_only: bool) -> Result<AnyStore> {
     } else {
         crate::PgStore::open(url)?
     };
-    Ok(AnyStore::Postgres(store))
+    Ok(AnyStore::Postgres(Box::new(store)))
 }
 
 #[cfg(not(feature = "postgres"))]
