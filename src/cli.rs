@@ -68,10 +68,23 @@ pub enum Command {
     /// Cut, show and list dossier versions, and a version's stories
     #[command(subcommand)]
     Version(VersionCommand),
+    /// Move the store: copy it whole into another, empty store
+    #[command(subcommand)]
+    Store(StoreCommand),
     /// Print the man page or a shell's completions, made from these definitions
     Generate {
         /// What to print
         what: Generated,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum StoreCommand {
+    /// Copy the configured store, whole, into an empty store (the source is not changed)
+    Copy {
+        /// The target: a `postgres://` or `postgresql://` URL, or the path of a SQLite file
+        #[arg(long, value_name = "URL")]
+        to: String,
     },
 }
 

@@ -11,6 +11,7 @@ mod items;
 mod opml;
 mod parse;
 mod run;
+mod store;
 mod version;
 
 use crate::Exit;
@@ -48,6 +49,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         },
         Command::Items(args) => items::run(&load_config(&path)?, args)?,
         Command::Version(v) => version::run(&load_config(&path)?, v)?,
+        Command::Store(s) => store::run(&load_config(&path)?, s)?,
         Command::Generate { what } => generate::run(what)?,
     }
     Ok(ExitCode::SUCCESS)

@@ -369,7 +369,7 @@ pub(crate) fn last_item_id(tx: &rusqlite::Connection) -> Result<i64> {
 
 /// Adds the items written after `after` to the full-text index, in one statement: the
 /// index is written once per transaction rather than once per item (see migration 0005).
-fn index_items_after(tx: &rusqlite::Connection, after: i64) -> Result<()> {
+pub(crate) fn index_items_after(tx: &rusqlite::Connection, after: i64) -> Result<()> {
     tx.prepare_cached(
         "INSERT INTO items_fts(rowid, title, summary) SELECT id, title, summary FROM items WHERE id > ?1",
     )?

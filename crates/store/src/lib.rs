@@ -16,6 +16,7 @@
 
 mod any;
 mod cjk;
+pub mod copy;
 mod ingest;
 mod neardup;
 mod pages;
@@ -23,12 +24,13 @@ mod pages;
 pub mod pg;
 mod query;
 mod rematch;
+mod sqlite_copy;
 mod stories;
 mod traits;
 mod versions;
 pub mod view;
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use std::path::Path;
 use std::time::Duration;
 
@@ -92,6 +94,13 @@ pub enum StoreError {
     },
     #[error("no store at {0} yet: `dossier run` creates it")]
     Missing(String),
+    #[error(
+        "store {path} is an unfinished copy ({detail}): it is not to be trusted; remove it and \
+         run `dossier store copy` again"
+    )]
+    UnfinishedCopy { path: String, detail: String },
+    #[error("cannot copy the store: {0}")]
+    Copy(String),
     #[error("unknown topic `{0}`")]
     UnknownTopic(String),
     #[error("unknown feed `{0}`")]
@@ -191,7 +200,9 @@ impl SqliteStore {
                 supported: SCHEMA_VERSION,
             });
         }
-        Ok(SqliteStore { conn, run: None })
+        let store = SqliteStore { conn, run: None };
+        store.refuse_unfinished_copy(&name)?;
+        Ok(store)
     }
 
     /// A private in-memory store, for tests.
@@ -222,6 +233,7 @@ impl SqliteStore {
         store
             .migrate(name)
             .map_err(|e| e.during("bring the store's schema up to date"))?;
+        store.refuse_unfinished_copy(name)?;
         Ok(store)
     }
 
@@ -250,6 +262,25 @@ impl SqliteStore {
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// A store that a `store copy` began and never finished is no store to read or write.
+    fn refuse_unfinished_copy(&self, name: &str) -> Result<()> {
+        let note: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = ?1",
+                [copy::UNFINISHED],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match note {
+            Some(detail) => Err(StoreError::UnfinishedCopy {
+                path: name.to_string(),
+                detail,
+            }),
+            None => Ok(()),
+        }
     }
 
     /// The underlying connection, for tests of the schema itself.

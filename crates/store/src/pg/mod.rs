@@ -15,6 +15,7 @@
 //! trips, not several per item. Migrations are this backend's own, append-only, tracked
 //! in `dossier_schema`, applied under an advisory lock.
 
+mod copy;
 mod ingest;
 mod leases;
 mod passes;
@@ -138,6 +139,7 @@ impl PgStore {
         store
             .migrate()
             .map_err(|e| e.during("bring the store's schema up to date"))?;
+        store.refuse_unfinished_copy()?;
         Ok(store)
     }
 
@@ -160,12 +162,14 @@ impl PgStore {
                 supported: PG_SCHEMA_VERSION,
             });
         }
-        Ok(PgStore {
+        let mut store = PgStore {
             client: Mutex::new(client),
             url: url.to_string(),
             run: None,
             book: None,
-        })
+        };
+        store.refuse_unfinished_copy()?;
+        Ok(store)
     }
 
     fn migrate(&mut self) -> Result<()> {

@@ -3,7 +3,7 @@
 //! held to exactly the behaviour of the first. Each test is a function taking a fresh,
 //! empty store; `conformance_tests!` makes a `#[test]` of each for one backend.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 mod stories;
 pub use stories::*;
