@@ -434,3 +434,77 @@ fn runs_on_several_machines_share_one_store() {
     let v = env.json_lines(&["version", "cut", "chips", "--json"]);
     assert_eq!(v[0]["item_count"].as_u64(), Some(want.len() as u64));
 }
+
+/// `store copy` moves a store up to PostgreSQL and back: the copies print exactly what
+/// the original printed, ids and times included, and the summary counts what went over.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_store_copied_to_postgres_and_back_prints_the_same() {
+    let server = MockServer::start().await;
+    serve_feed(
+        &server,
+        "/ai.rss",
+        rss(&[
+            (
+                "a1",
+                "DeepSeek releases V4",
+                "https://n.example/v4",
+                Some("Wed, 20 May 2026 10:00:00 GMT"),
+            ),
+            (
+                "a2",
+                "上海发布人工智能行动计划",
+                "https://n.example/sh",
+                None,
+            ),
+        ]),
+        "\"a\"",
+    )
+    .await;
+    serve_feed(
+        &server,
+        "/wire.rss",
+        rss(&[("w1", "DeepSeek V4 is out", "https://n.example/v4", None)]),
+        "\"w\"",
+    )
+    .await;
+    let body = two_topic_config(&server.uri());
+    let Some(pg) = Env::new_postgres("a_store_copied_to_postgres_and_back_prints_the_same", &body)
+    else {
+        return;
+    };
+    let sqlite = Env::new(&body);
+    assert_eq!(sqlite.run(&["run"]).status.code(), Some(0));
+    assert_eq!(sqlite.run(&["version", "cut", "ai"]).status.code(), Some(0));
+    let url = pg.pg.as_ref().unwrap().url.clone();
+    let out = sqlite.run(&["store", "copy", "--to", &url]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("2 feeds, 2 items, 3 sightings"),
+        "{}",
+        stdout(&out)
+    );
+    let back = Env::new(&body);
+    let out = pg.run(&["store", "copy", "--to", back.store().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let reads: &[&[&str]] = &[
+        &["items", "--json"],
+        &["items", "--json", "--search", "人工智能"],
+        &["feeds", "--json"],
+        &["version", "show", "ai"],
+        &["version", "stories", "ai", "--json"],
+    ];
+    for args in reads {
+        let want = stdout(&sqlite.run(args));
+        assert!(!want.is_empty(), "{args:?}");
+        assert_eq!(stdout(&pg.run(args)), want, "{args:?} on PostgreSQL");
+        assert_eq!(stdout(&back.run(args)), want, "{args:?} back on SQLite");
+    }
+    // The target must be empty: copying again is refused, and nothing is changed.
+    let again = sqlite.run(&["store", "copy", "--to", &url]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        stderr(&again).contains("a copy goes into an empty store"),
+        "{}",
+        stderr(&again)
+    );
+}
