@@ -78,7 +78,7 @@ fn feed_body(feed: usize, items: usize, version: usize) -> Vec<u8> {
     s.into_bytes()
 }
 
-fn doc(feed: usize, items: usize, version: usize) -> Doc {
+pub(crate) fn doc(feed: usize, items: usize, version: usize) -> Doc {
     Doc {
         body: Arc::new(feed_body(feed, items, version)),
         etag: format!("\"{feed}-{version}\""),
@@ -86,9 +86,20 @@ fn doc(feed: usize, items: usize, version: usize) -> Doc {
 }
 
 fn write_config(dir: &Path, addrs: &[SocketAddr], feeds: usize) -> Result<std::path::PathBuf> {
-    let mut cfg = String::from(
-        "[store]\npath = \"bench.sqlite\"\n\n[fetch]\nallow_private_addresses = true\nconcurrency = 32\nper_host = 2\n\
-         per_host_gap_ms = 0\nretries = 0\n\n",
+    write_config_with(dir, addrs, feeds, "concurrency = 32\nper_host = 2\n")
+}
+
+/// A config of `feeds` feeds spread over `addrs`, the store `bench.sqlite` beside it,
+/// with `fetch` (lines of `[fetch]`) added to the loopback settings.
+pub(crate) fn write_config_with(
+    dir: &Path,
+    addrs: &[SocketAddr],
+    feeds: usize,
+    fetch: &str,
+) -> Result<std::path::PathBuf> {
+    let mut cfg = format!(
+        "[store]\npath = \"bench.sqlite\"\n\n[fetch]\nallow_private_addresses = true\n{fetch}\
+         per_host_gap_ms = 0\nretries = 0\narticle_pages = false\n\n",
     );
     for (t, kw) in KEYWORDS.iter().enumerate() {
         let _ = write!(
@@ -117,7 +128,17 @@ pub struct Measured {
 }
 
 fn run_child(dossier: &Path, config: &Path, args: &[&str]) -> Result<Measured> {
-    let (m, stdout) = measure(dossier, config, args)?;
+    run_child_with(dossier, config, args, &[])
+}
+
+/// [`run_child`] with environment variables set for the child (`DOSSIER_STORE_URL`).
+pub(crate) fn run_child_with(
+    dossier: &Path,
+    config: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Result<Measured> {
+    let (m, stdout) = measure_with(dossier, config, args, env)?;
     let stats = serde_json::from_slice(&stdout).context("run --json output")?;
     Ok(Measured { stats, ..m })
 }
@@ -125,11 +146,22 @@ fn run_child(dossier: &Path, config: &Path, args: &[&str]) -> Result<Measured> {
 /// One child run of `dossier --config CONFIG ARGS`, which must exit 0: its wall, CPU and
 /// peak memory, and what it printed on stdout.
 pub fn measure(dossier: &Path, config: &Path, args: &[&str]) -> Result<(Measured, Vec<u8>)> {
+    measure_with(dossier, config, args, &[])
+}
+
+/// [`measure`] with environment variables set for the child.
+pub(crate) fn measure_with(
+    dossier: &Path,
+    config: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Result<(Measured, Vec<u8>)> {
     let started = Instant::now();
     let child = std::process::Command::new(dossier)
         .arg("--config")
         .arg(config)
         .args(args)
+        .envs(env.iter().copied())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()

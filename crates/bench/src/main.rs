@@ -4,6 +4,7 @@
 //! Machines here are noisy: every figure is a median with min–max over several runs, and
 //! comparisons are ratios measured in the same run. Timing goals live here, never in tests.
 
+mod backends;
 mod dates;
 mod ingest;
 mod neardup;
@@ -19,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 fn usage() -> ! {
     eprintln!(
-        "usage: dossier-bench [--dossier PATH] [--runs N] [--out BENCHMARKS.md] <ingest|parse|store|dates|neardup|stories|scale|all|parse-inputs DIR|parse-loop [--rounds N] [--only-dossier] FILE...> [--feeds N] [--items N] [--dates DIR] [--store-items N] [--scale-sizes 1000,10000,100000] [--cjk-share 0.1]"
+        "usage: dossier-bench [--dossier PATH] [--runs N] [--out BENCHMARKS.md] <ingest|parse|store|dates|neardup|stories|scale|backends|all|parse-inputs DIR|parse-loop [--rounds N] [--only-dossier] FILE...> [--feeds N] [--items N] [--dates DIR] [--store-items N] [--scale-sizes 1000,10000,100000] [--cjk-share 0.1]"
     );
     std::process::exit(2)
 }
@@ -54,9 +55,8 @@ fn main() -> Result<()> {
                     .collect::<Result<_, _>>()
                     .context("--scale-sizes")?
             }
-            "ingest" | "dates" | "neardup" | "stories" | "parse" | "store" | "scale" | "all" => {
-                command = Some(a)
-            }
+            "ingest" | "dates" | "neardup" | "stories" | "parse" | "store" | "scale"
+            | "backends" | "all" => command = Some(a),
             // Parses the files left on the command line over and over, and stops: for
             // profiling (`perf record`, `valgrind --tool=callgrind`).
             "parse-loop" => {
@@ -104,6 +104,10 @@ fn main() -> Result<()> {
     if matches!(command.as_str(), "ingest" | "all") {
         let table = ingest::run(&dossier, feeds, items, runs)?;
         report::replace_section(&out, "ingest", &format!("{machine}\n\n{table}"))?;
+    }
+    if matches!(command.as_str(), "backends" | "all") {
+        let table = backends::run(&dossier, feeds, items, runs.min(3), store_items)?;
+        report::replace_section(&out, "backends", &format!("{machine}\n\n{table}"))?;
     }
     if matches!(command.as_str(), "scale" | "all") {
         // The largest size costs minutes a pass: a few runs give the medians.

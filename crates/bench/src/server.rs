@@ -22,6 +22,15 @@ pub type Docs = Arc<RwLock<HashMap<String, Doc>>>;
 
 /// Serves `docs` on each address; returns the bound addresses (ports chosen by the OS).
 pub async fn serve(addrs: &[std::net::IpAddr], docs: Docs) -> std::io::Result<Vec<SocketAddr>> {
+    serve_slow(addrs, docs, None).await
+}
+
+/// [`serve`], each response sent after `delay`: a server far away, for fetch-bound runs.
+pub async fn serve_slow(
+    addrs: &[std::net::IpAddr],
+    docs: Docs,
+    delay: Option<std::time::Duration>,
+) -> std::io::Result<Vec<SocketAddr>> {
     let mut bound = Vec::new();
     for ip in addrs {
         let listener = TcpListener::bind((*ip, 0)).await?;
@@ -31,7 +40,7 @@ pub async fn serve(addrs: &[std::net::IpAddr], docs: Docs) -> std::io::Result<Ve
             while let Ok((stream, _)) = listener.accept().await {
                 let docs = docs.clone();
                 tokio::spawn(async move {
-                    let _ = connection(stream, docs).await;
+                    let _ = connection(stream, docs, delay).await;
                 });
             }
         });
@@ -39,7 +48,11 @@ pub async fn serve(addrs: &[std::net::IpAddr], docs: Docs) -> std::io::Result<Ve
     Ok(bound)
 }
 
-async fn connection(mut stream: tokio::net::TcpStream, docs: Docs) -> std::io::Result<()> {
+async fn connection(
+    mut stream: tokio::net::TcpStream,
+    docs: Docs,
+    delay: Option<std::time::Duration>,
+) -> std::io::Result<()> {
     let _ = stream.set_nodelay(true);
     let mut buf = vec![0u8; 8192];
     let mut filled = 0;
@@ -72,6 +85,9 @@ async fn connection(mut stream: tokio::net::TcpStream, docs: Docs) -> std::io::R
                 .then(|| v.trim().to_string())
         });
         let doc = docs.read().unwrap().get(&path).cloned();
+        if let Some(delay) = delay {
+            tokio::time::sleep(delay).await;
+        }
         match doc {
             Some(doc) if if_none_match.as_deref() == Some(doc.etag.as_str()) => {
                 let head = format!(

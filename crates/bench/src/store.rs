@@ -102,10 +102,10 @@ fn percentile(mut v: Vec<f64>, p: f64) -> f64 {
 
 /// Feeds stored in one transaction by a busy run: its writer takes whatever results are
 /// ready, up to the fetch channel's 32.
-const RUN_BATCH: usize = 10;
+pub(crate) const RUN_BATCH: usize = 10;
 
-struct Filled {
-    store: Store,
+pub(crate) struct Filled {
+    pub(crate) store: Store,
     /// Items/s of each transaction, oldest first.
     rates: Vec<f64>,
     wall: f64,
@@ -113,7 +113,12 @@ struct Filled {
 }
 
 /// A store of `total` items, written `batch` feeds per transaction.
-fn fill(path: &std::path::Path, total: usize, batch: usize, cjk_share: f64) -> Result<Filled> {
+pub(crate) fn fill(
+    path: &std::path::Path,
+    total: usize,
+    batch: usize,
+    cjk_share: f64,
+) -> Result<Filled> {
     let mut store = Store::open(path)?;
     let feeds_n = total / PER_FEED;
     let topics: Vec<TopicSpec> = (0..TOPICS)

@@ -18,7 +18,7 @@ use futures_util::StreamExt;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::mpsc::error::TrySendError;
+use tokio::sync::mpsc::error::SendTimeoutError;
 
 /// A feed to fetch, with its state as the claim read it.
 type Job = (FeedSpec, FeedState);
@@ -61,8 +61,16 @@ impl Shared<'_> {
             specs: self.specs,
             named: self.named.map(|n| n.into_iter().collect()),
             fetcher: self.fetcher.clone(),
-            hosts_per_claim: concurrency.clamp(4, 64),
+            // More hosts than fetchers, so that every fetcher has a host to work on.
+            hosts_per_claim: (concurrency * 2).clamp(4, 64),
             renew_every: self.lease / 4,
+            waiter: tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .build()
+                .map_err(|e| StoreError::Backend {
+                    op: "claim hosts",
+                    source: Box::new(e),
+                })?,
         };
         let lease_thread = std::thread::spawn(move || claimer.run());
         let (fetcher, matcher, started) = (self.fetcher, self.matcher, self.started);
@@ -115,6 +123,8 @@ struct Claimer {
     fetcher: Arc<Fetcher>,
     hosts_per_claim: usize,
     renew_every: Duration,
+    /// A runtime of the lease thread's own, to wait on the channel with a timeout.
+    waiter: tokio::runtime::Runtime,
 }
 
 /// How long to wait before claiming again when the hosts of named feeds are held by
@@ -150,6 +160,9 @@ impl Claimer {
                 self.renew_if_due(&mut renewed)?;
                 continue;
             }
+            // Feeds go out host by host in turn, so that the fetchers work on as many
+            // hosts at once as they may (a host's own feeds wait for `per_host`).
+            let mut queues: Vec<std::collections::VecDeque<Job>> = Vec::with_capacity(claims.len());
             for claim in claims {
                 if let Some(hold) = &claim.hold
                     && let Ok(left) = (hold.until - Utc::now()).to_std()
@@ -157,13 +170,13 @@ impl Claimer {
                     self.fetcher.hold(&hold.host, left, hold.status);
                 }
                 let claimed = claim.feeds.len();
-                let mut mine: Vec<Job> = Vec::with_capacity(claimed);
+                let mut mine = std::collections::VecDeque::with_capacity(claimed);
                 for state in claim.feeds {
                     if let Some(named) = self.named.as_mut() {
                         named.remove(&state.key);
                     }
                     if let Some(spec) = self.specs.get(&state.key) {
-                        mine.push((spec.clone(), state));
+                        mine.push_back((spec.clone(), state));
                     }
                 }
                 if mine.len() < claimed {
@@ -171,11 +184,16 @@ impl Claimer {
                 }
                 let keys: Vec<String> = mine.iter().map(|(s, _)| s.key.clone()).collect();
                 self.leases.handed_out(&claim.host, &keys)?;
-                for job in mine {
-                    if !self.send(job, &mut renewed)? {
-                        return Ok((handed, self.leases));
+                queues.push(mine);
+            }
+            while queues.iter().any(|q| !q.is_empty()) {
+                for queue in &mut queues {
+                    if let Some(job) = queue.pop_front() {
+                        if !self.send(job, &mut renewed)? {
+                            return Ok((handed, self.leases));
+                        }
+                        handed += 1;
                     }
-                    handed += 1;
                 }
             }
             self.renew_if_due(&mut renewed)?;
@@ -183,17 +201,17 @@ impl Claimer {
         Ok((handed, self.leases))
     }
 
-    /// Sends a job as soon as the fetchers have room, renewing the leases meanwhile;
+    /// Sends a job as soon as the fetchers have room, renewing the leases while it waits;
     /// `false` when the pass is over.
     fn send(&mut self, job: Job, renewed: &mut Instant) -> Result<bool, StoreError> {
         let mut job = job;
         loop {
-            match self.jobs.try_send(job) {
+            let wait = self.renew_every.saturating_sub(renewed.elapsed());
+            match self.waiter.block_on(self.jobs.send_timeout(job, wait)) {
                 Ok(()) => return Ok(true),
-                Err(TrySendError::Closed(_)) => return Ok(false),
-                Err(TrySendError::Full(back)) => {
+                Err(SendTimeoutError::Closed(_)) => return Ok(false),
+                Err(SendTimeoutError::Timeout(back)) => {
                     job = back;
-                    std::thread::sleep(Duration::from_millis(20));
                     self.renew_if_due(renewed)?;
                 }
             }

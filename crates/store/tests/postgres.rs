@@ -372,3 +372,72 @@ fn version_rows_refuse_edits_and_deletes() {
         );
     }
 }
+
+/// A big batch is written in two halves at once; a story both halves bring is one item,
+/// and within the run the feed listed first is still its origin, whichever half commits
+/// first.
+#[test]
+fn a_batch_written_in_two_halves_keeps_the_origin_rule() {
+    let Some(schema) = TestSchema::new("a_batch_written_in_two_halves_keeps_the_origin_rule")
+    else {
+        return;
+    };
+    for round in 0..5 {
+        let mut s = conformance::setup(PgStore::open(&schema.url).unwrap());
+        let stories = |feed: &str| -> Vec<dossier_model::Item> {
+            (0..150)
+                .map(|n| {
+                    let mut it = item(
+                        &format!("{feed}{round}-{n}"),
+                        &format!("https://{feed}.example/{round}/{n}"),
+                        &format!("{feed} story {n}"),
+                        Some("2026-05-20T10:00:00Z"),
+                        &[],
+                    );
+                    if n == 0 {
+                        it.url = Some(format!("https://shared.example/{round}"));
+                        it.keys[1] = ItemKey::Url(format!("shared.example/{round}"));
+                        it.title = format!("Shared story as {feed} tells it");
+                    }
+                    it
+                })
+                .collect()
+        };
+        let (from_b, from_a) = (stories("B"), stories("A"));
+        let at = t0() + Duration::hours(round);
+        let (ub, ua) = (ok(at), ok(at));
+        // B's fetch first in the batch, A's second: the halves race.
+        let batch = [
+            dossier_store::FetchRecord {
+                feed_key: "B",
+                update: &ub,
+                items: &from_b,
+            },
+            dossier_store::FetchRecord {
+                feed_key: "A",
+                update: &ua,
+                items: &from_a,
+            },
+        ];
+        for r in s.record_fetches(&batch, at).unwrap() {
+            r.unwrap();
+        }
+        let shared = s
+            .items(&ItemQuery {
+                search: Some("shared story".to_string()),
+                since: Some(at - Duration::days(30)),
+                ..Default::default()
+            })
+            .unwrap()
+            .into_iter()
+            .filter(|i| i.url.as_deref() == Some(&format!("https://shared.example/{round}")))
+            .collect::<Vec<_>>();
+        assert_eq!(shared.len(), 1, "round {round}: {shared:?}");
+        assert_eq!(shared[0].feed, "A", "round {round}: the feed listed first");
+        assert_eq!(
+            shared[0].title, "Shared story as A tells it",
+            "round {round}"
+        );
+        assert_eq!(shared[0].sightings, 2, "round {round}");
+    }
+}

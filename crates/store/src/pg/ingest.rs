@@ -18,7 +18,8 @@ use dossier_model::{
     Change, DateSource, FeedSpec, FeedUpdate, Item, PageReason, RunStats, TopicSpec, fmt_time,
     host_key,
 };
-use postgres::Transaction;
+use postgres::types::ToSql;
+use postgres::{Statement, Transaction};
 use std::collections::{HashMap, HashSet};
 
 /// How many times a batch written one feed at a time is tried when PostgreSQL aborts it
@@ -123,49 +124,73 @@ impl PgStore {
         batch: &[FetchRecord<'_>],
         seen_at: DateTime<Utc>,
     ) -> Result<Vec<Result<IngestCounts>>> {
-        let run = self.run;
         let fence = self.book.as_ref().map(|b| b.holder.clone());
-        let client = self.client_mut();
-        let topic_ids: HashMap<String, i64> = client
+        let topic_ids: HashMap<String, i64> = self
+            .client_mut()
             .query("SELECT slug, id FROM topics", &[])?
             .iter()
             .map(|r| (r.get(0), r.get(1)))
             .collect();
-        let w = Writer {
+        let writer = |prepared| Writer {
             topic_ids: &topic_ids,
             now: fmt_time(seen_at),
-            run,
+            run: self.run,
             fence: fence.as_deref(),
+            prepared: std::cell::RefCell::new(prepared),
         };
-        let together = (|| -> Result<Vec<IngestCounts>> {
-            let mut tx = client.transaction()?;
-            let counts = w.write(&mut tx, batch)?;
-            tx.commit()?;
-            Ok(counts)
-        })();
-        let out = match together {
-            Ok(counts) => counts.into_iter().map(Ok).collect(),
-            Err(_) if batch.len() > 1 => batch
+        // A big batch is written in two halves at once, on two connections: the
+        // database's work on the rows, most of a batch's cost, then uses two cores. The
+        // keys' unique index keeps the halves from storing one story twice, as it does
+        // for two runs.
+        let items: usize = batch.iter().map(|r| r.items.len()).sum();
+        let mid = if batch.len() >= 2 && items >= PARALLEL_ITEMS {
+            let mut seen = 0;
+            batch
                 .iter()
-                .map(|rec| {
-                    let mut last = None;
-                    for _ in 0..RETRIES {
-                        let one = (|| -> Result<IngestCounts> {
-                            let mut tx = client.transaction()?;
-                            let counts = w.write(&mut tx, std::slice::from_ref(rec))?;
-                            tx.commit()?;
-                            Ok(counts[0])
-                        })();
-                        match one {
-                            Err(e) if is_retryable(&e) => last = Some(Err(e)),
-                            other => return other,
-                        }
-                    }
-                    last.unwrap_or(Ok(IngestCounts::default()))
+                .position(|r| {
+                    seen += r.items.len();
+                    seen * 2 >= items
                 })
-                .collect(),
-            Err(e) => vec![Err(e)],
+                .map_or(batch.len() / 2, |i| (i + 1).min(batch.len() - 1))
+        } else {
+            batch.len()
         };
+        if mid < batch.len() && self.helper.is_none() {
+            self.helper = Some(super::connect(&self.url)?);
+        }
+        let w1 = writer(std::mem::take(&mut self.prepared));
+        let w2 = writer(std::mem::take(&mut self.helper_prepared));
+        let (first, second) = batch.split_at(mid);
+        let client = self.client.get_mut().unwrap_or_else(|p| p.into_inner());
+        let helper = self.helper.as_mut();
+        let (out, p1, p2) = std::thread::scope(|scope| {
+            let other = match helper {
+                Some(helper) if !second.is_empty() => Err(scope.spawn(move || {
+                    let out = write_share(helper, &w2, second);
+                    (out, w2.prepared.into_inner())
+                })),
+                _ => Ok(w2.prepared.into_inner()),
+            };
+            let mut out = write_share(client, &w1, first);
+            let p2 = match other {
+                Ok(p2) => {
+                    if !second.is_empty() {
+                        out.extend(write_share(client, &w1, second));
+                    }
+                    p2
+                }
+                Err(h) => match h.join() {
+                    Ok((more, p2)) => {
+                        out.extend(more);
+                        p2
+                    }
+                    Err(panic) => std::panic::resume_unwind(panic),
+                },
+            };
+            (out, w1.prepared.into_inner(), p2)
+        });
+        self.prepared = p1;
+        self.helper_prepared = p2;
         if let Some(book) = self.book.clone() {
             let keys: Vec<&str> = batch.iter().map(|r| r.feed_key).collect();
             let done = book.recorded(&keys);
@@ -175,6 +200,59 @@ impl PgStore {
         }
         Ok(out)
     }
+}
+
+/// Batches of at least this many items are written in two halves at once.
+const PARALLEL_ITEMS: usize = 200;
+
+/// One connection's share of a batch: in one transaction, and when that fails, feed by
+/// feed (each tried again after a deadlock), so that a failing feed fails alone.
+fn write_share(
+    client: &mut postgres::Client,
+    w: &Writer<'_>,
+    batch: &[FetchRecord<'_>],
+) -> Vec<Result<IngestCounts>> {
+    let together = (|| -> Result<Vec<IngestCounts>> {
+        let mut tx = client.transaction()?;
+        relaxed_commit(&mut tx)?;
+        let counts = w.write(&mut tx, batch)?;
+        tx.commit()?;
+        Ok(counts)
+    })();
+    match together {
+        Ok(counts) => counts.into_iter().map(Ok).collect(),
+        Err(e) if batch.len() == 1 && !is_retryable(&e) => vec![Err(e)],
+        Err(_) => batch
+            .iter()
+            .map(|rec| {
+                let mut last = None;
+                for _ in 0..RETRIES {
+                    let one = (|| -> Result<IngestCounts> {
+                        let mut tx = client.transaction()?;
+                        relaxed_commit(&mut tx)?;
+                        let counts = w.write(&mut tx, std::slice::from_ref(rec))?;
+                        tx.commit()?;
+                        Ok(counts[0])
+                    })();
+                    match one {
+                        Err(e) if is_retryable(&e) => last = Some(Err(e)),
+                        other => return other,
+                    }
+                }
+                last.unwrap_or(Ok(IngestCounts::default()))
+            })
+            .collect(),
+    }
+}
+
+/// A fetch's transaction commits without waiting for the server's disk, as SQLite's
+/// `synchronous = NORMAL` does for the SQLite store: a crash of the database server may
+/// lose the last moments of a run's writes, never leave them half done, and what it loses
+/// (whole feeds) stays due and is fetched again. Cuts, which writers cite, wait for the
+/// disk as always.
+fn relaxed_commit(tx: &mut Transaction<'_>) -> Result<()> {
+    tx.batch_execute("SET LOCAL synchronous_commit = off")?;
+    Ok(())
 }
 
 /// Whether PostgreSQL gave up on a transaction that may well pass when tried again.
@@ -318,6 +396,8 @@ struct Writer<'a> {
     run: Option<i64>,
     /// The lease holder a feed's host must still be held by for its state to be written.
     fence: Option<&'a str>,
+    /// The writer's prepared statements, kept by the store across batches.
+    prepared: std::cell::RefCell<HashMap<&'static str, Statement>>,
 }
 
 /// Where an entry of the batch lands: an item the store had, or one new in this batch.
@@ -357,14 +437,50 @@ struct Plan<'a> {
 }
 
 impl Writer<'_> {
+    /// A statement of the writer's, prepared once per connection: a batch's dozen
+    /// statements are planned once a run, not once a batch.
+    fn prepared(&self, tx: &mut Transaction<'_>, sql: &'static str) -> Result<Statement> {
+        if let Some(st) = self.prepared.borrow().get(sql) {
+            return Ok(st.clone());
+        }
+        let st = tx.prepare(sql)?;
+        self.prepared.borrow_mut().insert(sql, st.clone());
+        Ok(st)
+    }
+
+    fn exec(
+        &self,
+        tx: &mut Transaction<'_>,
+        sql: &'static str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<u64> {
+        let st = self.prepared(tx, sql)?;
+        Ok(tx.execute(&st, params)?)
+    }
+
+    fn rows(
+        &self,
+        tx: &mut Transaction<'_>,
+        sql: &'static str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<postgres::Row>> {
+        let st = self.prepared(tx, sql)?;
+        Ok(tx.query(&st, params)?)
+    }
+
     fn write(
         &self,
         tx: &mut Transaction<'_>,
         batch: &[FetchRecord<'_>],
     ) -> Result<Vec<IngestCounts>> {
         let keys: Vec<&str> = batch.iter().map(|r| r.feed_key).collect();
-        let ids: HashMap<String, i64> = tx
-            .query("SELECT key, id FROM feeds WHERE key = ANY($1)", &[&keys])?
+        let ids: HashMap<String, i64> = self
+            .rows(
+                tx,
+                "SELECT w.key, f.id FROM unnest($1::text[]) AS w(key)
+                 CROSS JOIN LATERAL (SELECT id FROM feeds f WHERE f.key = w.key LIMIT 1) f",
+                &[&keys],
+            )?
             .iter()
             .map(|r| (r.get(0), r.get(1)))
             .collect();
@@ -406,7 +522,11 @@ impl Writer<'_> {
                 per_feed[e.feed] += 1;
             }
         }
-        tx.execute(
+        if per_feed.iter().all(|n| *n == 0) {
+            return Ok(counts);
+        }
+        self.exec(
+            tx,
             "UPDATE feeds f SET items = f.items + c.n
              FROM unnest($1::bigint[], $2::bigint[]) AS c(id, n) WHERE f.id = c.id AND c.n > 0",
             &[&feed_ids, &per_feed],
@@ -418,7 +538,7 @@ impl Writer<'_> {
     fn write_holds(&self, tx: &mut Transaction<'_>, batch: &[FetchRecord<'_>]) -> Result<()> {
         for rec in batch {
             if let Some(hold) = &rec.update.hold {
-                tx.execute(
+                self.exec(tx,
                     "INSERT INTO host_holds(host, until, status, set_at, feed_key) VALUES ($1, $2, $3, $4, $5)
                      ON CONFLICT (host) DO UPDATE SET until = GREATEST(host_holds.until, excluded.until),
                         status = excluded.status, set_at = excluded.set_at, feed_key = excluded.feed_key",
@@ -454,7 +574,8 @@ impl Writer<'_> {
             }
         }
         if !held_ids.is_empty() {
-            tx.execute(
+            self.exec(
+                tx,
                 "UPDATE feeds f SET next_due_at = COALESCE(c.next, f.next_due_at)
                  FROM unnest($1::bigint[], $2::text[]) AS c(id, next)
                  WHERE f.id = c.id AND ($3::text IS NULL OR EXISTS (
@@ -467,14 +588,15 @@ impl Writer<'_> {
         }
         let moved_hosts: Vec<&String> = asked.hosts.iter().flatten().collect();
         if !moved_hosts.is_empty() {
-            tx.execute(
+            self.exec(
+                tx,
                 "INSERT INTO hosts(host_key) SELECT DISTINCT h FROM unnest($1::text[]) AS h
                  ON CONFLICT DO NOTHING",
                 &[&moved_hosts],
             )?;
         }
         let c = &asked;
-        tx.execute(
+        self.exec(tx,
             "UPDATE feeds f SET last_fetch_at = c.fetched_at, last_status = c.status,
                 error_class = c.class, last_error = c.error,
                 consecutive_failures = CASE c.failures WHEN 'add' THEN f.consecutive_failures + 1
@@ -543,9 +665,13 @@ impl Writer<'_> {
             for r in tx.query(
                 // First seen by this same run (at its start, by it): a feed listed
                 // earlier in the config may still take it over.
-                "SELECT k.key, i.id, i.feed_id,
+                // One index probe per key (LATERAL … LIMIT 1): given an array, the planner
+                // would rather scan the whole table once a batch.
+                "SELECT w.key, i.id, i.feed_id,
                     i.first_seen_at = $3 AND i.first_run IS NOT DISTINCT FROM $2
-                 FROM item_keys k JOIN items i ON i.id = k.item_id WHERE k.key = ANY($1)",
+                 FROM unnest($1::text[]) AS w(key)
+                 CROSS JOIN LATERAL (SELECT item_id FROM item_keys k WHERE k.key = w.key LIMIT 1) k
+                 JOIN items i ON i.id = k.item_id",
                 &[&all_keys, &self.run, &self.now],
             )? {
                 let target = Target::Stored(r.get(1));
@@ -622,7 +748,7 @@ impl Writer<'_> {
         let mut ids: Vec<i64> = if n == 0 {
             Vec::new()
         } else {
-            tx.query(
+            self.rows(tx,
                 "SELECT nextval(pg_get_serial_sequence('items', 'id')) FROM generate_series(1, $1::bigint)",
                 &[&n],
             )?
@@ -648,10 +774,14 @@ impl Writer<'_> {
             .collect();
         // One order for every writer: two batches with keys in common lock them alike.
         keys.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        if keys.is_empty() {
+            return Ok(ids);
+        }
         let key_text: Vec<&str> = keys.iter().map(|k| k.0).collect();
         let key_item: Vec<i64> = keys.iter().map(|k| k.1).collect();
-        let inserted: HashSet<String> = tx
-            .query(
+        let inserted: HashSet<String> = self
+            .rows(
+                tx,
                 "INSERT INTO item_keys(key, item_id) SELECT * FROM unnest($1::text[], $2::bigint[])
                  ON CONFLICT (key) DO NOTHING RETURNING key",
                 &[&key_text, &key_item],
@@ -671,9 +801,9 @@ impl Writer<'_> {
             return Ok(ids);
         }
         let lost_keys: Vec<&str> = lost.iter().map(|l| l.0).collect();
-        let holders: HashMap<String, i64> = tx
-            .query(
-                "SELECT key, item_id FROM item_keys WHERE key = ANY($1)",
+        let holders: HashMap<String, i64> = self.rows(tx,
+                "SELECT w.key, k.item_id FROM unnest($1::text[]) AS w(key)
+                 CROSS JOIN LATERAL (SELECT item_id FROM item_keys k WHERE k.key = w.key LIMIT 1) k",
                 &[&lost_keys],
             )?
             .iter()
@@ -696,11 +826,12 @@ impl Writer<'_> {
         }
         for (&new_index, &winner) in &joined {
             let loser = ids[new_index];
-            tx.execute(
+            self.exec(
+                tx,
                 "UPDATE item_keys SET item_id = $2 WHERE item_id = $1",
                 &[&loser, &winner],
             )?;
-            tx.execute("DELETE FROM items WHERE id = $1", &[&loser])?;
+            self.exec(tx, "DELETE FROM items WHERE id = $1", &[&loser])?;
             ids[new_index] = winner;
         }
         for e in &mut plan.entries {
@@ -710,11 +841,45 @@ impl Writer<'_> {
                 e.created = false;
             }
         }
-        // Entries that took over or refreshed a joined item leave it as its writer stored it.
+        // A joined story is the other writer's item now: what this batch would have
+        // corrected on its own item does not apply, but "the feed listed first is the
+        // origin within one run" still does (the other writer may be this run's other
+        // half): the lowest feed of this batch that carries it takes it over, if lower.
+        let mut lowest: HashMap<usize, (i64, &Item)> = joined
+            .keys()
+            .map(|&i| (i, (plan.new[i].feed_id, plan.new[i].item)))
+            .collect();
+        for (t, feed, item) in &plan.take_over {
+            if let Target::New(i) = t
+                && let Some(low) = lowest.get_mut(i)
+                && *feed < low.0
+            {
+                *low = (*feed, item);
+            }
+        }
         plan.refresh
             .retain(|(t, _)| !matches!(t, Target::New(i) if joined.contains_key(i)));
         plan.take_over
             .retain(|(t, _, _)| !matches!(t, Target::New(i) if joined.contains_key(i)));
+        let winners: Vec<i64> = joined.values().copied().collect();
+        let origins: HashMap<i64, (i64, bool)> = self
+            .rows(
+                tx,
+                "SELECT id, feed_id, first_seen_at = $2 AND first_run IS NOT DISTINCT FROM $3
+                 FROM items WHERE id = ANY($1)",
+                &[&winners, &self.now, &self.run],
+            )?
+            .iter()
+            .map(|r| (r.get(0), (r.get(1), r.get(2))))
+            .collect();
+        for (i, (feed, item)) in lowest {
+            if let Some(&(origin, this_run)) = origins.get(&joined[&i])
+                && this_run
+                && feed < origin
+            {
+                plan.take_over.push((Target::New(i), feed, item));
+            }
+        }
         Ok(ids)
     }
 
@@ -753,8 +918,7 @@ impl Writer<'_> {
             evidence.push(item.date_evidence.as_deref());
             reasons.push(item.page_reason.map(PageReason::as_str));
         }
-        let changed: Vec<i64> = tx
-            .query(
+        let changed: Vec<i64> = self.rows(tx,
                 "UPDATE items i SET
                     title = CASE WHEN c.title = i.url OR c.title = i.original_url THEN i.title ELSE c.title END,
                     summary = COALESCE(c.summary, i.summary), author = COALESCE(c.author, i.author),
@@ -775,7 +939,7 @@ impl Writer<'_> {
             .iter()
             .map(|r| r.get(0))
             .collect();
-        tx.execute(
+        self.exec(tx,
             "UPDATE items i SET page_reason = c.reason
              FROM unnest($1::bigint[], $2::text[]) AS c(id, reason)
              WHERE i.id = c.id AND i.page_checked_at IS NULL AND i.page_reason IS DISTINCT FROM c.reason",
@@ -796,13 +960,15 @@ impl Writer<'_> {
         for (t, feed_id, url) in &plan.sightings {
             rows.entry((resolve(*t), *feed_id)).or_insert(*url);
         }
+        if rows.is_empty() {
+            return Ok(HashSet::new());
+        }
         let mut rows: Vec<((i64, i64), Option<&str>)> = rows.into_iter().collect();
         rows.sort_unstable_by_key(|r| r.0);
         let items: Vec<i64> = rows.iter().map(|r| r.0.0).collect();
         let feeds: Vec<i64> = rows.iter().map(|r| r.0.1).collect();
         let urls: Vec<Option<&str>> = rows.iter().map(|r| r.1).collect();
-        Ok(tx
-            .query(
+        Ok(self.rows(tx,
                 "INSERT INTO sightings(item_id, feed_id, original_url, first_seen_at, last_seen_at)
                  SELECT i, f, u, $4, $4 FROM unnest($1::bigint[], $2::bigint[], $3::text[]) AS c(i, f, u)
                  ON CONFLICT (item_id, feed_id) DO UPDATE SET last_seen_at = excluded.last_seen_at
@@ -838,7 +1004,7 @@ impl Writer<'_> {
         let reasons: Vec<&str> = rows.iter().map(|r| r.2).collect();
         let details: Vec<Option<&str>> = rows.iter().map(|r| r.3).collect();
         let feeds: Vec<i64> = rows.iter().map(|r| r.4).collect();
-        tx.execute(
+        self.exec(tx,
             "INSERT INTO item_topics(topic_id, item_id, reason, detail, via_feed_id, attached_at)
              SELECT t, i, r, d, f, $6
              FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[]) AS c(t, i, r, d, f)

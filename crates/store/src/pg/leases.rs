@@ -158,13 +158,18 @@ impl HostLeases for PgLeases {
         }
         let feeds = tx.query(
             &format!(
-                "SELECT {}, host_key AS claimed_host FROM feeds f
-                 WHERE f.host_key = ANY($1) AND f.active = 1
+                "SELECT {}, f.host_key AS claimed_host FROM unnest($1::text[]) AS h(host)
+                 JOIN feeds f ON f.host_key = h.host
+                 WHERE f.active = 1
                    AND (CASE WHEN $2::text[] IS NULL
                              THEN f.disabled_reason IS NULL
                                   AND (f.next_due_at IS NULL OR f.next_due_at <= dossier_now())
                              ELSE f.key = ANY($2) END)",
                 read::STATE_COLUMNS
+                    .split(',')
+                    .map(|c| format!("f.{}", c.trim()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             &[&hosts, &keys],
         )?;

@@ -118,6 +118,11 @@ pub struct PgStore {
     run: Option<i64>,
     /// The hosts this run holds, when it claims them ([`IngestStore::leases`]).
     book: Option<Arc<leases::LeaseBook>>,
+    /// The writer's statements, prepared once on this connection.
+    prepared: HashMap<&'static str, postgres::Statement>,
+    /// A second connection, for the second half of a big batch, and its statements.
+    helper: Option<Client>,
+    helper_prepared: HashMap<&'static str, postgres::Statement>,
 }
 
 fn connect(url: &str) -> Result<Client> {
@@ -135,6 +140,9 @@ impl PgStore {
             url: url.to_string(),
             run: None,
             book: None,
+            prepared: HashMap::new(),
+            helper: None,
+            helper_prepared: HashMap::new(),
         };
         store
             .migrate()
@@ -167,6 +175,9 @@ impl PgStore {
             url: url.to_string(),
             run: None,
             book: None,
+            prepared: HashMap::new(),
+            helper: None,
+            helper_prepared: HashMap::new(),
         };
         store.refuse_unfinished_copy()?;
         Ok(store)

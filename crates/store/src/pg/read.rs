@@ -137,7 +137,8 @@ pub(super) fn near_dup_window(
 pub(super) fn resolve_keys(c: &mut Client, keys: &[ItemKey]) -> Result<HashMap<ItemKey, i64>> {
     let text: Vec<String> = keys.iter().map(ItemKey::to_string).collect();
     let rows = c.query(
-        "SELECT key, item_id FROM item_keys WHERE key = ANY($1)",
+        "SELECT w.key, k.item_id FROM unnest($1::text[]) AS w(key)
+         CROSS JOIN LATERAL (SELECT item_id FROM item_keys k WHERE k.key = w.key LIMIT 1) k",
         &[&text],
     )?;
     let by_text: HashMap<String, i64> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();

@@ -61,6 +61,10 @@ fn cut(text: &str) -> (Vec<String>, Vec<Vec<char>>) {
 
 /// `c` lower-cased and without its diacritics, appended to `word`.
 fn fold_into(c: char, word: &mut String) {
+    if c.is_ascii() {
+        word.push(c.to_ascii_lowercase());
+        return;
+    }
     for lower in c.to_lowercase() {
         word.extend(lower.nfd().filter(|d| !is_combining_mark(*d)));
     }
