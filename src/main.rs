@@ -51,6 +51,23 @@ pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_LOCKED: u8 = 75;
 
+/// The error and its causes, each said once: a cause already part of the message before
+/// it (errors that print their source) is not said again.
+fn describe(err: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
+}
+
 fn main() -> ExitCode {
     dossier_run::contain::install();
     let cli = cli::Cli::parse();
@@ -85,7 +102,7 @@ fn main() -> ExitCode {
                 eprintln!("dossier: the config has {} problem(s)", cfg.problems.len());
                 return ExitCode::from(EXIT_USAGE);
             }
-            eprintln!("dossier: {err:#}");
+            eprintln!("dossier: {}", describe(&err));
             ExitCode::from(EXIT_FAILED)
         }
     }

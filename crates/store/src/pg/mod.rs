@@ -69,7 +69,16 @@ impl std::fmt::Display for PgError {
                 }
                 Ok(())
             }
-            None => write!(f, "{}", self.0),
+            None => {
+                // The client's error names its kind; what went wrong is in its source.
+                write!(f, "{}", self.0)?;
+                let mut cause = std::error::Error::source(&self.0);
+                while let Some(c) = cause {
+                    write!(f, ": {c}")?;
+                    cause = c.source();
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -128,7 +137,7 @@ pub struct PgStore {
 fn connect(url: &str) -> Result<Client> {
     Client::connect(url, NoTls).map_err(|e| StoreError::Backend {
         op: "connect to the store",
-        source: format!("{}: {}", redacted(url), PgError(e)).into(),
+        source: PgError(e).to_string().into(),
     })
 }
 
