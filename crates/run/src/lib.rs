@@ -193,11 +193,11 @@ pub fn run<S: IngestStore + 'static>(
                 started: now,
             };
             let sent = runtime.block_on(feeds.fetch(tx, cfg.fetch.concurrency, opts.deadline));
-            shared::Fetched {
+            Ok(shared::Fetched {
                 sent,
                 handed_out: total as u64,
                 leases: None,
-            }
+            })
         }
         Some(leases) => {
             let named = (opts.all || !opts.feeds.is_empty())
@@ -216,26 +216,14 @@ pub fn run<S: IngestStore + 'static>(
                 concurrency: cfg.fetch.concurrency,
                 lease,
             };
-            let fetched = pass.fetch(&runtime, tx, opts.deadline);
-            // The writer must finish (and say why it stopped) before a claim error is told.
-            let written = writer.join().map_err(|_| Error::WriterCrashed)??;
-            return finish(FinishArgs {
-                written,
-                fetched: fetched?,
-                cfg,
-                opts,
-                run_id,
-                fetcher: &fetcher,
-                runtime,
-                started,
-                now,
-            });
+            pass.fetch(&runtime, tx, opts.deadline)
         }
     };
+    // The writer must finish (and say why it stopped) before a claim error is told.
     let written = writer.join().map_err(|_| Error::WriterCrashed)??;
     finish(FinishArgs {
         written,
-        fetched,
+        fetched: fetched?,
         cfg,
         opts,
         run_id,
@@ -335,29 +323,40 @@ impl Feeds<'_> {
         concurrency: usize,
         deadline: Option<std::time::Duration>,
     ) -> u64 {
-        let mut results = futures_util::stream::iter(self.selected)
+        let results = futures_util::stream::iter(self.selected)
             .map(|f| {
                 let state = self.states.get(&f.key).cloned();
                 let (fetcher, matcher) = (self.fetcher.clone(), self.matcher.clone());
                 feed::process(fetcher, matcher, f, state, self.started)
             })
             .buffer_unordered(concurrency.max(1));
-        let mut sent = 0u64;
-        let pass = async {
-            while let Some(result) = results.next().await {
-                if tx.send(result).await.is_err() {
-                    // The writer stopped on a store error; the run says so.
-                    break;
-                }
-                sent += 1;
-            }
-        };
-        match deadline {
-            Some(limit) => {
-                let _ = tokio::time::timeout(limit, pass).await;
-            }
-            None => pass.await,
-        }
-        sent
+        send_results(results, &tx, deadline).await
     }
+}
+
+/// Sends each result to the writer as it comes; returns how many were sent. Past the
+/// deadline the fetches still in flight are dropped: their feeds stay due.
+pub(crate) async fn send_results(
+    results: impl futures_util::Stream<Item = feed::FeedResult>,
+    tx: &tokio::sync::mpsc::Sender<feed::FeedResult>,
+    deadline: Option<std::time::Duration>,
+) -> u64 {
+    let mut results = std::pin::pin!(results);
+    let mut sent = 0u64;
+    let pass = async {
+        while let Some(result) = results.next().await {
+            if tx.send(result).await.is_err() {
+                // The writer stopped on a store error; the run says so.
+                break;
+            }
+            sent += 1;
+        }
+    };
+    match deadline {
+        Some(limit) => {
+            let _ = tokio::time::timeout(limit, pass).await;
+        }
+        None => pass.await,
+    }
+    sent
 }

@@ -83,22 +83,7 @@ impl Shared<'_> {
                     feed::process(fetcher.clone(), matcher.clone(), spec, Some(state), started)
                 })
                 .buffer_unordered(concurrency);
-            let mut results = std::pin::pin!(results);
-            let mut sent = 0u64;
-            let pass = async {
-                while let Some(result) = results.next().await {
-                    if tx.send(result).await.is_err() {
-                        break;
-                    }
-                    sent += 1;
-                }
-            };
-            match deadline {
-                Some(limit) => {
-                    let _ = tokio::time::timeout(limit, pass).await;
-                }
-                None => pass.await,
-            }
+            let sent = crate::send_results(results, &tx, deadline).await;
             // Dropping the jobs' receiver here tells the lease thread to stop.
             sent
         });

@@ -27,6 +27,26 @@ pub(crate) fn feed_topics_json(f: &FeedSpec) -> String {
     serde_json::to_string(topics).unwrap_or_else(|_| "[]".into())
 }
 
+/// What the store keeps of a configured feed: name, label, URL, kind, topics (JSON).
+pub(crate) type ConfiguredFeed = (String, String, String, String, String);
+
+/// Whether the stored row of a feed (`active`, and what [`ConfiguredFeed`] holds) already
+/// says what the config says of it: nothing to write.
+pub(crate) fn feed_row_is_current(
+    stored: Option<(&ConfiguredFeed, bool)>,
+    f: &FeedSpec,
+    topics: &str,
+) -> bool {
+    stored.is_some_and(|((name, label, url, kind, t), active)| {
+        active
+            && *name == f.name
+            && *label == f.label
+            && *url == f.url
+            && kind == f.kind.as_str()
+            && t == topics
+    })
+}
+
 /// A hash of everything [`SqliteStore::sync_config`] writes, in config order.
 pub(crate) fn config_fingerprint(feeds: &[FeedSpec], topics: &[TopicSpec]) -> String {
     use sha2::{Digest, Sha256};
@@ -292,19 +312,14 @@ fn sync_topics(tx: &rusqlite::Connection, topics: &[TopicSpec]) -> Result<()> {
 /// The configured feeds, written where they differ from the stored ones; feeds no longer
 /// configured are retired, never deleted (their items keep their provenance).
 fn sync_feeds(tx: &rusqlite::Connection, feeds: &[FeedSpec]) -> Result<()> {
-    type Row = (String, String, String, String, String, bool);
-    let existing: HashMap<String, Row> = {
+    let existing: HashMap<String, (ConfiguredFeed, bool)> = {
         let mut stmt =
             tx.prepare("SELECT key, name, label, url, kind, topics, active FROM feeds")?;
         let rows = stmt.query_map([], |r| {
             Ok((
                 r.get(0)?,
                 (
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
+                    (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?),
                     r.get(6)?,
                 ),
             ))
@@ -330,17 +345,8 @@ fn sync_feeds(tx: &rusqlite::Connection, feeds: &[FeedSpec]) -> Result<()> {
     for f in feeds {
         configured.insert(f.key.as_str());
         let topics = feed_topics_json(f);
-        let same = existing
-            .get(&f.key)
-            .is_some_and(|(name, label, url, kind, t, active)| {
-                *active
-                    && *name == f.name
-                    && *label == f.label
-                    && *url == f.url
-                    && kind == f.kind.as_str()
-                    && *t == topics
-            });
-        if !same {
+        let stored = existing.get(&f.key).map(|(row, active)| (row, *active));
+        if !feed_row_is_current(stored, f, &topics) {
             upsert.execute(params![
                 f.key,
                 f.name,
@@ -352,8 +358,8 @@ fn sync_feeds(tx: &rusqlite::Connection, feeds: &[FeedSpec]) -> Result<()> {
         }
     }
     let mut retire = tx.prepare("UPDATE feeds SET active = 0 WHERE key = ?1")?;
-    for (key, row) in &existing {
-        if row.5 && !configured.contains(key.as_str()) {
+    for (key, (_, active)) in &existing {
+        if *active && !configured.contains(key.as_str()) {
             retire.execute([key])?;
         }
     }

@@ -300,33 +300,38 @@ fn version_candidates(tx: &rusqlite::Connection, topic_id: i64) -> Result<Vec<So
 }
 
 /// Gives each source its number: the one the topic gave that item before (a source keeps
-/// its `[n]` across versions), else the next free one, in the sources' order. Returns how
-/// many sources were numbered for the first time.
+/// its `[n]` across versions, `numbers` by item id), else the next free one, in the
+/// sources' order. Returns the `(n, item_id)` pairs numbered for the first time, for the
+/// backend to store. The same rule for every backend.
+pub(crate) fn assign_numbers(
+    numbers: &mut HashMap<i64, i64>,
+    sources: &mut [Source],
+) -> Vec<(i64, i64)> {
+    let mut next = numbers.values().max().copied().unwrap_or(0) + 1;
+    let mut fresh = Vec::new();
+    for s in sources.iter_mut() {
+        s.n = *numbers.entry(s.item_id).or_insert_with(|| {
+            fresh.push((next, s.item_id));
+            next += 1;
+            next - 1
+        });
+    }
+    fresh
+}
+
+/// Numbers the sources of a cut (see [`assign_numbers`]) and stores the new numbers;
+/// how many sources were numbered for the first time.
 fn number_sources(tx: &rusqlite::Connection, topic_id: i64, sources: &mut [Source]) -> Result<i64> {
     let mut numbers: HashMap<i64, i64> = {
         let mut stmt = tx.prepare("SELECT item_id, n FROM source_numbers WHERE topic_id = ?1")?;
         stmt.query_map([topic_id], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<rusqlite::Result<_>>()?
     };
-    let mut next: i64 = tx.query_row(
-        "SELECT COALESCE(MAX(n), 0) + 1 FROM source_numbers WHERE topic_id = ?1",
-        [topic_id],
-        |r| r.get(0),
-    )?;
+    let fresh = assign_numbers(&mut numbers, sources);
     let mut insert =
         tx.prepare("INSERT INTO source_numbers(topic_id, n, item_id) VALUES (?1, ?2, ?3)")?;
-    let mut new_items = 0;
-    for s in sources.iter_mut() {
-        s.n = match numbers.entry(s.item_id) {
-            std::collections::hash_map::Entry::Occupied(e) => *e.get(),
-            std::collections::hash_map::Entry::Vacant(e) => {
-                insert.execute(params![topic_id, next, s.item_id])?;
-                e.insert(next);
-                next += 1;
-                new_items += 1;
-                next - 1
-            }
-        };
+    for (n, item_id) in &fresh {
+        insert.execute(params![topic_id, n, item_id])?;
     }
-    Ok(new_items)
+    Ok(fresh.len() as i64)
 }

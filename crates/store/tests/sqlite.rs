@@ -10,30 +10,13 @@ fn fresh() -> SqliteStore {
     SqliteStore::open_in_memory().unwrap()
 }
 
-conformance_tests!(fresh();
-    same_story_from_two_feeds_is_one_item_with_two_sightings,
-    refetching_a_feed_adds_nothing,
-    failures_count_up_and_success_resets,
-    versions_keep_numbers_and_number_new_items_oldest_first,
-    a_version_is_frozen_against_later_edits,
-    duplicates_of_an_item_in_the_version_are_left_out,
-    rendering_follows_the_contract,
-    queries_filter_by_topic_feed_time_and_text,
-    unknown_topic_is_a_clear_error,
-    within_one_run_the_feed_listed_first_is_the_origin_whatever_finished_first,
-    a_take_over_inside_one_batch_leaves_a_sound_search_index,
-    a_gone_feed_is_disabled_until_its_url_changes,
-    pages_to_read_are_the_items_with_a_page_reason_at_the_feeds_link,
-    a_page_canonical_folds_the_item_into_the_story_it_repeats,
-    a_cited_item_is_marked_duplicate_instead,
-    a_feeds_own_second_entry_is_marked_duplicate_instead,
-    search_finds_substrings_in_scripts_written_without_spaces,
-    every_source_is_in_exactly_one_story,
-    stories_are_ordered_by_date_undated_last_and_numbered_from_one,
-    a_versions_stories_are_frozen_when_it_is_cut,
-    stories_of_an_unknown_topic_or_version,
-    stories_render_as_paragraphs_of_source_lines,
-);
+/// Every conformance test on a fresh in-memory store.
+macro_rules! on_sqlite {
+    ($($name:ident),* $(,)?) => {
+        conformance_tests!(fresh(); $($name),*);
+    };
+}
+for_every_conformance_test!(on_sqlite);
 
 /// The schema itself refuses any change to a version (the suite shows that reads see
 /// the frozen copy; this shows that nothing can write past it).

@@ -11,7 +11,7 @@
 //! bring one story at once store it once.
 
 use super::{PgStore, SYNC_LOCK, search};
-use crate::ingest::{config_fingerprint, feed_topics_json};
+use crate::ingest::{ConfiguredFeed, config_fingerprint, feed_row_is_current, feed_topics_json};
 use crate::{FetchRecord, IngestCounts, Result, RunId, RunStatus, StoreError};
 use chrono::{DateTime, Utc};
 use dossier_model::{
@@ -301,17 +301,16 @@ fn sync_topics(tx: &mut Transaction<'_>, topics: &[TopicSpec]) -> Result<()> {
 }
 
 fn sync_feeds(tx: &mut Transaction<'_>, feeds: &[FeedSpec]) -> Result<()> {
-    type Row = (String, String, String, String, String, i64);
-    let existing: HashMap<String, Row> = tx
+    let existing: HashMap<String, (ConfiguredFeed, bool)> = tx
         .query(
-            "SELECT key, name, label, url, kind, topics, active FROM feeds",
+            "SELECT key, name, label, url, kind, topics, active = 1 FROM feeds",
             &[],
         )?
         .iter()
         .map(|r| {
             (
                 r.get(0),
-                (r.get(1), r.get(2), r.get(3), r.get(4), r.get(5), r.get(6)),
+                ((r.get(1), r.get(2), r.get(3), r.get(4), r.get(5)), r.get(6)),
             )
         })
         .collect();
@@ -320,17 +319,8 @@ fn sync_feeds(tx: &mut Transaction<'_>, feeds: &[FeedSpec]) -> Result<()> {
     for f in feeds {
         configured.insert(f.key.as_str());
         let topics = feed_topics_json(f);
-        let same = existing
-            .get(&f.key)
-            .is_some_and(|(name, label, url, kind, t, active)| {
-                *active == 1
-                    && *name == f.name
-                    && *label == f.label
-                    && *url == f.url
-                    && kind == f.kind.as_str()
-                    && *t == topics
-            });
-        if !same {
+        let stored = existing.get(&f.key).map(|(row, active)| (row, *active));
+        if !feed_row_is_current(stored, f, &topics) {
             let row = [
                 f.key.clone(),
                 f.name.clone(),
@@ -376,7 +366,7 @@ fn sync_feeds(tx: &mut Transaction<'_>, feeds: &[FeedSpec]) -> Result<()> {
     }
     let retired: Vec<&String> = existing
         .iter()
-        .filter(|(key, row)| row.5 == 1 && !configured.contains(key.as_str()))
+        .filter(|(key, (_, active))| *active && !configured.contains(key.as_str()))
         .map(|(key, _)| key)
         .collect();
     if !retired.is_empty() {

@@ -142,17 +142,22 @@ fn connect(url: &str) -> Result<Client> {
 }
 
 impl PgStore {
-    /// Connects to the store at `url` and brings its schema up to date.
-    pub fn open(url: &str) -> Result<PgStore> {
-        let mut store = PgStore {
-            client: Mutex::new(connect(url)?),
+    /// A store on `client`, connected to `url`.
+    fn on(client: Client, url: &str) -> PgStore {
+        PgStore {
+            client: Mutex::new(client),
             url: url.to_string(),
             run: None,
             book: None,
             prepared: HashMap::new(),
             helper: None,
             helper_prepared: HashMap::new(),
-        };
+        }
+    }
+
+    /// Connects to the store at `url` and brings its schema up to date.
+    pub fn open(url: &str) -> Result<PgStore> {
+        let mut store = PgStore::on(connect(url)?, url);
         store
             .migrate()
             .map_err(|e| e.during("bring the store's schema up to date"))?;
@@ -179,15 +184,7 @@ impl PgStore {
                 supported: PG_SCHEMA_VERSION,
             });
         }
-        let mut store = PgStore {
-            client: Mutex::new(client),
-            url: url.to_string(),
-            run: None,
-            book: None,
-            prepared: HashMap::new(),
-            helper: None,
-            helper_prepared: HashMap::new(),
-        };
+        let mut store = PgStore::on(client, url);
         store.refuse_unfinished_copy()?;
         Ok(store)
     }

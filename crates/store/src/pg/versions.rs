@@ -103,8 +103,7 @@ fn candidates(tx: &mut Transaction<'_>, topic_id: i64) -> Result<Vec<Source>> {
     .collect()
 }
 
-/// As `crate::versions::number_sources`: an item keeps the number the topic gave it, new
-/// ones take the next numbers in the sources' order.
+/// As `crate::versions::number_sources`: the numbers by `crate::versions::assign_numbers`.
 fn number_sources(tx: &mut Transaction<'_>, topic_id: i64, sources: &mut [Source]) -> Result<i64> {
     let mut numbers: HashMap<i64, i64> = tx
         .query(
@@ -114,24 +113,17 @@ fn number_sources(tx: &mut Transaction<'_>, topic_id: i64, sources: &mut [Source
         .iter()
         .map(|r| (r.get(0), r.get(1)))
         .collect();
-    let mut next = numbers.values().max().copied().unwrap_or(0) + 1;
-    let (mut new_n, mut new_items) = (Vec::new(), Vec::new());
-    for s in sources.iter_mut() {
-        s.n = *numbers.entry(s.item_id).or_insert_with(|| {
-            new_n.push(next);
-            new_items.push(s.item_id);
-            next += 1;
-            next - 1
-        });
-    }
-    if !new_n.is_empty() {
+    let fresh = crate::versions::assign_numbers(&mut numbers, sources);
+    if !fresh.is_empty() {
+        let n: Vec<i64> = fresh.iter().map(|f| f.0).collect();
+        let items: Vec<i64> = fresh.iter().map(|f| f.1).collect();
         tx.execute(
             "INSERT INTO source_numbers(topic_id, n, item_id)
              SELECT $1, n, i FROM unnest($2::bigint[], $3::bigint[]) AS c(n, i)",
-            &[&topic_id, &new_n, &new_items],
+            &[&topic_id, &n, &items],
         )?;
     }
-    Ok(new_n.len() as i64)
+    Ok(fresh.len() as i64)
 }
 
 /// As `crate::stories::freeze_stories`: the cut version's sources grouped by `group`,
