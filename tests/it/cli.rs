@@ -77,9 +77,14 @@ fn check_summarises_a_valid_config() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let s = stdout(&out);
     assert!(
-        s.contains("ok — 2 topics, 4 feeds (2 topic feeds, 2 standalone)"),
+        s.contains("ok — 2 topics, 6 feeds (4 topic feeds, 2 standalone)"),
         "{s}"
     );
+    assert!(
+        s.contains("\n  search news-search \"China AI\": feed https://news.example/rss/search?q=China%20AI&hl=en every 30 min\n"),
+        "the example's search feeds are listed with provider and query: {s}"
+    );
+    assert_eq!(stderr(&out), "", "the example config has no warning");
 }
 
 #[test]
