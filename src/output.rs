@@ -97,7 +97,9 @@ pub fn print_check(checked: &Checked) -> Result<()> {
         }
     }
     for t in &cfg.topics {
-        let own = own_feeds.get(t.slug.as_str()).map_or(&[][..], Vec::as_slice);
+        let own = own_feeds
+            .get(t.slug.as_str())
+            .map_or(&[][..], Vec::as_slice);
         let searched: Vec<&&FeedSpec> = own.iter().filter(|f| f.search.is_some()).collect();
         let from_searches = if searched.is_empty() {
             String::new()
@@ -127,7 +129,10 @@ pub fn print_check(checked: &Checked) -> Result<()> {
             .iter()
             .filter(|f| f.search.as_ref().is_some_and(|o| o.provider == p.name))
             .collect();
-        let mut topics: Vec<&str> = made.iter().filter_map(|f| f.owner_topic.as_deref()).collect();
+        let mut topics: Vec<&str> = made
+            .iter()
+            .filter_map(|f| f.owner_topic.as_deref())
+            .collect();
         topics.dedup();
         let used = if made.is_empty() {
             "used by no topic".to_string()

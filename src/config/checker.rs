@@ -333,9 +333,8 @@ impl Checker {
                 } else {
                     "feed"
                 };
-                let message = format!(
-                    "a kind = \"web\" {what} needs [{table}] with item, title and link"
-                );
+                let message =
+                    format!("a kind = \"web\" {what} needs [{table}] with item, title and link");
                 self.problem(span.clone(), &select_path, message);
                 return None;
             }

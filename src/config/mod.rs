@@ -22,8 +22,8 @@ mod search;
 mod tests;
 
 use checker::{Checker, LineIndex};
-pub use search::SearchProvider;
 use search::Providers;
+pub use search::SearchProvider;
 
 pub use dossier_run::{Config, FetchSettings};
 

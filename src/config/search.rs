@@ -43,7 +43,10 @@ pub struct SearchProvider {
 /// `template` with every `{query}` replaced by `query` percent-encoded as one URL
 /// component (`China AI` → `China%20AI`, `人工智能` → `%E4%BA%BA%E5%B7%A5%E6%99%BA%E8%83%BD`).
 pub fn fill(template: &str, query: &str) -> String {
-    template.replace("{query}", &utf8_percent_encode(query, COMPONENT).to_string())
+    template.replace(
+        "{query}",
+        &utf8_percent_encode(query, COMPONENT).to_string(),
+    )
 }
 
 /// A filled template as a feed URL (written as the `url` crate normalizes it, like every
@@ -78,7 +81,10 @@ pub(super) struct Providers {
 impl Providers {
     /// The valid providers, in the config's order.
     pub(super) fn into_list(self) -> Vec<SearchProvider> {
-        self.entries.into_iter().filter_map(|e| e.provider).collect()
+        self.entries
+            .into_iter()
+            .filter_map(|e| e.provider)
+            .collect()
     }
 
     fn names(&self) -> String {
@@ -208,8 +214,7 @@ pub(super) fn topic_feeds(
                         } else {
                             format!("known providers: {}", providers.names())
                         };
-                        let message =
-                            format!("unknown search provider `{}`; {known}", n.get_ref());
+                        let message = format!("unknown search provider `{}`; {known}", n.get_ref());
                         cx.problem(n.span(), &key, message);
                     }
                 }

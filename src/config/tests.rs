@@ -285,7 +285,9 @@ search = ["bridge"]
         [("news", 45), ("bridge", 10)]
     );
     // In the file's order: the queries come before the `[[topic.feed]]`.
-    let feeds: Vec<(String, String, String, Option<(String, String)>, u32)> = checked
+    // (key, label, topic, (provider, query), interval)
+    type Row = (String, String, String, Option<(String, String)>, u32);
+    let feeds: Vec<Row> = checked
         .config
         .feeds
         .iter()
@@ -350,7 +352,11 @@ search = ["bridge"]
         ]
     );
     for f in &checked.config.feeds {
-        assert_eq!(f.key, format!("{} {}", f.label, f.url), "key is label and URL");
+        assert_eq!(
+            f.key,
+            format!("{} {}", f.label, f.url),
+            "key is label and URL"
+        );
         assert_eq!(f.name, f.label);
         assert!(f.topics.is_empty());
     }

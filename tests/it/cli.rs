@@ -205,7 +205,10 @@ fn the_demo_runs_offline_and_prints_a_version_per_topic() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let s = stdout(&out);
     assert_eq!(s.matches("\nSources\n").count(), 4, "{s}");
-    assert_eq!(s.lines().filter(|l| l.starts_with("Version 1 · ")).count(), 4);
+    assert_eq!(
+        s.lines().filter(|l| l.starts_with("Version 1 · ")).count(),
+        4
+    );
     assert!(
         s.contains(" — reactive:us-china-chip-export-debate"),
         "a keyword-matched item from another topic's feed"

@@ -77,7 +77,11 @@ queries = ["China AI", "R&D #1", "人工智能", "a/b+c?d=e"]
     ));
     let out = env.run(&["run"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(stdout(&out).contains("8 feeds, 8 fetched"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("8 feeds, 8 fetched"),
+        "{}",
+        stdout(&out)
+    );
     let ren = "%E4%BA%BA%E5%B7%A5%E6%99%BA%E8%83%BD";
     let mut want = vec![
         "/news/rss?q=China%20AI&hl=en".to_string(),
@@ -130,10 +134,8 @@ queries = ["China AI", "R&D #1", "人工智能", "a/b+c?d=e"]
             assert!(url.starts_with(&format!("{base}/bridge/")), "{url}");
             15
         };
-        let due = chrono::DateTime::parse_from_rfc3339(f["next_due_at"].as_str().unwrap())
-            .unwrap()
-            - chrono::DateTime::parse_from_rfc3339(f["last_fetch_at"].as_str().unwrap())
-                .unwrap();
+        let due = chrono::DateTime::parse_from_rfc3339(f["next_due_at"].as_str().unwrap()).unwrap()
+            - chrono::DateTime::parse_from_rfc3339(f["last_fetch_at"].as_str().unwrap()).unwrap();
         assert_eq!(due.num_minutes(), interval, "{f}");
         origins.insert((provider.to_string(), query.to_string()));
     }
@@ -154,10 +156,18 @@ queries = ["China AI", "R&D #1", "人工智能", "a/b+c?d=e"]
     for line in [
         " — 1 topics, 8 feeds (8 topic feeds, 0 standalone); ".to_string(),
         "\ntopic ai: AI — 8 own feeds (8 from searches), 0 keywords, 0 vetoes\n".to_string(),
-        format!("\n  search news \"R&D #1\": feed {base}/news/rss?q=R%26D%20%231&hl=en every 30 min\n"),
-        format!("\n  search bridge \"a/b+c?d=e\": feed {base}/bridge/a%2Fb%2Bc%3Fd%3De/feed every 15 min\n"),
-        format!("\nsearch news: feed {base}/news/rss?q={{query}}&hl=en every 30 min → 4 feeds for ai\n"),
-        format!("\nsearch bridge: feed {base}/bridge/{{query}}/feed every 15 min → 4 feeds for ai\n"),
+        format!(
+            "\n  search news \"R&D #1\": feed {base}/news/rss?q=R%26D%20%231&hl=en every 30 min\n"
+        ),
+        format!(
+            "\n  search bridge \"a/b+c?d=e\": feed {base}/bridge/a%2Fb%2Bc%3Fd%3De/feed every 15 min\n"
+        ),
+        format!(
+            "\nsearch news: feed {base}/news/rss?q={{query}}&hl=en every 30 min → 4 feeds for ai\n"
+        ),
+        format!(
+            "\nsearch bridge: feed {base}/bridge/{{query}}/feed every 15 min → 4 feeds for ai\n"
+        ),
     ] {
         assert!(check.contains(&line), "missing {line:?} in:\n{check}");
     }
@@ -291,7 +301,10 @@ match_any = ["export controls"]
     let out = env.run(&["run", "--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let run: Value = serde_json::from_str(stdout(&out).trim()).unwrap();
-    assert_eq!((run["feeds"].as_i64(), run["failed"].as_i64()), (Some(4), Some(0)));
+    assert_eq!(
+        (run["feeds"].as_i64(), run["failed"].as_i64()),
+        (Some(4), Some(0))
+    );
     assert_eq!(
         requests(&server).await,
         [
@@ -392,7 +405,10 @@ fn editing_queries_retires_and_adds_feeds(env: &Env, server_requests: &dyn Fn() 
     let text = std::fs::read_to_string(env.config()).unwrap();
     std::fs::write(
         env.config(),
-        text.replace("queries = [\"alpha\", \"beta\"]", "queries = [\"alpha\", \"gamma ray\"]"),
+        text.replace(
+            "queries = [\"alpha\", \"beta\"]",
+            "queries = [\"alpha\", \"gamma ray\"]",
+        ),
     )
     .unwrap();
     let check = stdout(&env.run(&["check"]));
@@ -541,7 +557,10 @@ async fn editing_a_topics_queries_retires_old_feeds_and_adds_new_ones_keeping_it
         1,
         "retired, kept for provenance"
     );
-    assert_eq!(env.sql_count("SELECT count(*) FROM feeds WHERE active = 1"), 2);
+    assert_eq!(
+        env.sql_count("SELECT count(*) FROM feeds WHERE active = 1"),
+        2
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -672,11 +691,10 @@ url = "https://wire.example/rss"
     let out = other.run(&["feeds", "import-opml", file.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(
-        stdout(&out).contains(
-            "added 1 feeds to ",
-        ) && stdout(&out).contains(
-            ", skipped 0 already there, 0 invalid, 2 search feeds left out (3 feed outlines in "
-        ),
+        stdout(&out).contains("added 1 feeds to ",)
+            && stdout(&out).contains(
+                ", skipped 0 already there, 0 invalid, 2 search feeds left out (3 feed outlines in "
+            ),
         "{}",
         stdout(&out)
     );

@@ -491,10 +491,15 @@ mod tests {
         use base64::Engine as _;
         let target = "https://publisher.example/a?b=1>";
         let b64 = base64::engine::general_purpose::STANDARD.encode(target);
-        assert!(b64.contains('+') || b64.contains('/') || b64.ends_with('='), "{b64}");
+        assert!(
+            b64.contains('+') || b64.contains('/') || b64.ends_with('='),
+            "{b64}"
+        );
         let bing = format!(
             "https://www.bing.com/ck/a?u=a1{}&ntb=1",
-            b64.replace('+', "%2B").replace('/', "%2F").replace('=', "%3D")
+            b64.replace('+', "%2B")
+                .replace('/', "%2F")
+                .replace('=', "%3D")
         );
         assert_eq!(canon(&bing), "https://publisher.example/a?b=1%3E");
         // Not wrappers: a DuckDuckGo search page, and a wrapper whose target is no web link.
