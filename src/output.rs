@@ -7,7 +7,7 @@
 //! pipeline into `head` expects. `print!` would panic on a closed pipe instead, so the
 //! binary denies it (`clippy::print_stdout`).
 
-use crate::config::Config;
+use crate::config::Checked;
 use anyhow::Result;
 use dossier_model::{FeedSpec, Item, fmt_time};
 use dossier_run::RunReport;
@@ -75,7 +75,10 @@ pub fn bytes(b: &[u8]) -> Result<()> {
     flush(&mut out)
 }
 
-pub fn print_check(cfg: &Config) -> Result<()> {
+/// `check`'s summary: the config's totals, each topic (with the feeds its searches make),
+/// each search provider, each standalone feed.
+pub fn print_check(checked: &Checked) -> Result<()> {
+    let cfg = &checked.config;
     let topic_feeds = cfg.feeds.iter().filter(|f| f.owner_topic.is_some()).count();
     let mut s = format!(
         "{}: ok — {} topics, {} feeds ({} topic feeds, {} standalone); store {}\n",
@@ -87,21 +90,58 @@ pub fn print_check(cfg: &Config) -> Result<()> {
         cfg.store
     );
     // One pass over the feeds, whatever the number of topics.
-    let mut own_feeds: HashMap<&str, usize> = HashMap::new();
+    let mut own_feeds: HashMap<&str, Vec<&FeedSpec>> = HashMap::new();
     for f in &cfg.feeds {
         if let Some(owner) = &f.owner_topic {
-            *own_feeds.entry(owner).or_default() += 1;
+            own_feeds.entry(owner).or_default().push(f);
         }
     }
     for t in &cfg.topics {
-        let own = own_feeds.get(t.slug.as_str()).copied().unwrap_or(0);
+        let own = own_feeds
+            .get(t.slug.as_str())
+            .map_or(&[][..], Vec::as_slice);
+        let searched: Vec<&&FeedSpec> = own.iter().filter(|f| f.search.is_some()).collect();
+        let from_searches = if searched.is_empty() {
+            String::new()
+        } else {
+            format!(" ({} from searches)", searched.len())
+        };
         s += &format!(
-            "topic {}: {} — {} own feeds, {} keywords, {} vetoes\n",
+            "topic {}: {} — {} own feeds{from_searches}, {} keywords, {} vetoes\n",
             t.slug,
             t.title,
-            own,
+            own.len(),
             t.match_any.len(),
             t.match_none.len()
+        );
+        for f in searched {
+            if let Some(origin) = &f.search {
+                s += &format!(
+                    "  search {} {:?}: {} {} every {} min\n",
+                    origin.provider, origin.query, f.kind, f.url, f.interval_mins
+                );
+            }
+        }
+    }
+    for p in &checked.providers {
+        let made: Vec<&FeedSpec> = cfg
+            .feeds
+            .iter()
+            .filter(|f| f.search.as_ref().is_some_and(|o| o.provider == p.name))
+            .collect();
+        let mut topics: Vec<&str> = made
+            .iter()
+            .filter_map(|f| f.owner_topic.as_deref())
+            .collect();
+        topics.dedup();
+        let used = if made.is_empty() {
+            "used by no topic".to_string()
+        } else {
+            format!("{} feeds for {}", made.len(), topics.join(", "))
+        };
+        s += &format!(
+            "search {}: {} {} every {} min → {used}\n",
+            p.name, p.kind, p.url, p.interval_mins
         );
     }
     for f in cfg.feeds.iter().filter(|f| f.owner_topic.is_none()) {
@@ -177,6 +217,12 @@ pub fn print_feeds(rows: &[FeedRow], json: bool) -> Result<()> {
             short_time(f.next_due_at),
             f.url
         );
+        if let Some(origin) = &f.search {
+            s += &format!(
+                "    search: provider {}, query {:?}\n",
+                origin.provider, origin.query
+            );
+        }
         if let Some(e) = &f.last_error {
             s += &format!("    error: {e}\n");
         }

@@ -35,6 +35,7 @@ pub fn list(cfg: &Config, json: bool) -> Result<()> {
                 label: f.label.clone(),
                 kind: f.kind,
                 topics: FeedRow::never_fetched(f).topics,
+                search: f.search.clone(),
                 ..row
             }
         } else {

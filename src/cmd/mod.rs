@@ -28,7 +28,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         .clone()
         .unwrap_or_else(|| PathBuf::from("config/dossier.toml"));
     match cli.command {
-        Command::Check => check::run(&load_config(&path)?)?,
+        Command::Check => check::run(&load_checked(&path)?)?,
         Command::Run(args) => return run::run(&load_config(&path)?, &args, cli.verbose),
         Command::Demo => demo::run()?,
         Command::Parse { source, kind } => {
@@ -57,6 +57,11 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
 
 /// The config at `path`, which must exist (a missing config is a usage error).
 fn load_config(path: &Path) -> Result<Config> {
+    load_checked(path).map(|c| c.config)
+}
+
+/// [`load_config`] with what only `check` shows: the search providers and the warnings.
+fn load_checked(path: &Path) -> Result<config::Checked> {
     if !path.exists() {
         return Err(Exit::usage(format!(
             "config file {} not found (pass --config PATH or set DOSSIER_CONFIG)",
@@ -64,13 +69,13 @@ fn load_config(path: &Path) -> Result<Config> {
         ))
         .into());
     }
-    let mut cfg = config::load(path)?;
+    let mut checked = config::load_checked(path)?;
     // The environment names the store over the config (another database per machine,
     // a test store): a `postgres://` URL, or the path of a SQLite file.
     if let Some(at) = std::env::var_os("DOSSIER_STORE_URL").filter(|v| !v.is_empty()) {
-        cfg.store = Location::parse(&at.to_string_lossy());
+        checked.config.store = Location::parse(&at.to_string_lossy());
     }
-    Ok(cfg)
+    Ok(checked)
 }
 
 /// The config at `path` when there is one: the commands that can do without.

@@ -2,6 +2,11 @@
 //!
 //! Import appends `[[feed]]` blocks to the config as text, so the operator's comments and
 //! layout survive; the result is validated before it replaces the file (atomically).
+//!
+//! A topic's search feeds are exported like its other own feeds, plus `dossier:search` and
+//! `dossier:query` attributes naming the provider and the query, so that other readers can
+//! subscribe to them and dossier can tell them apart: import never turns one into a plain
+//! `[[feed]]` (it would stop following the topic's queries), it names each on stderr.
 
 use super::discover::toml_str;
 use crate::config::{self, Config};
@@ -64,7 +69,7 @@ pub fn import_opml(file: &Path, cfg: &Config, verbose: bool) -> Result<()> {
     let mut names: HashSet<String> = cfg.feeds.iter().map(|f| f.name.clone()).collect();
     let mut urls: HashSet<String> = cfg.feeds.iter().map(|f| f.url.clone()).collect();
     let text = std::fs::read_to_string(&cfg.path)?;
-    let (mut added, mut skipped, mut invalid) = (0, 0, 0);
+    let (mut added, mut skipped, mut invalid, mut searches) = (0, 0, 0, 0);
     let mut block = String::new();
     for o in &outlines {
         let here = format!(
@@ -77,6 +82,15 @@ pub fn import_opml(file: &Path, cfg: &Config, verbose: bool) -> Result<()> {
         );
         if let Some(why) = o.repaired {
             eprintln!("dossier: {here}: read although {why}");
+        }
+        if let Some(origin) = &o.search {
+            searches += 1;
+            eprintln!(
+                "dossier: {here}: left out: a search feed (provider `{}`, query {:?}); \
+                 searches are a [[search]] provider and a topic's `queries`, not a [[feed]]",
+                origin.provider, origin.query
+            );
+            continue;
         }
         let parsed = match outline_url(o) {
             Ok(u) => u,
@@ -106,9 +120,14 @@ pub fn import_opml(file: &Path, cfg: &Config, verbose: bool) -> Result<()> {
     if added > 0 {
         append_to_config(cfg, text, &block, file)?;
     }
+    let searches = if searches > 0 {
+        format!(", {searches} search feeds left out")
+    } else {
+        String::new()
+    };
     output::text(&format!(
-        "dossier: added {added} feeds to {}, skipped {skipped} already there, {invalid} invalid \
-         ({} feed outlines in {})\n",
+        "dossier: added {added} feeds to {}, skipped {skipped} already there, {invalid} invalid\
+         {searches} ({} feed outlines in {})\n",
         cfg.path.display(),
         outlines.len(),
         file.display()
@@ -158,14 +177,25 @@ fn xml_attr(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// Prints every configured feed as OPML 2.0, topic feeds grouped under their topic.
+/// The namespace of the attributes that mark a topic's search feeds in an export.
+const OPML_NS: &str = "urn:x-dossier:opml";
+
+/// Prints every configured feed as OPML 2.0, topic feeds grouped under their topic, a
+/// search feed marked with its provider and query.
 pub fn export_opml(cfg: &Config) -> Result<()> {
-    let mut out = String::from(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<opml version=\"2.0\">\n  <head><title>dossier feeds</title></head>\n  <body>\n",
+    let mut out = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<opml version=\"2.0\" xmlns:dossier=\"{OPML_NS}\">\n  <head><title>dossier feeds</title></head>\n  <body>\n",
     );
     let outline = |f: &dossier_model::FeedSpec, indent: &str| {
+        let search = f.search.as_ref().map_or_else(String::new, |o| {
+            format!(
+                " dossier:search=\"{}\" dossier:query=\"{}\"",
+                xml_attr(&o.provider),
+                xml_attr(&o.query)
+            )
+        });
         format!(
-            "{indent}<outline type=\"rss\" text=\"{0}\" title=\"{0}\" xmlUrl=\"{1}\"/>\n",
+            "{indent}<outline type=\"rss\" text=\"{0}\" title=\"{0}\" xmlUrl=\"{1}\"{search}/>\n",
             xml_attr(&f.name),
             xml_attr(&f.url)
         )
@@ -209,6 +239,7 @@ mod tests {
             xml_url: url.into(),
             outline_type: ty.map(str::to_string),
             repaired: None,
+            search: None,
         }
     }
 

@@ -48,6 +48,7 @@ pub fn run(source: &str, kind: &str, cfg: Option<&Config>) -> Result<()> {
         topics: Vec::new(),
         owner_topic: None,
         select,
+        search: None,
     };
     let doc = contain(|| {
         dossier_run::document::read(

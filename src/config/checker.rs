@@ -11,6 +11,9 @@ use toml::de::{DeTable, DeValue};
 pub(super) struct Checker {
     pub(super) lines: LineIndex,
     pub(super) problems: Vec<Problem>,
+    /// What is allowed but probably not meant (a search provider no topic uses): `check`
+    /// shows these, and they never make a config invalid.
+    pub(super) warnings: Vec<Problem>,
 }
 
 /// Where each line of a text starts, so that the line of any offset is a binary search:
@@ -62,6 +65,20 @@ impl Checker {
             key: key.to_string(),
             message,
         });
+    }
+
+    pub(super) fn warning(&mut self, span: Range<usize>, key: &str, message: String) {
+        let line = self.line(span.start);
+        self.warnings.push(Problem {
+            line,
+            key: key.to_string(),
+            message,
+        });
+    }
+
+    /// Where the value of `key` is written, when `t` has it.
+    pub(super) fn value_span(&self, t: &DeTable, key: &str) -> Option<Range<usize>> {
+        find(t, key).map(|(_, v)| v.span())
     }
 
     pub(super) fn check_keys(&mut self, table: &DeTable, path: &str, allowed: &[&str]) {
@@ -247,7 +264,12 @@ impl Checker {
         let interval = self
             .int(f, path, "interval_mins", 1, 60 * 24 * 30)
             .map_or(fetch.interval_mins, |v| v as u32);
-        let select = self.selectors(f, path, span, kind);
+        let table = if path.starts_with("topic") {
+            "topic.feed.select"
+        } else {
+            "feed.select"
+        };
+        let select = self.selectors(f, path, span, kind, table);
         Some(FeedSpec {
             key: String::new(),
             name: String::new(),
@@ -258,6 +280,7 @@ impl Checker {
             topics: Vec::new(),
             owner_topic: None,
             select,
+            search: None,
         })
     }
 
@@ -278,7 +301,7 @@ impl Checker {
     }
 
     /// `kind`: "feed" (the default) or "web".
-    fn feed_kind(&mut self, f: &DeTable, path: &str) -> Option<FeedKind> {
+    pub(super) fn feed_kind(&mut self, f: &DeTable, path: &str) -> Option<FeedKind> {
         let Some(k) = self.string(f, path, "kind") else {
             return Some(FeedKind::Feed);
         };
@@ -290,21 +313,29 @@ impl Checker {
         parsed
     }
 
-    /// `[feed.select]`: required for a web feed (item, title, link; date and summary
-    /// optional), refused for any other; each selector must compile.
-    fn selectors(
+    /// `[feed.select]` (or `[topic.feed.select]`, `[search.select]`: `table` says which):
+    /// required for a web source (item, title, link; date and summary optional), refused
+    /// for any other; each selector must compile.
+    pub(super) fn selectors(
         &mut self,
         f: &DeTable,
         path: &str,
         span: &Range<usize>,
         kind: Option<FeedKind>,
+        table: &str,
     ) -> Option<Selectors> {
         let select = self.table(f, path, "select");
         let select_path = join(path, "select");
         let sel = match (kind, select) {
             (Some(FeedKind::Web), None) => {
-                let message = "a kind = \"web\" feed needs [feed.select] with item, title and link";
-                self.problem(span.clone(), &select_path, message.into());
+                let what = if table == "search.select" {
+                    "provider"
+                } else {
+                    "feed"
+                };
+                let message =
+                    format!("a kind = \"web\" {what} needs [{table}] with item, title and link");
+                self.problem(span.clone(), &select_path, message);
                 return None;
             }
             (Some(FeedKind::Feed), Some(_)) => {

@@ -3,21 +3,27 @@
 //! The file is walked with its spans (toml's `DeTable`), not deserialized in one go, so
 //! that *every* problem is found in one pass and each is reported with file, line and key:
 //! an operator fixing a config at 3 a.m. should not have to run `check` once per typo.
-//! Unknown keys are errors. Defaults fill what is left out.
+//! Unknown keys are errors. Defaults fill what is left out. What is allowed but probably
+//! not meant (a search provider no topic uses) is a warning: it rides along with a valid
+//! config in [`Checked`], for `check` to show, and never makes the config invalid.
 
 use dossier_model::{FeedSpec, TopicSpec};
 use dossier_store::Location;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt;
+use std::ops::Range;
 use std::path::Path;
 use toml::Spanned;
 use toml::de::DeTable;
 
 mod checker;
+mod search;
 #[cfg(test)]
 mod tests;
 
 use checker::{Checker, LineIndex};
+use search::Providers;
+pub use search::SearchProvider;
 
 pub use dossier_run::{Config, FetchSettings};
 
@@ -54,7 +60,27 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-const ROOT_KEYS: &[&str] = &["store", "fetch", "topic", "feed"];
+/// A valid config and what `check` shows besides: the search providers it defines and
+/// the warnings (each as `file:line: warning: key: message`).
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub config: Config,
+    pub providers: Vec<SearchProvider>,
+    pub warnings: Vec<Problem>,
+}
+
+impl Checked {
+    /// The warnings, one line each: `file:line: warning: key: message`.
+    pub fn warning_lines(&self) -> Vec<String> {
+        let file = self.config.path.display();
+        self.warnings
+            .iter()
+            .map(|w| format!("{file}:{}: warning: {}: {}", w.line, w.key, w.message))
+            .collect()
+    }
+}
+
+const ROOT_KEYS: &[&str] = &["store", "fetch", "search", "topic", "feed"];
 const STORE_KEYS: &[&str] = &["path", "url"];
 /// Every key of `[fetch]`, in the order `check` names them, with how it is read: the one
 /// table the known keys and their reading come from, so a setting cannot be read and yet
@@ -125,13 +151,31 @@ const FETCH: &[(&str, ReadFetch)] = &[
         }
     }),
 ];
-const TOPIC_KEYS: &[&str] = &["slug", "title", "match_any", "match_none", "feed"];
+const TOPIC_KEYS: &[&str] = &[
+    "slug",
+    "title",
+    "match_any",
+    "match_none",
+    "queries",
+    "search",
+    "feed",
+];
 const TOPIC_FEED_KEYS: &[&str] = &["url", "kind", "interval_mins", "select"];
 const FEED_KEYS: &[&str] = &["name", "url", "kind", "interval_mins", "topics", "select"];
 pub(super) const SELECT_KEYS: &[&str] = &["item", "title", "link", "date", "summary"];
 
 /// Reads and validates the config at `path`.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    load_checked(path).map(|c| c.config)
+}
+
+/// Validates config `text` that was read from `path` (relative paths resolve against its folder).
+pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+    parse_checked(text, path).map(|c| c.config)
+}
+
+/// [`load`], with the providers and warnings that `check` shows.
+pub fn load_checked(path: &Path) -> Result<Checked, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
         file: path.display().to_string(),
         problems: vec![Problem {
@@ -140,14 +184,15 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
             message: format!("cannot read the config: {e}"),
         }],
     })?;
-    parse(&text, path)
+    parse_checked(&text, path)
 }
 
-/// Validates config `text` that was read from `path` (relative paths resolve against its folder).
-pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+/// [`parse`], with the providers and warnings that `check` shows.
+pub fn parse_checked(text: &str, path: &Path) -> Result<Checked, ConfigError> {
     let mut cx = Checker {
         lines: LineIndex::new(text),
         problems: Vec::new(),
+        warnings: Vec::new(),
     };
     let file = path.display().to_string();
     let root = match DeTable::parse(text) {
@@ -165,16 +210,22 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let store = read_store(&mut cx, root, &base);
     let fetch = read_fetch(&mut cx, root);
-    let (topics, mut feeds, slugs) = read_topics(&mut cx, root, &fetch);
+    let mut providers = search::read_providers(&mut cx, root, &fetch);
+    let (topics, mut feeds, slugs) = read_topics(&mut cx, root, &fetch, &mut providers);
+    search::warn_unused(&mut cx, &providers);
     feeds.extend(read_feeds(&mut cx, root, &slugs, &fetch));
-    check_topic_feeds_once(&mut cx, &feeds);
     if cx.problems.is_empty() {
-        Ok(Config {
-            path: path.to_path_buf(),
-            store,
-            fetch,
-            topics,
-            feeds,
+        cx.warnings.sort_by_key(|w| w.line);
+        Ok(Checked {
+            config: Config {
+                path: path.to_path_buf(),
+                store,
+                fetch,
+                topics,
+                feeds,
+            },
+            providers: providers.into_list(),
+            warnings: cx.warnings,
         })
     } else {
         cx.problems.sort_by_key(|p| p.line);
@@ -234,16 +285,33 @@ fn read_fetch(cx: &mut Checker, root: &DeTable) -> FetchSettings {
 /// Topic slugs seen so far, each with the line it was first defined on.
 type Slugs = HashMap<String, usize>;
 
-/// `[[topic]]` and each topic's own `[[topic.feed]]`s: the topics, their feeds and the
-/// slugs (for `[[feed]].topics` to name).
+/// `[[topic]]` and each topic's own feeds, its `[[topic.feed]]`s and then those its
+/// `queries` make with the search `providers`: the topics, their feeds and the slugs (for
+/// `[[feed]].topics` to name). A topic has each of its own feeds once.
 fn read_topics(
     cx: &mut Checker,
     root: &DeTable,
     fetch: &FetchSettings,
+    providers: &mut Providers,
 ) -> (Vec<TopicSpec>, Vec<FeedSpec>, Slugs) {
     let mut topics = Vec::new();
     let mut feeds = Vec::new();
     let mut slugs = Slugs::new();
+    // Each topic feed's key (topic and URL), with the line it was first given on.
+    let mut keys: HashMap<String, usize> = HashMap::new();
+    let mut add = |cx: &mut Checker, feed: FeedSpec, span: Range<usize>, key: &str| {
+        if let Some(first) = keys.get(&feed.key) {
+            let message = format!(
+                "`{}` is listed twice for topic `{}` (first on line {first})",
+                feed.url,
+                feed.owner_topic.as_deref().unwrap_or("")
+            );
+            cx.problem(span, key, message);
+        } else {
+            keys.insert(feed.key.clone(), cx.line(span.start));
+            feeds.push(feed);
+        }
+    };
     for (i, (t, span)) in cx.tables(root, "", "topic").into_iter().enumerate() {
         let path = format!("topic[{i}]");
         cx.check_keys(t, &path, TOPIC_KEYS);
@@ -255,19 +323,29 @@ fn read_topics(
         let match_any = cx.strings(t, &path, "match_any").unwrap_or_default();
         let match_none = cx.strings(t, &path, "match_none").unwrap_or_default();
         let slug = slug.map(Spanned::into_inner).unwrap_or_default();
+        // The topic's own feeds in the order the file gives them, so that of two with one
+        // URL the later is the one reported.
+        let mut own = Vec::new();
         for (j, (f, fspan)) in cx.tables(t, &path, "feed").into_iter().enumerate() {
             let fpath = format!("{path}.feed[{j}]");
             cx.check_keys(f, &fpath, TOPIC_FEED_KEYS);
             let label = format!("reactive:{slug}");
             if let Some(feed) = cx.feed(f, &fpath, &fspan, fetch) {
-                feeds.push(FeedSpec {
+                let feed = FeedSpec {
                     key: format!("{label} {}", feed.url),
                     name: label.clone(),
                     label,
                     owner_topic: Some(slug.clone()),
                     ..feed
-                });
+                };
+                let span = cx.value_span(f, "url").unwrap_or(fspan);
+                own.push((feed, span, format!("{fpath}.url")));
             }
+        }
+        own.extend(search::topic_feeds(cx, t, &path, &slug, providers));
+        own.sort_by_key(|(_, span, _)| span.start);
+        for (feed, span, key) in own {
+            add(cx, feed, span, &key);
         }
         topics.push(TopicSpec {
             slug,
@@ -346,22 +424,4 @@ fn read_feeds(
         }
     }
     feeds
-}
-
-/// A topic lists each of its own feeds once.
-fn check_topic_feeds_once(cx: &mut Checker, feeds: &[FeedSpec]) {
-    let mut keys = HashSet::new();
-    for f in feeds {
-        if f.owner_topic.is_some() && !keys.insert(f.key.as_str()) {
-            cx.problems.push(Problem {
-                line: 0,
-                key: "topic.feed.url".into(),
-                message: format!(
-                    "`{}` is listed twice for topic `{}`",
-                    f.url,
-                    f.owner_topic.as_deref().unwrap_or("")
-                ),
-            });
-        }
-    }
 }

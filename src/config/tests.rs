@@ -215,3 +215,300 @@ fn the_store_is_a_sqlite_path_or_a_postgres_url_not_both() {
         ]
     );
 }
+
+#[test]
+fn a_query_is_percent_encoded_as_one_url_component() {
+    use super::search::fill;
+    let t = "https://s.example/rss?q={query}&hl=en";
+    assert_eq!(
+        fill(t, "China AI"),
+        "https://s.example/rss?q=China%20AI&hl=en"
+    );
+    assert_eq!(
+        fill(t, "R&D #1 a/b+c?d=e"),
+        "https://s.example/rss?q=R%26D%20%231%20a%2Fb%2Bc%3Fd%3De&hl=en"
+    );
+    assert_eq!(
+        fill(t, "人工智能"),
+        "https://s.example/rss?q=%E4%BA%BA%E5%B7%A5%E6%99%BA%E8%83%BD&hl=en"
+    );
+    assert_eq!(
+        fill(t, "100% a-b.c_d~e"),
+        "https://s.example/rss?q=100%25%20a-b.c_d~e&hl=en"
+    );
+    assert_eq!(
+        fill("https://s.example/search/{query}/rss?again={query}", "a b"),
+        "https://s.example/search/a%20b/rss?again=a%20b"
+    );
+}
+
+const PROVIDERS: &str = r#"
+[fetch]
+interval_mins = 45
+
+[[search]]
+name = "news"
+url = "https://news.example/rss/search?q={query}&hl=en"
+
+[[search]]
+name = "bridge"
+url = "https://bridge.example/search/{query}/feed"
+interval_mins = 10
+"#;
+
+#[test]
+fn each_query_and_provider_is_one_of_the_topics_own_feeds() {
+    let text = format!(
+        r#"{PROVIDERS}
+[[topic]]
+slug = "ai"
+title = "AI"
+queries = ["China AI", " 人工智能 "]
+  [[topic.feed]]
+  url = "https://hand.example/rss"
+
+[[topic]]
+slug = "chips"
+title = "Chips"
+queries = ["H20 & export"]
+search = ["bridge"]
+"#
+    );
+    let checked = parse_checked(&text, Path::new("c.toml")).unwrap();
+    assert!(checked.warnings.is_empty(), "{:?}", checked.warnings);
+    assert_eq!(
+        checked
+            .providers
+            .iter()
+            .map(|p| (p.name.as_str(), p.interval_mins))
+            .collect::<Vec<_>>(),
+        [("news", 45), ("bridge", 10)]
+    );
+    // In the file's order: the queries come before the `[[topic.feed]]`.
+    // (key, label, topic, (provider, query), interval)
+    type Row = (String, String, String, Option<(String, String)>, u32);
+    let feeds: Vec<Row> = checked
+        .config
+        .feeds
+        .iter()
+        .map(|f| {
+            (
+                f.key.clone(),
+                f.label.clone(),
+                f.owner_topic.clone().unwrap(),
+                f.search
+                    .as_ref()
+                    .map(|o| (o.provider.clone(), o.query.clone())),
+                f.interval_mins,
+            )
+        })
+        .collect();
+    let s = |p: &str, q: &str| Some((p.to_string(), q.to_string()));
+    assert_eq!(
+        feeds,
+        [
+            (
+                "reactive:ai https://news.example/rss/search?q=China%20AI&hl=en".into(),
+                "reactive:ai".into(),
+                "ai".into(),
+                s("news", "China AI"),
+                45
+            ),
+            (
+                "reactive:ai https://bridge.example/search/China%20AI/feed".into(),
+                "reactive:ai".into(),
+                "ai".into(),
+                s("bridge", "China AI"),
+                10
+            ),
+            (
+                "reactive:ai https://news.example/rss/search?q=%E4%BA%BA%E5%B7%A5%E6%99%BA%E8%83%BD&hl=en".into(),
+                "reactive:ai".into(),
+                "ai".into(),
+                s("news", "人工智能"),
+                45
+            ),
+            (
+                "reactive:ai https://bridge.example/search/%E4%BA%BA%E5%B7%A5%E6%99%BA%E8%83%BD/feed".into(),
+                "reactive:ai".into(),
+                "ai".into(),
+                s("bridge", "人工智能"),
+                10
+            ),
+            (
+                "reactive:ai https://hand.example/rss".into(),
+                "reactive:ai".into(),
+                "ai".into(),
+                None,
+                45
+            ),
+            (
+                "reactive:chips https://bridge.example/search/H20%20%26%20export/feed".into(),
+                "reactive:chips".into(),
+                "chips".into(),
+                s("bridge", "H20 & export"),
+                10
+            ),
+        ]
+    );
+    for f in &checked.config.feeds {
+        assert_eq!(
+            f.key,
+            format!("{} {}", f.label, f.url),
+            "key is label and URL"
+        );
+        assert_eq!(f.name, f.label);
+        assert!(f.topics.is_empty());
+    }
+}
+
+#[test]
+fn a_web_provider_takes_selectors_like_a_web_feed() {
+    let text = r#"
+[[search]]
+name = "site"
+url = "https://site.example/search?q={query}"
+kind = "web"
+  [search.select]
+  item = "li.result"
+  title = "a"
+  link = "a@href"
+
+[[search]]
+name = "bare"
+url = "https://bare.example/search?q={query}"
+kind = "web"
+
+[[topic]]
+slug = "t"
+title = "T"
+queries = ["x"]
+search = ["site"]
+"#;
+    assert_eq!(
+        problems(text),
+        [
+            "c.toml:11: search[1].select: a kind = \"web\" provider needs [search.select] with item, title and link"
+        ]
+    );
+    let text = text.replace("kind = \"web\"\n\n[[topic]]", "\n[[topic]]");
+    let checked = parse_checked(&text, Path::new("c.toml")).unwrap();
+    let f = &checked.config.feeds[0];
+    assert_eq!(f.kind, dossier_model::FeedKind::Web);
+    assert_eq!(f.select.as_ref().unwrap().link, "a@href");
+    assert_eq!(f.url, "https://site.example/search?q=x");
+    assert_eq!(checked.warning_lines().len(), 1, "`bare` is unused");
+}
+
+#[test]
+fn search_problems_are_reported_with_line_and_key() {
+    let text = r#"[[search]]
+name = "news"
+url = "https://news.example/rss?q=china"
+
+[[search]]
+name = "news"
+url = "https://other.example/rss?q={query}"
+
+[[search]]
+name = "ftp"
+url = "ftp://files.example/{query}"
+
+[[search]]
+name = "host"
+url = "https://{query}.example/rss"
+
+[[search]]
+name = "ok"
+url = "https://ok.example/rss?q={query}"
+colour = "red"
+
+[[topic]]
+slug = "a"
+title = "A"
+queries = ["fine", "", "fine", "two words"]
+search = ["ok", "nope", "ok", "host"]
+
+[[topic]]
+slug = "b"
+title = "B"
+search = ["ok"]
+
+[[topic]]
+slug = "c"
+title = "C"
+queries = ["x"]
+search = []
+
+[[topic]]
+slug = "d"
+title = "D"
+queries = ["y"]
+search = ["ok"]
+  [[topic.feed]]
+  url = "https://ok.example/rss?q=y"
+"#;
+    assert_eq!(
+        problems(text),
+        [
+            "c.toml:3: search[0].url: `https://news.example/rss?q=china` has no `{query}` for the query to go in",
+            "c.toml:6: search[1].name: duplicate search provider `news` (first on line 2)",
+            "c.toml:11: search[2].url: `ftp://files.example/{query}` is not an http or https URL once `{query}` is filled in",
+            "c.toml:20: search[4].colour: unknown key; known keys here: name, url, kind, interval_mins, select",
+            "c.toml:25: topic[0].queries[1]: a query must not be empty",
+            "c.toml:25: topic[0].queries[2]: duplicate query `fine` (first on line 25)",
+            "c.toml:25: topic[0].queries[3]: provider `host` makes `https://two%20words.example/rss` of it: not a valid URL: invalid international domain name",
+            "c.toml:26: topic[0].search[1]: unknown search provider `nope`; known providers: `news`, `ftp`, `host`, `ok`",
+            "c.toml:26: topic[0].search[2]: provider `ok` is named twice",
+            "c.toml:31: topic[1].search: names search providers, but the topic has no `queries` for them",
+            "c.toml:37: topic[2].search: `search = []` leaves the topic's queries no provider to run them",
+            "c.toml:45: topic[3].feed[0].url: `https://ok.example/rss?q=y` is listed twice for topic `d` (first on line 42)",
+        ]
+    );
+}
+
+#[test]
+fn queries_need_a_provider() {
+    assert_eq!(
+        problems("[[topic]]\nslug = \"t\"\ntitle = \"T\"\nqueries = [\"x\"]\n"),
+        [
+            "c.toml:4: topic[0].queries: the topic has queries, but the config has no [[search]] provider to run them"
+        ]
+    );
+    assert_eq!(
+        problems("[[topic]]\nslug = \"t\"\ntitle = \"T\"\nqueries = [\"x\"]\nsearch = [\"s\"]\n"),
+        [
+            "c.toml:5: topic[0].search[0]: unknown search provider `s`; the config has no [[search]] provider"
+        ]
+    );
+}
+
+#[test]
+fn a_provider_no_topic_uses_is_a_warning_not_an_error() {
+    let text = format!(
+        r#"{PROVIDERS}
+[[topic]]
+slug = "ai"
+title = "AI"
+queries = ["x"]
+search = ["news"]
+
+[[topic]]
+slug = "quiet"
+title = "Quiet"
+search = []
+"#
+    );
+    let checked = parse_checked(&text, Path::new("c.toml")).unwrap();
+    assert_eq!(
+        checked.warning_lines(),
+        [
+            "c.toml:10: warning: search[1].name: search provider `bridge` is used by no topic (no topic has `queries`, or every topic with queries names other providers in `search`)"
+        ]
+    );
+    assert_eq!(checked.config.feeds.len(), 1);
+    // Without topics that search, every provider is unused.
+    let checked = parse_checked(PROVIDERS, Path::new("c.toml")).unwrap();
+    assert_eq!(checked.warnings.len(), 2);
+    assert!(checked.config.feeds.is_empty());
+}

@@ -77,9 +77,14 @@ fn check_summarises_a_valid_config() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let s = stdout(&out);
     assert!(
-        s.contains("ok — 2 topics, 4 feeds (2 topic feeds, 2 standalone)"),
+        s.contains("ok — 2 topics, 6 feeds (4 topic feeds, 2 standalone)"),
         "{s}"
     );
+    assert!(
+        s.contains("\n  search news-search \"China AI\": feed https://news.example/rss/search?q=China%20AI&hl=en every 30 min\n"),
+        "the example's search feeds are listed with provider and query: {s}"
+    );
+    assert_eq!(stderr(&out), "", "the example config has no warning");
 }
 
 #[test]
@@ -199,8 +204,11 @@ fn the_demo_runs_offline_and_prints_a_version_per_topic() {
     let out = dossier().arg("demo").output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let s = stdout(&out);
-    assert_eq!(s.matches("\nSources\n").count(), 3, "{s}");
-    assert!(s.contains("Version 1 · "));
+    assert_eq!(s.matches("\nSources\n").count(), 4, "{s}");
+    assert_eq!(
+        s.lines().filter(|l| l.starts_with("Version 1 · ")).count(),
+        4
+    );
     assert!(
         s.contains(" — reactive:us-china-chip-export-debate"),
         "a keyword-matched item from another topic's feed"
@@ -217,6 +225,23 @@ fn the_demo_runs_offline_and_prints_a_version_per_topic() {
     assert_eq!(
         dup, 2,
         "the duplicated story is one source in each of its two topics"
+    );
+    // The reactive topic made from one provider and two queries: five sources, the bank
+    // story that both queries found (once through a search engine's wrapper) only once.
+    let coding = s.split("Coding Agents at Work\n").nth(1).expect(&s);
+    assert!(coding.contains(" · 5 items\n"), "{coding}");
+    assert_eq!(
+        coding
+            .lines()
+            .filter(|l| l.contains("a third of new code at two large banks"))
+            .count(),
+        1,
+        "{coding}"
+    );
+    assert_eq!(
+        coding.matches(" — reactive:coding-agents").count(),
+        5,
+        "{coding}"
     );
 }
 

@@ -15,6 +15,7 @@ mod hostile;
 mod items;
 mod pages;
 mod postgres;
+mod reactive;
 mod run;
 mod schedule;
 mod util;

@@ -184,6 +184,7 @@ fn bench_feed() -> dossier_model::FeedSpec {
         topics: vec![],
         owner_topic: None,
         select: None,
+        search: None,
     }
 }
 

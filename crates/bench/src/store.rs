@@ -146,6 +146,7 @@ pub(crate) fn fill(
             topics: vec![format!("t{}", f % TOPICS)],
             owner_topic: None,
             select: None,
+            search: None,
         })
         .collect();
     store.sync_config(&feeds, &topics)?;

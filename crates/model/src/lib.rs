@@ -74,6 +74,18 @@ pub struct FeedSpec {
     /// The topic whose own (reactive) feed this is.
     pub owner_topic: Option<String>,
     pub select: Option<Selectors>,
+    /// The search this topic feed was made from (a `[[search]]` provider filled with one
+    /// of the topic's `queries`); `None` for every other feed. Config-only: the store
+    /// knows the feed by its key, and the commands read this back from the config.
+    pub search: Option<SearchOrigin>,
+}
+
+/// Which search made a topic's own feed: the `[[search]]` provider's name and the query
+/// it was filled with (as the config wrote it, before percent-encoding).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SearchOrigin {
+    pub provider: String,
+    pub query: String,
 }
 
 impl FeedSpec {

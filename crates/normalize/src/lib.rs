@@ -314,6 +314,7 @@ mod tests {
             topics: topics.iter().map(|s| s.to_string()).collect(),
             owner_topic: owner.map(str::to_string),
             select: None,
+            search: None,
         }
     }
 

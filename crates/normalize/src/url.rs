@@ -96,9 +96,13 @@ pub fn canonical_url(raw: &str) -> Option<Url> {
     Some(url)
 }
 
-/// The link a redirect wrapper points at: `google.com/url?q=`, Bing's `apiclick.aspx?url=`
-/// and `ck/a?u=a1<base64>`, Facebook's `l.php?u=`, and old-style Google News article ids
-/// (`news.google.com/articles/CBMi…`, which carry the URL in base64).
+/// The link a redirect wrapper points at: the click-through links of search results and
+/// shares that carry the real URL in a parameter. Google's `/url?q=` (or `url=`, on any
+/// Google host), Bing's `apiclick.aspx?url=` and `ck/a?u=a1<base64>`, DuckDuckGo's
+/// `/l/?uddg=`, Yahoo's `r.search.yahoo.com/…/RU=<encoded>/RK=…`, Facebook's `l.php?u=`,
+/// and old-style Google News article ids (`news.google.com/articles/CBMi…`, which carry
+/// the URL in base64). Newer Google News ids (`…/articles/AU_yqL…`) are encrypted: only
+/// Google can resolve them, so they stay as they are.
 fn unwrap_redirect(url: &Url) -> Option<Url> {
     // Hosts of http(s) URLs come out of the parser lowercased; others may not.
     let host = url.host_str()?;
@@ -122,6 +126,12 @@ fn unwrap_redirect(url: &Url) -> Option<Url> {
             param(&["url"])
         } else if host.ends_with("bing.com") && url.path() == "/ck/a" {
             param(&["u"]).and_then(|u| decode_b64_url(u.strip_prefix("a1")?))
+        } else if (host == "duckduckgo.com" || host.ends_with(".duckduckgo.com"))
+            && matches!(url.path(), "/l/" | "/l")
+        {
+            param(&["uddg"])
+        } else if host == "r.search.yahoo.com" {
+            yahoo_target(url.path())
         } else if matches!(host, "l.facebook.com" | "lm.facebook.com" | "facebook.com")
             && url.path() == "/l.php"
         {
@@ -141,12 +151,44 @@ fn unwrap_redirect(url: &Url) -> Option<Url> {
         .filter(|u| matches!(u.scheme(), "http" | "https"))
 }
 
+/// Bing writes the target in base64, URL-safe or standard (`+`, `/`), padded or not.
 fn decode_b64_url(s: &str) -> Option<String> {
     use base64::Engine as _;
+    let s = s.trim_end_matches('=');
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(s.trim_end_matches('='))
+        .decode(s)
+        .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(s))
         .ok()?;
     String::from_utf8(bytes).ok()
+}
+
+/// Yahoo's result links keep their parameters in the path, `;`- or `/`-separated:
+/// `/_ylt=…;_ylu=…/RV=2/RE=…/RO=10/RU=<percent-encoded target>/RK=2/RS=…`.
+fn yahoo_target(path: &str) -> Option<String> {
+    let at = path.find("/RU=")? + "/RU=".len();
+    let encoded = path[at..].split('/').next()?;
+    let decoded = percent_decode(encoded)?;
+    Some(decoded)
+}
+
+/// `%XX` escapes decoded (as UTF-8); `None` when the result is not UTF-8.
+fn percent_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match (b[i], b.get(i + 1..i + 3)) {
+            (b'%', Some(hex)) if hex.iter().all(u8::is_ascii_hexdigit) => {
+                out.push(u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?);
+                i += 3;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 /// Old Google News article ids are base64url protobuf: a field tag, a length, the URL.
@@ -421,6 +463,63 @@ mod tests {
             canon("https://l.facebook.com/l.php?u=https%3A%2F%2Fnews.example%2Fc&h=x"),
             "https://news.example/c"
         );
+    }
+
+    /// The wrappers search providers put around their results, as a topic's search feeds
+    /// give them: each resolves to the publisher's URL (tracking parameters dropped), so
+    /// the same story found through two providers is one item.
+    #[test]
+    fn search_result_wrappers_resolve_to_the_publishers_url() {
+        let publisher = "https://publisher.example/2026/05/story?id=7";
+        for wrapped in [
+            "https://www.google.com/url?rct=j&sa=t&url=https://publisher.example/2026/05/story%3Fid%3D7%26utm_source%3Dgoogle&ct=ga&cd=1&usg=AOvVaw",
+            "https://www.google.co.uk/url?q=https%3A%2F%2Fpublisher.example%2F2026%2F05%2Fstory%3Fid%3D7&sa=U&ved=2ah",
+            "https://www.bing.com/ck/a?!&&p=0f1e&ptn=3&ver=2&hsh=4&u=a1aHR0cHM6Ly9wdWJsaXNoZXIuZXhhbXBsZS8yMDI2LzA1L3N0b3J5P2lkPTc&ntb=1",
+            "https://www.bing.com/news/apiclick.aspx?ref=FexRss&aid=&tid=7&url=https%3a%2f%2fpublisher.example%2f2026%2f05%2fstory%3fid%3d7&c=1&mkt=en-us",
+            "https://duckduckgo.com/l/?uddg=https%3A%2F%2Fpublisher.example%2F2026%2F05%2Fstory%3Fid%3D7&rut=abc123",
+            "https://html.duckduckgo.com/l/?uddg=https%3A%2F%2Fpublisher.example%2F2026%2F05%2Fstory%3Fid%3D7%26fbclid%3Dx",
+            "https://r.search.yahoo.com/_ylt=AwrFE;_ylu=Y29sbw--/RV=2/RE=1779000000/RO=10/RU=https%3a%2f%2fpublisher.example%2f2026%2f05%2fstory%3fid%3d7/RK=2/RS=abc-",
+        ] {
+            assert_eq!(canon(wrapped), publisher, "{wrapped}");
+            assert_eq!(
+                page_address(wrapped).and_then(|u| u.host_str().map(str::to_string)),
+                Some("publisher.example".into()),
+                "its page is read at the publisher's: {wrapped}"
+            );
+        }
+        // Bing sometimes writes the standard base64 alphabet, padded: `…?a=1` encodes with `/`.
+        use base64::Engine as _;
+        let target = "https://publisher.example/a?b=1>";
+        let b64 = base64::engine::general_purpose::STANDARD.encode(target);
+        assert!(
+            b64.contains('+') || b64.contains('/') || b64.ends_with('='),
+            "{b64}"
+        );
+        let bing = format!(
+            "https://www.bing.com/ck/a?u=a1{}&ntb=1",
+            b64.replace('+', "%2B")
+                .replace('/', "%2F")
+                .replace('=', "%3D")
+        );
+        assert_eq!(canon(&bing), "https://publisher.example/a?b=1%3E");
+        // Not wrappers: a DuckDuckGo search page, and a wrapper whose target is no web link.
+        assert_eq!(
+            canon("https://duckduckgo.com/?q=china+ai"),
+            "https://duckduckgo.com/?q=china+ai"
+        );
+        assert_eq!(
+            canon("https://duckduckgo.com/l/?uddg=javascript%3Aalert(1)"),
+            "https://duckduckgo.com/l/?uddg=javascript%3Aalert(1)"
+        );
+    }
+
+    /// New Google News ids are encrypted: no offline rule can name the article, so the
+    /// link stays as the feed gave it (and two providers' copies of the story are only
+    /// merged when another identity rule, such as the title, says so).
+    #[test]
+    fn new_google_news_ids_cannot_be_unwrapped_offline() {
+        let link = "https://news.google.com/rss/articles/AU_yqLMxVJq3Yv0aZk5aVt?oc=5";
+        assert_eq!(canon(link), link);
     }
 
     #[test]

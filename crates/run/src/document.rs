@@ -141,6 +141,7 @@ mod tests {
             topics: vec![],
             owner_topic: None,
             select: None,
+            search: None,
         }
     }
 

@@ -734,6 +734,7 @@ mod tests {
                 topics: vec![],
                 owner_topic: None,
                 select: None,
+                search: None,
             })
             .collect();
         s.sync_config(&feeds, &[]).unwrap();

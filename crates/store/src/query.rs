@@ -3,7 +3,9 @@
 
 use crate::{Result, SqliteStore};
 use chrono::{DateTime, Utc};
-use dossier_model::{DateSource, ErrorClass, FeedKind, FetchStatus, fmt_time, parse_time};
+use dossier_model::{
+    DateSource, ErrorClass, FeedKind, FetchStatus, SearchOrigin, fmt_time, parse_time,
+};
 use rusqlite::OptionalExtension;
 use rusqlite::types::ToSql;
 use serde::Serialize;
@@ -98,6 +100,9 @@ pub struct FeedRow {
     /// The status that set the hold (429 or 503), when there is one.
     #[serde(skip)]
     pub held_by: Option<u16>,
+    /// The provider and query a topic's search feed was made from, or null (extension).
+    /// The store does not keep it: the config says it, and `feeds` fills it in.
+    pub search: Option<SearchOrigin>,
 }
 
 /// A value of column `idx` that is stored as text and must read as a `T`; a value that
@@ -377,6 +382,7 @@ impl SqliteStore {
                 warning: r.get(15)?,
                 held_until: None,
                 held_by: None,
+                search: None,
             })
         })?;
         let mut out: Vec<FeedRow> = rows.collect::<rusqlite::Result<_>>()?;

@@ -31,6 +31,7 @@ impl FeedRow {
             warning: None,
             held_until: None,
             held_by: None,
+            search: f.search.clone(),
         }
     }
 

@@ -43,6 +43,7 @@ fn feed(name: &str) -> FeedSpec {
         topics: vec!["t".into()],
         owner_topic: None,
         select: None,
+        search: None,
     }
 }
 

@@ -37,6 +37,18 @@ const FIXTURES: &[(&str, &[u8], &str)] = &[
         include_bytes!("../../../fixtures/demo/lab-news.rdf"),
         "application/rdf+xml",
     ),
+    // The search provider's results, one document per query: the path is the query
+    // percent-encoded as the config's `{query}` makes it.
+    (
+        "/news-search/coding%20agents/rss",
+        include_bytes!("../../../fixtures/demo/search-coding-agents.rss"),
+        "application/rss+xml",
+    ),
+    (
+        "/news-search/AI%20pair%20programming/rss",
+        include_bytes!("../../../fixtures/demo/search-ai-pair-programming.rss"),
+        "application/rss+xml",
+    ),
 ];
 
 /// The demo's config; `{base}` becomes the loopback server's address.
@@ -48,6 +60,10 @@ path = "dossier.sqlite"
 allow_private_addresses = true   # the fixtures are served on 127.0.0.1
 per_host_gap_ms = 0              # one loopback host serves every fixture
 article_pages = false            # the fixtures' article links point at made-up hosts
+
+[[search]]                       # a search provider: each query of a topic fills {query}
+name = "news-search"
+url = "{base}/news-search/{query}/rss"
 
 [[topic]]
 slug = "china-ai-rising"
@@ -68,6 +84,12 @@ match_none = ["gaming"]
 slug = "open-models"
 title = "Open-Weight Models in Production"
 match_any = ["open-weight", "open-source model", "open weights"]
+
+[[topic]]
+slug = "coding-agents"
+title = "Coding Agents at Work"
+match_any = ["coding agent", "pair programming"]
+queries = ["coding agents", "AI pair programming"]   # × news-search: two reactive feeds
 
 [[feed]]
 name = "Rohan Paul Twitter"

@@ -19,6 +19,7 @@
 //! returned, with its line, so an import can account for each one.
 
 use crate::text::{collapse_ws, html_to_text};
+use dossier_model::SearchOrigin;
 use std::collections::HashSet;
 
 /// One `<outline>` with an `xmlUrl` attribute: a feed the file lists (or means to).
@@ -35,6 +36,9 @@ pub struct OpmlFeed {
     pub outline_type: Option<String>,
     /// Why the tag had to be read leniently (its other attributes may be misread).
     pub repaired: Option<&'static str>,
+    /// The search a topic's feed was made from, when dossier exported it: the
+    /// `dossier:search` (provider) and `dossier:query` attributes, decoded.
+    pub search: Option<SearchOrigin>,
 }
 
 /// Start tags longer than this are not re-read leniently (the re-reading is quadratic in
@@ -95,6 +99,13 @@ pub fn read_opml(text: &str) -> Vec<OpmlFeed> {
             xml_url: clean_url(&decode_refs(url)),
             outline_type: get("type").map(|t| collapse_ws(&decode_refs(t))),
             repaired,
+            search: match (get("dossier:search"), get("dossier:query")) {
+                (None, None) => None,
+                (provider, query) => Some(SearchOrigin {
+                    provider: provider.map(decode_refs).unwrap_or_default(),
+                    query: query.map(decode_refs).unwrap_or_default(),
+                }),
+            },
         });
     }
     out
@@ -446,6 +457,22 @@ mod tests {
             ]
         );
         assert!(read_opml(opml).iter().all(|f| f.repaired.is_none()));
+    }
+
+    #[test]
+    fn dossiers_search_attributes_are_read() {
+        let opml = r#"<opml xmlns:dossier="urn:x-dossier:opml"><body>
+            <outline text="reactive:ai" type="rss" xmlUrl="https://s.example/rss?q=R%26D" dossier:search="news" dossier:query="R&amp;D &quot;labs&quot;"/>
+            <outline text="Plain" xmlUrl="https://plain.example/rss"/></body></opml>"#;
+        let feeds = read_opml(opml);
+        assert_eq!(
+            feeds[0].search,
+            Some(SearchOrigin {
+                provider: "news".into(),
+                query: "R&D \"labs\"".into()
+            })
+        );
+        assert_eq!(feeds[1].search, None);
     }
 
     /// Regression: an outline whose `description` holds raw markup with unescaped quotes

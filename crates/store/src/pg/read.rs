@@ -346,6 +346,7 @@ pub(super) fn feeds(c: &mut Client) -> Result<Vec<FeedRow>> {
             warning: r.try_get("warning")?,
             held_until: None,
             held_by: None,
+            search: None,
         };
         let at = row.moved_to.as_deref().unwrap_or(&row.url);
         if let Some((until, status)) = holds.get(&dossier_model::host_key(at)) {

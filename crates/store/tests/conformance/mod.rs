@@ -121,6 +121,7 @@ pub fn feed(name: &str, owner: Option<&str>) -> FeedSpec {
         topics: vec![],
         owner_topic: owner.map(str::to_string),
         select: None,
+        search: None,
     }
 }
 
