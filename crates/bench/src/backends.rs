@@ -160,7 +160,7 @@ fn ingest(
 
 /// 1, 2 and 4 runs at once on one PostgreSQL store, every response 50 ms late.
 fn concurrent(rt: &tokio::runtime::Runtime, dossier: &Path, runs: usize) -> Result<String> {
-    const FEEDS: usize = 800;
+    const FEEDS: usize = 2000;
     const ITEMS: usize = 5;
     const DELAY_MS: u64 = 50;
     let docs: Docs = Arc::new(RwLock::new(HashMap::new()));
