@@ -15,7 +15,7 @@ use dossier_model::{FeedSpec, FeedState};
 use dossier_normalize::TopicMatcher;
 use dossier_store::{HostLeases, Pick, StoreError};
 use futures_util::StreamExt;
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::error::SendTimeoutError;
@@ -61,8 +61,7 @@ impl Shared<'_> {
             specs: self.specs,
             named: self.named.map(|n| n.into_iter().collect()),
             fetcher: self.fetcher.clone(),
-            // More hosts than fetchers, so that every fetcher has a host to work on.
-            hosts_per_claim: (concurrency * 2).clamp(4, 64),
+            hosts_at_once: (concurrency + 1).clamp(2, 64),
             renew_every: self.lease / 4,
             waiter: tokio::runtime::Builder::new_current_thread()
                 .enable_time()
@@ -106,10 +105,23 @@ struct Claimer {
     specs: HashMap<String, FeedSpec>,
     named: Option<HashSet<String>>,
     fetcher: Arc<Fetcher>,
-    hosts_per_claim: usize,
+    /// Hosts to hold at once: one per fetcher, so that neither `per_host` nor a host's
+    /// gap between requests leaves a fetcher idle, and one more so the next is ready;
+    /// no more, so that runs share the last hosts instead of one run holding a backlog.
+    hosts_at_once: usize,
     renew_every: Duration,
     /// A runtime of the lease thread's own, to wait on the channel with a timeout.
     waiter: tokio::runtime::Runtime,
+}
+
+/// What a claim came to.
+enum Claimed {
+    /// Hosts, each with the queue of its feeds to hand out (those this run's config has).
+    Hosts(Vec<VecDeque<Job>>),
+    /// No host has feeds for this run: the pass is over once the queues are empty.
+    NoneLeft,
+    /// The feeds named are on hosts that other runs hold now.
+    HeldElsewhere,
 }
 
 /// How long to wait before claiming again when the hosts of named feeds are held by
@@ -122,68 +134,93 @@ impl Claimer {
         let mut skip: Vec<String> = Vec::new();
         let mut handed = 0u64;
         let mut renewed = Instant::now();
+        // The claimed hosts whose feeds are not all handed out yet. Feeds go out host
+        // by host in turn, so that the fetchers work on as many hosts at once as they
+        // may; a host is claimed only when one of these runs dry, so that a run never
+        // sits on hosts it cannot start while another run has none left.
+        let mut queues: Vec<VecDeque<Job>> = Vec::new();
+        let mut none_left = false;
+        // When named feeds are on hosts other runs hold, the next try waits a little.
+        let mut next_try = Instant::now();
         loop {
             if self.jobs.is_closed() {
                 break;
             }
-            let named: Option<Vec<String>> =
-                self.named.as_ref().map(|n| n.iter().cloned().collect());
-            if named.as_ref().is_some_and(Vec::is_empty) {
-                break;
-            }
-            let pick = match &named {
-                None => Pick::Due { skip: &skip },
-                Some(keys) => Pick::Feeds { keys, skip: &skip },
-            };
-            let claims = self.leases.claim(self.hosts_per_claim, &pick)?;
-            if claims.is_empty() {
-                if named.is_none() {
-                    break;
+            if !none_left && queues.len() < self.hosts_at_once && Instant::now() >= next_try {
+                let wanted = self.hosts_at_once - queues.len();
+                match self.claim(wanted, &mut skip)? {
+                    Claimed::Hosts(mut more) => queues.append(&mut more),
+                    Claimed::NoneLeft => none_left = true,
+                    Claimed::HeldElsewhere => next_try = Instant::now() + WAIT_FOR_HOSTS,
                 }
+            }
+            if queues.is_empty() && !none_left {
                 // Named feeds left, on hosts other runs hold: wait for them.
-                std::thread::sleep(WAIT_FOR_HOSTS);
+                std::thread::sleep(next_try.saturating_duration_since(Instant::now()));
                 self.renew_if_due(&mut renewed)?;
                 continue;
             }
-            // Feeds go out host by host in turn, so that the fetchers work on as many
-            // hosts at once as they may (a host's own feeds wait for `per_host`).
-            let mut queues: Vec<std::collections::VecDeque<Job>> = Vec::with_capacity(claims.len());
-            for claim in claims {
-                if let Some(hold) = &claim.hold
-                    && let Ok(left) = (hold.until - Utc::now()).to_std()
-                {
-                    self.fetcher.hold(&hold.host, left, hold.status);
-                }
-                let claimed = claim.feeds.len();
-                let mut mine = std::collections::VecDeque::with_capacity(claimed);
-                for state in claim.feeds {
-                    if let Some(named) = self.named.as_mut() {
-                        named.remove(&state.key);
-                    }
-                    if let Some(spec) = self.specs.get(&state.key) {
-                        mine.push_back((spec.clone(), state));
-                    }
-                }
-                if mine.len() < claimed {
-                    skip.push(claim.host.clone());
-                }
-                let keys: Vec<String> = mine.iter().map(|(s, _)| s.key.clone()).collect();
-                self.leases.handed_out(&claim.host, &keys)?;
-                queues.push(mine);
+            if queues.is_empty() {
+                break;
             }
-            while queues.iter().any(|q| !q.is_empty()) {
-                for queue in &mut queues {
-                    if let Some(job) = queue.pop_front() {
-                        if !self.send(job, &mut renewed)? {
-                            return Ok((handed, self.leases));
-                        }
-                        handed += 1;
+            for queue in &mut queues {
+                if let Some(job) = queue.pop_front() {
+                    if !self.send(job, &mut renewed)? {
+                        return Ok((handed, self.leases));
                     }
+                    handed += 1;
                 }
             }
+            queues.retain(|q| !q.is_empty());
             self.renew_if_due(&mut renewed)?;
         }
         Ok((handed, self.leases))
+    }
+
+    /// Claims up to `wanted` hosts and makes a queue of each one's feeds.
+    fn claim(&mut self, wanted: usize, skip: &mut Vec<String>) -> Result<Claimed, StoreError> {
+        let named: Option<Vec<String>> = self.named.as_ref().map(|n| n.iter().cloned().collect());
+        if named.as_ref().is_some_and(Vec::is_empty) {
+            return Ok(Claimed::NoneLeft);
+        }
+        let pick = match &named {
+            None => Pick::Due { skip },
+            Some(keys) => Pick::Feeds { keys, skip },
+        };
+        let claims = self.leases.claim(wanted, &pick)?;
+        if claims.is_empty() {
+            return Ok(match named {
+                None => Claimed::NoneLeft,
+                Some(_) => Claimed::HeldElsewhere,
+            });
+        }
+        let mut queues = Vec::with_capacity(claims.len());
+        for claim in claims {
+            if let Some(hold) = &claim.hold
+                && let Ok(left) = (hold.until - Utc::now()).to_std()
+            {
+                self.fetcher.hold(&hold.host, left, hold.status);
+            }
+            let claimed = claim.feeds.len();
+            let mut mine = VecDeque::with_capacity(claimed);
+            for state in claim.feeds {
+                if let Some(named) = self.named.as_mut() {
+                    named.remove(&state.key);
+                }
+                if let Some(spec) = self.specs.get(&state.key) {
+                    mine.push_back((spec.clone(), state));
+                }
+            }
+            if mine.len() < claimed {
+                skip.push(claim.host.clone());
+            }
+            let keys: Vec<String> = mine.iter().map(|(s, _)| s.key.clone()).collect();
+            self.leases.handed_out(&claim.host, &keys)?;
+            if !mine.is_empty() {
+                queues.push(mine);
+            }
+        }
+        Ok(Claimed::Hosts(queues))
     }
 
     /// Sends a job as soon as the fetchers have room, renewing the leases while it waits;

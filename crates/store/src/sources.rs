@@ -2,7 +2,8 @@
 //! check it (the frozen copy in every version that holds it, why its item joined the
 //! topic, the items merged into it as duplicates).
 
-use crate::query::{date_source, opt_time, time};
+use crate::query::time;
+use crate::versions::source_at;
 use crate::{Result, Source, SqliteStore};
 use chrono::{DateTime, Utc};
 use dossier_model::TopicReason;
@@ -57,15 +58,7 @@ impl SqliteStore {
                 Ok(SourceCopy {
                     version: r.get(0)?,
                     created_at: time(r, 1)?,
-                    source: Source {
-                        n: r.get(2)?,
-                        item_id: r.get(3)?,
-                        title: r.get(4)?,
-                        url: r.get(5)?,
-                        label: r.get(6)?,
-                        published_at: opt_time(r, 7)?,
-                        date_source: date_source(r, 8)?,
-                    },
+                    source: source_at(r, 2)?,
                 })
             })?
             .collect::<rusqlite::Result<_>>()?;

@@ -93,6 +93,20 @@ impl Source {
     }
 }
 
+/// A frozen source read from the columns `n, item_id, title, url, label, published_at,
+/// date_source` of `version_sources`, starting at column `first`.
+pub(crate) fn source_at(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Source> {
+    Ok(Source {
+        n: r.get(first)?,
+        item_id: r.get(first + 1)?,
+        title: r.get(first + 2)?,
+        url: r.get(first + 3)?,
+        label: r.get(first + 4)?,
+        published_at: opt_time(r, first + 5)?,
+        date_source: date_source(r, first + 6)?,
+    })
+}
+
 /// A title cut to its first 120 characters (Unicode scalar values) followed by `...`.
 pub fn cut_title(title: &str) -> String {
     match title.char_indices().nth(RENDER_TITLE_CHARS) {
@@ -208,17 +222,7 @@ impl SqliteStore {
             "SELECT n, item_id, title, url, label, published_at, date_source
              FROM version_sources WHERE version_id = ?1 ORDER BY n",
         )?;
-        let rows = stmt.query_map([version_id], |r| {
-            Ok(Source {
-                n: r.get(0)?,
-                item_id: r.get(1)?,
-                title: r.get(2)?,
-                url: r.get(3)?,
-                label: r.get(4)?,
-                published_at: opt_time(r, 5)?,
-                date_source: date_source(r, 6)?,
-            })
-        })?;
+        let rows = stmt.query_map([version_id], |r| source_at(r, 0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
