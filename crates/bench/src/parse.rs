@@ -251,6 +251,17 @@ fn time_command(dossier: &Path, files: &[PathBuf]) -> Result<f64> {
     Ok(started.elapsed().as_secs_f64())
 }
 
+/// The version of the feedparser installed, or `None` without it.
+fn feedparser_version() -> Option<String> {
+    let out = std::process::Command::new("python3")
+        .args(["-c", "import feedparser; print(feedparser.__version__)"])
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
 /// Seconds feedparser spends parsing the files (its own timing), or `None` without it.
 fn time_feedparser(files: &[PathBuf]) -> Option<f64> {
     let script = "import sys, time, feedparser\nfiles=[open(p,'rb').read() for p in sys.argv[1:]]\nt=time.perf_counter()\nfor f in files: feedparser.parse(f)\nprint(time.perf_counter()-t)";
@@ -271,11 +282,14 @@ pub fn run(dossier: &Path, runs: usize) -> Result<String> {
     let dir = std::env::temp_dir().join(format!("dossier-bench-parse-{}", std::process::id()));
     let inputs = inputs(&dir).context("cannot write the inputs")?;
     let mut t = String::new();
+    let peer = feedparser_version().map_or("feedparser (not installed here)".to_string(), |v| {
+        format!("feedparser {v}")
+    });
     let _ = writeln!(
         t,
         "Generated inputs, {runs} runs, MB/s as median (min–max), MB = 10^6 bytes. \"in process\" is dossier's \
          extraction + normalisation as a library; `dossier parse` is the command, one process per file, \
-         with its JSON output. feedparser 6.0.11 is timed inside Python around `feedparser.parse`. Ratios \
+         with its JSON output. {peer} is timed inside Python around `feedparser.parse`. Ratios \
          are of medians from the same run.\n"
     );
     let _ = writeln!(
