@@ -14,6 +14,7 @@ pub fn run(cfg: &Config, a: ItemsArgs) -> Result<()> {
         until: a.until,
         search: a.search,
         limit: a.limit,
+        after: None,
     };
     let rows = match super::open_read(cfg)? {
         Some(store) => store.items(&q)?,

@@ -268,6 +268,28 @@ impl TopicReason {
             _ => None,
         }
     }
+
+    /// The reason read back from its stored kind and detail; `None` for a kind this
+    /// dossier does not know.
+    pub fn from_stored(kind: &str, detail: Option<String>) -> Option<TopicReason> {
+        match kind {
+            "topic_feed" => Some(TopicReason::TopicFeed),
+            "feed_topics" => Some(TopicReason::FeedTopics),
+            "keyword" => Some(TopicReason::Keyword(detail.unwrap_or_default())),
+            _ => None,
+        }
+    }
+}
+
+/// As stored and shown: `{"reason": "keyword", "detail": "DeepSeek"}`.
+impl serde::Serialize for TopicReason {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("TopicReason", 2)?;
+        st.serialize_field("reason", self.kind())?;
+        st.serialize_field("detail", &self.detail())?;
+        st.end()
+    }
 }
 
 /// An item after normalization, ready for the store.

@@ -3,8 +3,8 @@
 
 use crate::{
     FeedRow, FetchRecord, HostLeases, IngestCounts, IngestStore, ItemQuery, ItemRow, PageCandidate,
-    PageFindings, ReadStore, RematchItem, Result, RunId, RunStatus, Sighting, SqliteStore,
-    TopicRow, Version, VersionStore, VersionStories, VersionSummary, WindowItem,
+    PageFindings, ReadStore, RematchItem, Result, RunId, RunStatus, Sighting, SourceRecord,
+    SqliteStore, TopicRow, Version, VersionStore, VersionStories, VersionSummary, WindowItem,
 };
 use chrono::{DateTime, Utc};
 use dossier_model::{
@@ -217,6 +217,9 @@ impl ReadStore for AnyStore {
         group: Grouping,
     ) -> Result<Option<VersionStories>> {
         each!(self, s => s.stories(slug, n, group))
+    }
+    fn source(&self, slug: &str, n: i64) -> Result<Option<SourceRecord>> {
+        each!(self, s => s.source(slug, n))
     }
 }
 

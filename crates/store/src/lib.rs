@@ -24,6 +24,7 @@ mod pages;
 pub mod pg;
 mod query;
 mod rematch;
+mod sources;
 mod sqlite_copy;
 mod stories;
 mod traits;
@@ -40,8 +41,9 @@ pub use crate::neardup::WindowItem;
 pub use crate::pages::{PageCandidate, PageFindings};
 #[cfg(feature = "postgres")]
 pub use crate::pg::PgStore;
-pub use crate::query::{FeedRow, ItemQuery, ItemRow, Sighting, TopicRow};
+pub use crate::query::{FeedRow, ItemCursor, ItemQuery, ItemRow, Sighting, TopicRow};
 pub use crate::rematch::RematchItem;
+pub use crate::sources::{SourceCopy, SourceRecord};
 pub use crate::stories::{
     VersionStories, VersionStory, group_on_read, number_stories, story_sources,
 };
@@ -62,6 +64,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0008_cjk_search.sql"),
     include_str!("../migrations/0009_items_by_run.sql"),
     include_str!("../migrations/0010_stories.sql"),
+    include_str!("../migrations/0011_duplicates_index.sql"),
 ];
 
 /// What went wrong in the store.

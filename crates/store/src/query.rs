@@ -22,6 +22,27 @@ pub struct ItemQuery {
     pub until: Option<DateTime<Utc>>,
     pub search: Option<String>,
     pub limit: Option<u64>,
+    /// Only the items listed after this one (keyset pagination: a listing continued from
+    /// its last row neither repeats nor skips an item while new ones arrive).
+    pub after: Option<ItemCursor>,
+}
+
+/// A place in the listing's order (newest first: `sort_at` descending, then id
+/// descending), taken from the last row of a page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ItemCursor {
+    pub sort_at: DateTime<Utc>,
+    pub id: i64,
+}
+
+impl ItemRow {
+    /// Where a listing that ended with this row goes on.
+    pub fn cursor(&self) -> ItemCursor {
+        ItemCursor {
+            sort_at: self.sort_at,
+            id: self.id,
+        }
+    }
 }
 
 /// One item as `items --json` prints it.
@@ -46,6 +67,9 @@ pub struct ItemRow {
     pub sightings: i64,
     /// What dated the item, in words (extension).
     pub date_evidence: Option<String>,
+    /// The listing's order key: the publication date, else the first sight.
+    #[serde(skip)]
+    pub sort_at: DateTime<Utc>,
 }
 
 /// One feed that brought an item.
@@ -201,7 +225,7 @@ const ITEM_COLUMNS: &str =
         JOIN topics t ON t.id = it.topic_id WHERE it.item_id = i.id ORDER BY t.slug)),
     i.duplicate_of,
     (SELECT count(*) FROM sightings s WHERE s.item_id = i.id),
-    i.date_evidence";
+    i.date_evidence, i.sort_at";
 
 fn item_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ItemRow> {
     Ok(ItemRow {
@@ -221,6 +245,7 @@ fn item_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ItemRow> {
         duplicate_of: r.get(13)?,
         sightings: r.get(14)?,
         date_evidence: r.get(15)?,
+        sort_at: time(r, 16)?,
     })
 }
 
@@ -287,6 +312,15 @@ impl SqliteStore {
                     args.len()
                 );
             }
+        }
+        if let Some(after) = q.after {
+            args.push(Box::new(fmt_time(after.sort_at)));
+            args.push(Box::new(after.id));
+            sql += &format!(
+                " AND (i.sort_at, i.id) < (?{}, ?{})",
+                args.len() - 1,
+                args.len()
+            );
         }
         sql += " ORDER BY i.sort_at DESC, i.id DESC";
         if let Some(limit) = q.limit {

@@ -6,8 +6,8 @@
 
 use crate::{
     FeedRow, FetchRecord, IngestCounts, ItemQuery, ItemRow, PageCandidate, PageFindings,
-    RematchItem, Result, Sighting, SqliteStore, TopicRow, Version, VersionStories, VersionSummary,
-    WindowItem,
+    RematchItem, Result, Sighting, SourceRecord, SqliteStore, TopicRow, Version, VersionStories,
+    VersionSummary, WindowItem,
 };
 use chrono::{DateTime, Utc};
 use dossier_model::{
@@ -162,6 +162,9 @@ pub trait ReadStore {
         n: Option<i64>,
         group: Grouping,
     ) -> Result<Option<VersionStories>>;
+    /// Source `[n]` of a topic across its versions; `None` when the topic has no such
+    /// number (an unknown topic is an error).
+    fn source(&self, slug: &str, n: i64) -> Result<Option<SourceRecord>>;
 }
 
 /// What cutting a version needs.
@@ -308,6 +311,10 @@ impl ReadStore for SqliteStore {
         group: Grouping,
     ) -> Result<Option<VersionStories>> {
         SqliteStore::stories(self, slug, n, group).map_err(|e| e.during("read a version's stories"))
+    }
+
+    fn source(&self, slug: &str, n: i64) -> Result<Option<SourceRecord>> {
+        SqliteStore::source(self, slug, n).map_err(|e| e.during("read a source"))
     }
 }
 

@@ -240,7 +240,7 @@ impl SqliteStore {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    fn topic_id(&self, slug: &str) -> Result<i64> {
+    pub(crate) fn topic_id(&self, slug: &str) -> Result<i64> {
         self.conn
             .query_row("SELECT id FROM topics WHERE slug = ?1", [slug], |r| {
                 r.get(0)

@@ -27,8 +27,8 @@ mod versions;
 
 use crate::{
     FeedRow, FetchRecord, IngestCounts, IngestStore, ItemQuery, ItemRow, PageCandidate,
-    PageFindings, ReadStore, RematchItem, Result, RunId, RunStatus, Sighting, StoreError, TopicRow,
-    Version, VersionStore, VersionStories, VersionSummary, WindowItem,
+    PageFindings, ReadStore, RematchItem, Result, RunId, RunStatus, Sighting, SourceRecord,
+    StoreError, TopicRow, Version, VersionStore, VersionStories, VersionSummary, WindowItem,
 };
 use chrono::{DateTime, Utc};
 use dossier_model::{
@@ -411,6 +411,10 @@ impl ReadStore for PgStore {
     ) -> Result<Option<VersionStories>> {
         versions::stories(&mut self.conn(), slug, n, group)
             .map_err(|e| e.during("read a version's stories"))
+    }
+
+    fn source(&self, slug: &str, n: i64) -> Result<Option<SourceRecord>> {
+        read::source_record(&mut self.conn(), slug, n).map_err(|e| e.during("read a source"))
     }
 }
 

@@ -4,13 +4,13 @@
 
 use super::search;
 use crate::{
-    FeedRow, ItemQuery, ItemRow, RematchItem, Result, RunId, Sighting, Source, StoreError,
-    TopicRow, Version, VersionSummary, WindowItem,
+    FeedRow, ItemQuery, ItemRow, RematchItem, Result, RunId, Sighting, Source, SourceCopy,
+    SourceRecord, StoreError, TopicRow, Version, VersionSummary, WindowItem,
 };
 use chrono::{DateTime, Utc};
 use dossier_model::{
-    DateSource, ErrorClass, FeedKind, FeedState, FetchStatus, HostHold, ItemKey, fmt_time,
-    parse_time,
+    DateSource, ErrorClass, FeedKind, FeedState, FetchStatus, HostHold, ItemKey, TopicReason,
+    fmt_time, parse_time,
 };
 use postgres::types::ToSql;
 use postgres::{Client, GenericClient, Row};
@@ -177,7 +177,7 @@ const ITEM_COLUMNS: &str = "i.id, i.guid, i.url, i.original_url, i.title, i.summ
     ARRAY(SELECT t.slug FROM item_topics it JOIN topics t ON t.id = it.topic_id
           WHERE it.item_id = i.id ORDER BY t.slug) AS topics,
     i.duplicate_of, (SELECT count(*) FROM sightings s WHERE s.item_id = i.id) AS sightings,
-    i.date_evidence";
+    i.date_evidence, i.sort_at";
 
 fn item_row(r: &Row) -> Result<ItemRow> {
     Ok(ItemRow {
@@ -197,6 +197,7 @@ fn item_row(r: &Row) -> Result<ItemRow> {
         duplicate_of: r.try_get("duplicate_of")?,
         sightings: r.try_get("sightings")?,
         date_evidence: r.try_get("date_evidence")?,
+        sort_at: time(r, "sort_at")?,
     })
 }
 
@@ -240,6 +241,11 @@ pub(super) fn items(c: &mut Client, q: &ItemQuery) -> Result<Vec<ItemRow>> {
                 sql += &format!(" AND i.search @@ ${n}::text::tsquery");
             }
         }
+    }
+    if let Some(after) = q.after {
+        let at = arg(Box::new(fmt_time(after.sort_at)), &mut args);
+        let id = arg(Box::new(after.id), &mut args);
+        sql += &format!(" AND (i.sort_at, i.id) < (${at}, ${id})");
     }
     sql += " ORDER BY i.sort_at DESC, i.id DESC";
     if let Some(limit) = q.limit {
@@ -426,4 +432,56 @@ pub(super) fn versions(c: &mut Client, slug: &str) -> Result<Vec<VersionSummary>
         })
     })
     .collect()
+}
+
+/// As `SqliteStore::source`.
+pub(super) fn source_record(c: &mut Client, slug: &str, n: i64) -> Result<Option<SourceRecord>> {
+    let topic = topic_id(c, slug)?;
+    let Some(item_id) = c
+        .query_opt(
+            "SELECT item_id FROM source_numbers WHERE topic_id = $1 AND n = $2",
+            &[&topic, &n],
+        )?
+        .map(|r| r.get::<_, i64>(0))
+    else {
+        return Ok(None);
+    };
+    let copies = c
+        .query(
+            "SELECT v.number, v.created_at, vs.n, vs.item_id, vs.title, vs.url, vs.label,
+                vs.published_at, vs.date_source
+             FROM versions v JOIN version_sources vs ON vs.version_id = v.id AND vs.n = $2
+             WHERE v.topic_id = $1 ORDER BY v.number",
+            &[&topic, &n],
+        )?
+        .iter()
+        .map(|r| {
+            Ok(SourceCopy {
+                version: r.try_get("number")?,
+                created_at: time(r, "created_at")?,
+                source: source(r)?,
+            })
+        })
+        .collect::<Result<_>>()?;
+    let joined = c
+        .query_opt(
+            "SELECT reason, detail FROM item_topics WHERE topic_id = $1 AND item_id = $2",
+            &[&topic, &item_id],
+        )?
+        .and_then(|r| TopicReason::from_stored(r.get(0), r.get(1)));
+    let duplicates = c
+        .query(
+            "SELECT id FROM items WHERE duplicate_of = $1 ORDER BY id",
+            &[&item_id],
+        )?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    Ok(Some(SourceRecord {
+        n,
+        item_id,
+        copies,
+        joined,
+        duplicates,
+    }))
 }

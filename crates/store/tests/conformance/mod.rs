@@ -5,7 +5,9 @@
 
 #![allow(dead_code, unused_imports)]
 
+mod reading;
 mod stories;
+pub use reading::*;
 pub use stories::*;
 
 use chrono::{DateTime, Duration, Utc};
@@ -91,6 +93,8 @@ macro_rules! for_every_conformance_test {
             a_versions_stories_are_frozen_when_it_is_cut,
             stories_of_an_unknown_topic_or_version,
             stories_render_as_paragraphs_of_source_lines,
+            a_listing_continues_after_its_cursor_without_repeats_or_gaps,
+            a_source_number_tells_its_history,
         );
     };
 }
