@@ -36,7 +36,7 @@ impl Guard {
             return false;
         };
         let name = strip_port(host).to_ascii_lowercase();
-        self.hosts.iter().any(|h| *h == name)
+        self.hosts.contains(&name)
     }
 
     /// Whether the request carries the token (always, when none is required). The

@@ -25,8 +25,7 @@ use crate::pool::StorePool;
 use dossier_model::FeedSpec;
 use dossier_normalize::stories::group;
 use dossier_store::{
-    ItemCursor, ItemQuery, ItemRow, ReadStore, Sighting, SourceRecord, StoreError, Version,
-    VersionStories,
+    ItemQuery, ItemRow, ReadStore, Sighting, SourceRecord, StoreError, Version, VersionStories,
 };
 use serde::Serialize;
 use std::sync::Arc;
@@ -74,27 +73,25 @@ impl App {
         let mut items = self
             .pool
             .call(move |s| {
-                if let Some(t) = &q.topic
-                    && !s.topics()?.iter().any(|r| &r.slug == t)
-                {
-                    return Err(StoreError::UnknownTopic(t.clone()));
+                let items = s.items(&q)?;
+                // Only an empty listing may be of a topic or feed that is not there: the
+                // cheap checks run then, and a listing costs only its query otherwise.
+                if items.is_empty() && q.after.is_none() {
+                    if let Some(t) = &q.topic {
+                        s.versions(t)?;
+                    }
+                    if let Some(f) = &q.feed
+                        && !s.feeds()?.iter().any(|r| &r.name == f || &r.label == f)
+                    {
+                        return Err(StoreError::UnknownFeed(f.clone()));
+                    }
                 }
-                if let Some(f) = &q.feed
-                    && !s.feeds()?.iter().any(|r| &r.name == f || &r.label == f)
-                {
-                    return Err(StoreError::UnknownFeed(f.clone()));
-                }
-                s.items(&q)
+                Ok(items)
             })
             .await?;
         let next_cursor = if items.len() as u64 > limit {
             items.truncate(limit as usize);
-            items.last().map(|last| {
-                encode_cursor(&ItemCursor {
-                    sort_at: last.sort_at,
-                    id: last.id,
-                })
-            })
+            items.last().map(|last| encode_cursor(&last.cursor()))
         } else {
             None
         };

@@ -398,7 +398,12 @@ pub async fn source(
     let joined = record
         .joined
         .iter()
-        .map(|j| (j.reason.clone(), j.detail.clone().unwrap_or_default()))
+        .map(|j| {
+            (
+                j.kind().to_string(),
+                j.detail().unwrap_or_default().to_string(),
+            )
+        })
         .collect();
     let (item, sightings) = match live {
         Some((row, s)) => (Some(row), s),
@@ -423,6 +428,9 @@ pub async fn source(
     }))
 }
 
+/// A changed field of a source: its name, what it was, what it is.
+pub type FieldChange = (String, String, String);
+
 #[derive(Template)]
 #[template(path = "diff.html")]
 struct DiffPage {
@@ -432,7 +440,7 @@ struct DiffPage {
     b: i64,
     added: Vec<Line>,
     dropped: Vec<Line>,
-    changed: Vec<(i64, Vec<(String, String, String)>)>,
+    changed: Vec<(i64, Vec<FieldChange>)>,
 }
 
 pub async fn diff(
