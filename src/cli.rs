@@ -68,6 +68,8 @@ pub enum Command {
     /// Cut, show and list dossier versions, and a version's stories
     #[command(subcommand)]
     Version(VersionCommand),
+    /// A read-only HTTP server over the store: the JSON API, pages and Atom feeds
+    Serve(ServeArgs),
     /// Move the store: copy it whole into another, empty store
     #[command(subcommand)]
     Store(StoreCommand),
@@ -130,6 +132,24 @@ pub struct ItemsArgs {
     /// JSON Lines, one item per line
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// The address and port to listen on; a non-loopback address needs --token-file
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// A file holding the token every request must carry as `Authorization: Bearer TOKEN`
+    #[arg(long, value_name = "PATH")]
+    pub token_file: Option<PathBuf>,
+    /// An origin (`https://app.example`) whose pages may read /api/ from a browser;
+    /// repeat for several. Without one, CORS is off
+    #[arg(long = "cors-origin", value_name = "URL")]
+    pub cors_origins: Vec<String>,
+    /// Another host name requests may carry in `Host` (besides localhost, 127.0.0.1,
+    /// [::1] and the listen address), e.g. the name a proxy forwards; repeat for several
+    #[arg(long = "allowed-host", value_name = "NAME")]
+    pub allowed_hosts: Vec<String>,
 }
 
 #[derive(Subcommand)]

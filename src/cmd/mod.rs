@@ -11,6 +11,7 @@ mod items;
 mod opml;
 mod parse;
 mod run;
+mod serve;
 mod store;
 mod version;
 
@@ -49,6 +50,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         },
         Command::Items(args) => items::run(&load_config(&path)?, args)?,
         Command::Version(v) => version::run(&load_config(&path)?, v)?,
+        Command::Serve(args) => serve::run(&load_config(&path)?, args)?,
         Command::Store(s) => store::run(&load_config(&path)?, s)?,
         Command::Generate { what } => generate::run(what)?,
     }

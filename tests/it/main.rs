@@ -18,6 +18,7 @@ mod postgres;
 mod reactive;
 mod run;
 mod schedule;
+mod serve;
 mod util;
 mod versions;
 mod world;

@@ -4,6 +4,7 @@
 use crate::{FeedRow, ItemRow};
 use chrono::{DateTime, Utc};
 use dossier_model::FeedSpec;
+use std::collections::HashMap;
 
 impl FeedRow {
     /// The row of a configured feed no run has seen yet.
@@ -62,4 +63,43 @@ pub fn short_time(t: Option<DateTime<Utc>>) -> String {
         || "-".to_string(),
         |t| t.format("%Y-%m-%d %H:%M:%S").to_string(),
     )
+}
+
+/// The configured feeds with what the store knows of their health, as `feeds` shows them
+/// (and the server's `/api/v1/feeds`): in the order the store first saw them, then the
+/// config's new ones in its order. A feed the store has but the config no longer names is
+/// left out; one whose URL changed is shown as never fetched, since a new address is a
+/// new resource that the next run starts afresh.
+pub fn configured_feeds(stored: Vec<FeedRow>, feeds: &[FeedSpec]) -> Vec<FeedRow> {
+    let configured: HashMap<&str, usize> = feeds
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.key.as_str(), i))
+        .collect();
+    let mut rows: Vec<FeedRow> = Vec::with_capacity(feeds.len());
+    let mut shown = vec![false; feeds.len()];
+    for row in stored {
+        let Some(&i) = configured.get(row.key.as_str()) else {
+            continue;
+        };
+        let f = &feeds[i];
+        shown[i] = true;
+        rows.push(if row.url == f.url {
+            // What the config says of it now, with what the store knows of its health.
+            FeedRow {
+                name: f.name.clone(),
+                label: f.label.clone(),
+                kind: f.kind,
+                topics: FeedRow::never_fetched(f).topics,
+                search: f.search.clone(),
+                ..row
+            }
+        } else {
+            FeedRow::never_fetched(f)
+        });
+    }
+    for (f, _) in feeds.iter().zip(&shown).filter(|(_, shown)| !**shown) {
+        rows.push(FeedRow::never_fetched(f));
+    }
+    rows
 }
