@@ -6,6 +6,7 @@
 //! raw SQL is left only where the test is about the schema or SQLite's own guarantees, or
 //! checks what no command shows yet, each marked `// schema:`.
 
+mod browser;
 mod cli;
 mod crash;
 mod dedup;
@@ -13,6 +14,7 @@ mod feeds;
 mod fixtures;
 mod hostile;
 mod items;
+mod openapi;
 mod pages;
 mod postgres;
 mod reactive;

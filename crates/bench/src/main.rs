@@ -11,6 +11,7 @@ mod neardup;
 mod parse;
 mod report;
 mod scale;
+mod serve;
 mod server;
 mod store;
 mod stories;
@@ -20,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 fn usage() -> ! {
     eprintln!(
-        "usage: dossier-bench [--dossier PATH] [--runs N] [--out BENCHMARKS.md] <ingest|parse|store|dates|neardup|stories|scale|backends|all|parse-inputs DIR|parse-loop [--rounds N] [--only-dossier] FILE...> [--feeds N] [--items N] [--dates DIR] [--store-items N] [--scale-sizes 1000,10000,100000] [--cjk-share 0.1]"
+        "usage: dossier-bench [--dossier PATH] [--runs N] [--out BENCHMARKS.md] <ingest|parse|store|serve|dates|neardup|stories|scale|backends|all|parse-inputs DIR|parse-loop [--rounds N] [--only-dossier] FILE...> [--feeds N] [--items N] [--dates DIR] [--store-items N] [--serve-secs S] [--scale-sizes 1000,10000,100000] [--cjk-share 0.1]"
     );
     std::process::exit(2)
 }
@@ -37,6 +38,7 @@ fn main() -> Result<()> {
     let mut dates_dir = PathBuf::from("../shared/bench/dates");
     let mut scale_sizes = vec![1_000usize, 10_000, 100_000];
     let mut cjk_share = 0.1f64;
+    let mut serve_secs = 10.0f64;
     while let Some(a) = args.next() {
         let mut value = || args.next().unwrap_or_else(|| usage());
         match a.as_str() {
@@ -48,6 +50,7 @@ fn main() -> Result<()> {
             "--store-items" => store_items = value().parse().context("--store-items")?,
             "--dates" => dates_dir = value().into(),
             "--cjk-share" => cjk_share = value().parse().context("--cjk-share")?,
+            "--serve-secs" => serve_secs = value().parse().context("--serve-secs")?,
             "--scale-sizes" => {
                 scale_sizes = value()
                     .split(',')
@@ -55,7 +58,7 @@ fn main() -> Result<()> {
                     .collect::<Result<_, _>>()
                     .context("--scale-sizes")?
             }
-            "ingest" | "dates" | "neardup" | "stories" | "parse" | "store" | "scale"
+            "ingest" | "dates" | "neardup" | "stories" | "parse" | "store" | "scale" | "serve"
             | "backends" | "all" => command = Some(a),
             // Parses the files left on the command line over and over, and stops: for
             // profiling (`perf record`, `valgrind --tool=callgrind`).
@@ -117,6 +120,10 @@ fn main() -> Result<()> {
     if matches!(command.as_str(), "store" | "all") {
         let table = store::run(store_items, cjk_share)?;
         report::replace_section(&out, "store", &format!("{machine}\n\n{table}"))?;
+    }
+    if matches!(command.as_str(), "serve" | "all") {
+        let table = serve::run(&dossier, store_items, serve_secs)?;
+        report::replace_section(&out, "serve", &format!("{machine}\n\n{table}"))?;
     }
     if matches!(command.as_str(), "parse" | "all") {
         let table = parse::run(&dossier, runs)?;

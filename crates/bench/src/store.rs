@@ -17,11 +17,11 @@ use dossier_store::{
 use std::fmt::Write as _;
 use std::time::Instant;
 
-const TOPICS: usize = 50;
-const PER_FEED: usize = 1_000;
-const VOCABULARY: usize = 5_000;
+pub(crate) const TOPICS: usize = 50;
+pub(crate) const PER_FEED: usize = 1_000;
+pub(crate) const VOCABULARY: usize = 5_000;
 
-fn word(n: usize) -> String {
+pub(crate) fn word(n: usize) -> String {
     // Pronounceable, distinct words: "ba", "bebo", ... from a small alphabet.
     let syllables = [
         "ba", "ce", "di", "fo", "gu", "ha", "je", "ki", "lo", "mu", "na", "pe", "qui", "ro", "su",
@@ -54,8 +54,15 @@ fn is_chinese(n: usize, share: f64) -> bool {
     share > 0.0 && n.is_multiple_of((1.0 / share).round().max(1.0) as usize)
 }
 
-fn items(feed: usize, topic: &str, now: chrono::DateTime<Utc>, cjk_share: f64) -> Vec<Item> {
-    (0..PER_FEED)
+/// The first `count` (at most [`PER_FEED`]) items of generated feed `feed`, in `topic`.
+pub(crate) fn items_n(
+    feed: usize,
+    count: usize,
+    topic: &str,
+    now: chrono::DateTime<Utc>,
+    cjk_share: f64,
+) -> Vec<Item> {
+    (0..count.min(PER_FEED))
         .map(|i| {
             let n = feed * PER_FEED + i;
             let title: Vec<String> = if is_chinese(n, cjk_share) {
@@ -93,6 +100,10 @@ fn items(feed: usize, topic: &str, now: chrono::DateTime<Utc>, cjk_share: f64) -
             }
         })
         .collect()
+}
+
+fn items(feed: usize, topic: &str, now: chrono::DateTime<Utc>, cjk_share: f64) -> Vec<Item> {
+    items_n(feed, PER_FEED, topic, now, cjk_share)
 }
 
 fn percentile(mut v: Vec<f64>, p: f64) -> f64 {

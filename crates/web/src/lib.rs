@@ -14,6 +14,7 @@ pub mod cite;
 pub mod diff;
 pub mod error;
 pub mod guard;
+pub mod openapi;
 pub mod pages;
 pub mod params;
 pub mod pool;

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 /// The paths as the router sees them, with the forms each also answers.
 pub const ROUTES: &[(&str, &str)] = &[
+    ("/api/v1/openapi.json", "this API, described in OpenAPI 3.1"),
     ("/api/v1/items", "items, filtered and paged"),
     ("/api/v1/items/{id}", "one item with its sightings"),
     ("/api/v1/feeds", "the feeds with their health"),
@@ -58,6 +59,7 @@ pub const ROUTES: &[(&str, &str)] = &[
 
 fn handler(path: &str) -> MethodRouter<AppState> {
     match path {
+        "/api/v1/openapi.json" => get(crate::openapi::document),
         "/api/v1/items" => get(api::items),
         "/api/v1/items/{id}" => get(api::item),
         "/api/v1/feeds" => get(api::feeds),
