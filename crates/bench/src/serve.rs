@@ -7,8 +7,9 @@
 //! per simulated client, each sending its next request when the last answer is read) asks
 //! each endpoint for a fixed time and records every latency. Each measure runs once with
 //! the store quiet and once with a writer storing new items into it, through the same
-//! `record_fetches` a run's writer calls, in a thread of this process, as fast as it can
-//! (a run's writer is its bottleneck, so it writes flat out while feeds come in). The same
+//! `record_fetches` a run's writer calls, in a thread of this process, at a busy run's
+//! pace (500 items four times a second: flat out, it would grow the store several times
+//! over its stated size before the rows were done). The same
 //! three queries then run through the command line, one process at a time.
 
 use crate::store::{self, PER_FEED, RUN_BATCH, TOPICS, VOCABULARY};
@@ -26,6 +27,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
+
+/// The writer's pace: one transaction of `RUN_BATCH` feeds every this often.
+const WRITER_GAP: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// Items each feed brings per transaction of the writer: the ingest benchmark's feeds.
 const WRITER_ITEMS_PER_FEED: usize = 50;
@@ -276,7 +280,14 @@ impl Writer {
         let (s, w) = (stop.clone(), written.clone());
         let thread = std::thread::spawn(move || -> Result<()> {
             let base = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
+            let began = Instant::now();
+            let mut transactions = 0u32;
             while !s.load(Ordering::Relaxed) {
+                // At a busy run's pace, not flat out: a writer racing at full speed for the
+                // whole benchmark would grow the store several times over its stated size.
+                let due = began + WRITER_GAP * transactions;
+                std::thread::sleep(due.saturating_duration_since(Instant::now()));
+                transactions += 1;
                 let first = next_feed.fetch_add(RUN_BATCH as u64, Ordering::Relaxed) as usize;
                 // Newer than anything in the store, as a run's new items are.
                 let now = base + Duration::hours(1) + Duration::seconds(first as i64);
@@ -441,11 +452,13 @@ fn run_in(dossier: &Path, dir: &Path, total: usize, secs: f64) -> Result<String>
          process (one keep-alive HTTP/1.1 connection per client, each request sent when the last answer is read, \
          {secs:.0} s per row, every latency recorded) asks each endpoint. \"writer on\": a thread of the benchmark \
          stores new items into the same store meanwhile, through the `record_fetches` a run's writer calls, \
-         {RUN_BATCH} feeds of {WRITER_ITEMS_PER_FEED} new items per transaction, as fast as it can; it stored \
+         {RUN_BATCH} feeds of {WRITER_ITEMS_PER_FEED} new items per transaction, one transaction every {} ms \
+         (a busy run's pace; flat out it would grow the store several times over while the rows run); it stored \
          {writer_items} items in all, {} items/s per row (median (min–max)). The command-line rows run the same query \
          as one `dossier` process at a time (its whole wall time: start, open, query, print); with few runs, their \
          p99 is close to their maximum. Search words change with every request. Server, load generator and writer \
          share the machine's cores.\n",
+        WRITER_GAP.as_millis(),
         crate::report::fmt_spread(&writer_rates, 0)
     );
     let _ = writeln!(

@@ -147,8 +147,11 @@ impl Claimer {
                 break;
             }
             if !none_left && queues.len() < self.hosts_at_once && Instant::now() >= next_try {
-                let wanted = self.hosts_at_once - queues.len();
-                match self.claim(wanted, &mut skip)? {
+                // One host a claim: queues handed out in turn empty together, and a run
+                // that then claimed all it lacks at once could take the last hosts from
+                // runs about to need them. One at a time, between rounds of handing
+                // out, the runs that run dry together share what is left.
+                match self.claim(1, &mut skip)? {
                     Claimed::Hosts(mut more) => queues.append(&mut more),
                     Claimed::NoneLeft => none_left = true,
                     Claimed::HeldElsewhere => next_try = Instant::now() + WAIT_FOR_HOSTS,
