@@ -313,7 +313,22 @@ async fn serve_refuses_bad_requests_with_the_right_status() {
     let server = MockServer::start().await;
     let env = Env::new(&two_topic_config(&server.uri()));
     world(&server, &env).await;
-    let s = Server::start(&env, &[]);
+    refuses_like_the_contract(&env);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_refuses_bad_requests_with_the_right_status_on_postgres() {
+    let server = MockServer::start().await;
+    let Some(env) = Env::new_postgres("serve_refuses", &two_topic_config(&server.uri())) else {
+        return;
+    };
+    world(&server, &env).await;
+    refuses_like_the_contract(&env);
+}
+
+/// Every error class of the API and the pages, on whichever store `env` has.
+fn refuses_like_the_contract(env: &Env) {
+    let s = Server::start(env, &[]);
     for (path, status, says) in [
         (
             "/api/v1/items?sort=new",
