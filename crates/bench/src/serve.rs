@@ -263,6 +263,31 @@ fn cli(dossier: &Path, config: &Path, e: &Endpoint) -> Result<Sample> {
     })
 }
 
+/// What the writers of the rows stored, and where the next one starts.
+struct Written {
+    path: PathBuf,
+    feeds: usize,
+    next_feed: Arc<AtomicU64>,
+    items: u64,
+    rates: Vec<f64>,
+}
+
+impl Written {
+    /// Runs `measure`, with a writer storing meanwhile when `writing`.
+    fn around<T>(&mut self, writing: bool, measure: impl FnOnce() -> Result<T>) -> Result<T> {
+        let writer = writing
+            .then(|| Writer::start(&self.path, self.feeds, self.next_feed.clone()))
+            .transpose()?;
+        let out = measure();
+        if let Some(w) = writer {
+            let (n, rate) = w.stop()?;
+            self.items += n;
+            self.rates.push(rate);
+        }
+        out
+    }
+}
+
 /// A writer storing new items into the store until stopped, ten feeds of 50 items per
 /// transaction: how many items it stored, and in how many seconds.
 struct Writer {
@@ -379,25 +404,19 @@ fn run_in(dossier: &Path, dir: &Path, total: usize, secs: f64) -> Result<String>
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    // Generated feeds the writer has not used yet: past the ones the store was filled with.
-    let next_feed = Arc::new(AtomicU64::new(feeds as u64 + 1));
-
+    let mut written = Written {
+        path: path.clone(),
+        feeds,
+        // Generated feeds the writer has not used yet: past the ones the store was filled with.
+        next_feed: Arc::new(AtomicU64::new(feeds as u64 + 1)),
+        items: 0,
+        rates: Vec::new(),
+    };
     let mut rows = String::new();
-    let mut writer_rates = Vec::new();
-    let mut writer_items = 0u64;
     for e in ENDPOINTS {
         for writing in [false, true] {
             for &c in CONCURRENCY {
-                let writer = writing
-                    .then(|| Writer::start(&path, feeds, next_feed.clone()))
-                    .transpose()?;
-                let sample = load(&rt, server.addr, e.path, c, secs);
-                if let Some(w) = writer {
-                    let (n, rate) = w.stop()?;
-                    writer_items += n;
-                    writer_rates.push(rate);
-                }
-                let sample = sample?;
+                let sample = written.around(writing, || load(&rt, server.addr, e.path, c, secs))?;
                 let (rps, p50, p99) = sample.row();
                 eprintln!(
                     "serve: {} writer {} c={c}: {rps:.0} req/s, p50 {p50:.2} ms, p99 {p99:.2} ms",
@@ -418,16 +437,7 @@ fn run_in(dossier: &Path, dir: &Path, total: usize, secs: f64) -> Result<String>
     drop(server);
     for e in ENDPOINTS {
         for writing in [false, true] {
-            let writer = writing
-                .then(|| Writer::start(&path, feeds, next_feed.clone()))
-                .transpose()?;
-            let sample = cli(dossier, &config, e);
-            if let Some(w) = writer {
-                let (n, rate) = w.stop()?;
-                writer_items += n;
-                writer_rates.push(rate);
-            }
-            let sample = sample?;
+            let sample = written.around(writing, || cli(dossier, &config, e))?;
             let (rps, p50, p99) = sample.row();
             eprintln!(
                 "serve: CLI {} writer {}: p50 {p50:.1} ms, p99 {p99:.1} ms",
@@ -454,12 +464,13 @@ fn run_in(dossier: &Path, dir: &Path, total: usize, secs: f64) -> Result<String>
          stores new items into the same store meanwhile, through the `record_fetches` a run's writer calls, \
          {RUN_BATCH} feeds of {WRITER_ITEMS_PER_FEED} new items per transaction, one transaction every {} ms \
          (a busy run's pace; flat out it would grow the store several times over while the rows run); it stored \
-         {writer_items} items in all, {} items/s per row (median (min–max)). The command-line rows run the same query \
+         {} items in all, {} items/s per row (median (min–max)). The command-line rows run the same query \
          as one `dossier` process at a time (its whole wall time: start, open, query, print); with few runs, their \
          p99 is close to their maximum. Search words change with every request. Server, load generator and writer \
          share the machine's cores.\n",
         WRITER_GAP.as_millis(),
-        crate::report::fmt_spread(&writer_rates, 0)
+        written.items,
+        crate::report::fmt_spread(&written.rates, 0)
     );
     let _ = writeln!(
         t,
