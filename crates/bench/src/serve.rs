@@ -16,7 +16,7 @@ use crate::store::{self, PER_FEED, RUN_BATCH, TOPICS, VOCABULARY};
 use anyhow::{Context, Result, bail, ensure};
 use chrono::{Duration, TimeZone, Utc};
 use dossier_model::{FeedUpdate, FetchStatus};
-use dossier_store::{FetchRecord, IngestStore, SqliteStore as Store, VersionStore};
+use dossier_store::{SqliteStore as Store, VersionStore};
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
 use std::fmt::Write as _;
@@ -332,17 +332,7 @@ impl Writer {
                         )
                     })
                     .collect();
-                let records: Vec<FetchRecord<'_>> = batch
-                    .iter()
-                    .map(|(key, items)| FetchRecord {
-                        feed_key: key,
-                        update: &update,
-                        items,
-                    })
-                    .collect();
-                for r in store.record_fetches(&records, now)? {
-                    r?;
-                }
+                store::record_all(&mut store, &batch, &update)?;
                 w.fetch_add(
                     (RUN_BATCH * WRITER_ITEMS_PER_FEED) as u64,
                     Ordering::Relaxed,

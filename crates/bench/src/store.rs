@@ -182,23 +182,13 @@ pub(crate) fn fill(
                 (format!("f{f}"), items)
             })
             .collect();
-        let records: Vec<FetchRecord<'_>> = feeds
-            .iter()
-            .map(|(key, items)| FetchRecord {
-                feed_key: key,
-                update: &update,
-                items,
-            })
-            .collect();
         let t = Instant::now();
-        for r in store.record_fetches(&records, now)? {
-            r?;
-        }
-        rates.push((records.len() * PER_FEED) as f64 / t.elapsed().as_secs_f64());
+        record_all(&mut store, &feeds, &update)?;
+        rates.push((feeds.len() * PER_FEED) as f64 / t.elapsed().as_secs_f64());
         if (first / batch).is_multiple_of((100 / batch).max(1)) {
             eprintln!(
                 "store ({batch} feeds a transaction): {} items, {:.0} items/s",
-                (first + records.len()) * PER_FEED,
+                (first + feeds.len()) * PER_FEED,
                 rates.last().copied().unwrap_or(0.0)
             );
         }
@@ -409,4 +399,25 @@ pub fn run(total: usize, cjk_share: f64) -> Result<String> {
         fmt_spread(&new_ms, 2)
     );
     Ok(t)
+}
+
+/// Records one fetch of each `(feed key, items)` with `update`, in one transaction as a
+/// run's writer does; any fetch the store refuses is an error.
+pub(crate) fn record_all(
+    store: &mut Store,
+    feeds: &[(String, Vec<dossier_model::Item>)],
+    update: &FeedUpdate,
+) -> Result<()> {
+    let records: Vec<FetchRecord<'_>> = feeds
+        .iter()
+        .map(|(key, items)| FetchRecord {
+            feed_key: key,
+            update,
+            items,
+        })
+        .collect();
+    for r in store.record_fetches(&records, update.fetched_at)? {
+        r?;
+    }
+    Ok(())
 }
