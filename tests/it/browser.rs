@@ -195,6 +195,24 @@ async fn assert_clean_log(driver: &WebDriver, page: &str) {
     assert!(bad.is_empty(), "{page}: the browser logged {bad:#?}");
 }
 
+/// The page's URL once a click's navigation has arrived where `arrived` says: a click
+/// returns before the browser has navigated, so the URL is polled (every 50 ms, 10 s at
+/// most) rather than read once.
+async fn arrive(driver: &WebDriver, what: &str, arrived: impl Fn(&url::Url) -> bool) -> url::Url {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let at = driver.current_url().await.unwrap();
+        if arrived(&at) {
+            return at;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}: still at {at} after 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Saves a screenshot of the current page as `name.png`.
 async fn shoot(driver: &WebDriver, name: &str) {
     driver
@@ -383,7 +401,7 @@ async fn walk(driver: &WebDriver, served: &Served, env: &Env, feeds: &str) -> We
     // A source's page link, then its `[n]` link to the item's own URL.
     let first = driver.find(By::Css("ol.sources > li#s1")).await?;
     first.find(By::Css("a.more")).await?.click().await?;
-    let at = driver.current_url().await?;
+    let at = arrive(driver, "the source link", |u| u.path() != "/topics/ai").await;
     assert_eq!(at.path(), "/topics/ai/sources/1");
     assert!(
         driver
@@ -400,10 +418,8 @@ async fn walk(driver: &WebDriver, served: &Served, env: &Env, feeds: &str) -> We
     let n = first.find(By::Css("a[rel~=noopener]")).await?;
     assert_eq!(n.text().await?, "[1]");
     n.click().await?;
-    assert_eq!(
-        driver.current_url().await?.as_str(),
-        format!("{feeds}/story/1")
-    );
+    let at = arrive(driver, "the [1] link", |u| u.path() != "/topics/ai").await;
+    assert_eq!(at.as_str(), format!("{feeds}/story/1"));
     assert_eq!(driver.title().await?, "A story");
     // (What the story's server logs is not the dossier pages' business.)
     let _ = driver.browser_log().await?;
@@ -417,7 +433,7 @@ async fn walk(driver: &WebDriver, served: &Served, env: &Env, feeds: &str) -> We
         .await?
         .click()
         .await?;
-    let at = driver.current_url().await?;
+    let at = arrive(driver, "the search form", |u| u.query().is_some()).await;
     assert_eq!(at.path(), "/items");
     assert_eq!(at.query(), Some("q=zeppelin"));
     let found = driver.find_all(By::Css("ul.items > li")).await?;
