@@ -28,7 +28,12 @@ pub fn run(cfg: &Config, args: &RunArgs, verbose: bool) -> Result<ExitCode> {
         }),
         Location::Postgres(_) => None,
     };
+    let opened = std::time::Instant::now();
     let store = super::open_write(cfg)?;
+    tracing::debug!(
+        seconds = opened.elapsed().as_secs_f64(),
+        "store opened"
+    );
     let opts = RunOptions {
         all: args.all,
         feeds: args.feeds.clone(),

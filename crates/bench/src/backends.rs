@@ -57,18 +57,27 @@ pub fn run(
     items: usize,
     runs: usize,
     copy_items: usize,
+    only: Option<&str>,
 ) -> Result<String> {
+    let part = |name: &str| only.is_none_or(|o| o == name);
+    if let Some(o) = only.filter(|o| !["ingest", "concurrent", "copy"].contains(o)) {
+        bail!("--only {o}: backends has the parts ingest, concurrent and copy");
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
         .build()?;
-    let mut t = String::new();
-    t += &ingest(&rt, dossier, feeds, items, runs)?;
-    t += "\n";
-    t += &concurrent(&rt, dossier, runs)?;
-    t += "\n";
-    t += &copy(dossier, copy_items)?;
-    Ok(t)
+    let mut parts = Vec::new();
+    if part("ingest") {
+        parts.push(ingest(&rt, dossier, feeds, items, runs)?);
+    }
+    if part("concurrent") {
+        parts.push(concurrent(&rt, dossier, runs)?);
+    }
+    if part("copy") {
+        parts.push(copy(dossier, copy_items)?);
+    }
+    Ok(parts.join("\n"))
 }
 
 /// The `ingest` workload on each backend, runs interleaved.

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 fn usage() -> ! {
     eprintln!(
-        "usage: dossier-bench [--dossier PATH] [--runs N] [--out BENCHMARKS.md] <ingest|parse|store|serve|dates|neardup|stories|scale|backends|all|parse-inputs DIR|parse-loop [--rounds N] [--only-dossier] FILE...> [--feeds N] [--items N] [--dates DIR] [--store-items N] [--serve-secs S] [--scale-sizes 1000,10000,100000] [--cjk-share 0.1]"
+        "usage: dossier-bench [--dossier PATH] [--runs N] [--out BENCHMARKS.md] <ingest|parse|store|serve|dates|neardup|stories|scale|backends|all|parse-inputs DIR|parse-loop [--rounds N] [--only-dossier] FILE...> [--feeds N] [--items N] [--dates DIR] [--store-items N] [--serve-secs S] [--scale-sizes 1000,10000,100000] [--cjk-share 0.1] [--only ingest|concurrent|copy]"
     );
     std::process::exit(2)
 }
@@ -39,6 +39,7 @@ fn main() -> Result<()> {
     let mut scale_sizes = vec![1_000usize, 10_000, 100_000];
     let mut cjk_share = 0.1f64;
     let mut serve_secs = 10.0f64;
+    let mut only = None;
     while let Some(a) = args.next() {
         let mut value = || args.next().unwrap_or_else(|| usage());
         match a.as_str() {
@@ -51,6 +52,8 @@ fn main() -> Result<()> {
             "--dates" => dates_dir = value().into(),
             "--cjk-share" => cjk_share = value().parse().context("--cjk-share")?,
             "--serve-secs" => serve_secs = value().parse().context("--serve-secs")?,
+            // One part of `backends` alone (ingest, concurrent or copy): for profiling.
+            "--only" => only = Some(value()),
             "--scale-sizes" => {
                 scale_sizes = value()
                     .split(',')
@@ -109,8 +112,20 @@ fn main() -> Result<()> {
         report::replace_section(&out, "ingest", &format!("{machine}\n\n{table}"))?;
     }
     if matches!(command.as_str(), "backends" | "all") {
-        let table = backends::run(&dossier, feeds, items, runs.min(3), store_items)?;
-        report::replace_section(&out, "backends", &format!("{machine}\n\n{table}"))?;
+        let table = backends::run(
+            &dossier,
+            feeds,
+            items,
+            runs.min(3),
+            store_items,
+            only.as_deref(),
+        )?;
+        if only.is_some() {
+            // A part alone would leave the section without the others: printed instead.
+            println!("{table}");
+        } else {
+            report::replace_section(&out, "backends", &format!("{machine}\n\n{table}"))?;
+        }
     }
     if matches!(command.as_str(), "scale" | "all") {
         // The largest size costs minutes a pass: a few runs give the medians.

@@ -158,6 +158,14 @@ pub fn run<S: IngestStore + 'static>(
     store.sync_config(&cfg.feeds, &cfg.topics)?;
     let states = store.feed_states()?;
     let now = Utc::now();
+    // Before the fetches, not after: what this run stores is matched by today's rules
+    // already, so only what earlier runs stored is matched again (on a new store, nothing).
+    passes::rematch_changed_topics(&mut store, &cfg.feeds, &cfg.topics, now)?;
+    tracing::debug!(
+        seconds = started.elapsed().as_secs_f64(),
+        feeds = states.len(),
+        "config synced, feed states read, changed topics matched again"
+    );
     let selected = select_feeds(cfg, opts, &states, now)?;
     let run_id = store.begin_run(now)?;
     let fetcher = Arc::new(Fetcher::new((&cfg.fetch).into())?);
@@ -230,7 +238,6 @@ pub fn run<S: IngestStore + 'static>(
         fetcher: &fetcher,
         runtime,
         started,
-        now,
     })
 }
 
@@ -244,7 +251,6 @@ struct FinishArgs<'a, S> {
     fetcher: &'a Arc<Fetcher>,
     runtime: tokio::runtime::Runtime,
     started: Instant,
-    now: DateTime<Utc>,
 }
 
 /// The passes after the fetches, then the run's record.
@@ -258,7 +264,6 @@ fn finish<S: IngestStore>(a: FinishArgs<'_, S>) -> Result<(RunReport, S), Error>
         fetcher,
         runtime,
         started,
-        now,
     } = a;
     if let Some(mut leases) = fetched.leases {
         // Hosts whose feeds a deadline kept from being fetched go back to the other runs.
@@ -271,7 +276,6 @@ fn finish<S: IngestStore>(a: FinishArgs<'_, S>) -> Result<(RunReport, S), Error>
         seconds = started.elapsed().as_secs_f64(),
         "feeds fetched and stored"
     );
-    passes::rematch_changed_topics(&mut store, &cfg.feeds, &cfg.topics, now)?;
     if stats.items_new > 0 {
         let at = Instant::now();
         let marked = passes::mark_near_duplicates(&mut store, run_id)?;
