@@ -423,6 +423,9 @@ fn runs_on_several_machines_share_one_store() {
         "SELECT count(*) FROM item_keys k WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.id = k.item_id)",
         "SELECT count(*) FROM sightings s WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.id = s.item_id)",
         "SELECT count(*) FROM item_topics t WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.id = t.item_id)",
+        "SELECT count(*) FROM sightings s WHERE NOT EXISTS (SELECT 1 FROM feeds f WHERE f.id = s.feed_id)",
+        "SELECT count(*) FROM items i WHERE NOT EXISTS (SELECT 1 FROM feeds f WHERE f.id = i.feed_id)",
+        "SELECT count(*) FROM items i WHERE NOT EXISTS (SELECT 1 FROM sightings s WHERE s.item_id = i.id)",
         "SELECT count(*) FROM hosts WHERE leased_by IS NOT NULL AND lease_until > now()",
         "SELECT count(*) FROM (SELECT url FROM items GROUP BY url HAVING count(*) > 1) d",
     ];

@@ -739,7 +739,7 @@ impl Writer<'_> {
             Vec::new()
         } else {
             self.rows(tx,
-                "SELECT nextval(pg_get_serial_sequence('items', 'id')) FROM generate_series(1, $1::bigint)",
+                "SELECT nextval('items_id_seq') FROM generate_series(1, $1::bigint)",
                 &[&n],
             )?
             .iter()

@@ -44,6 +44,7 @@ pub use leases::PgLeases;
 const MIGRATIONS: &[&str] = &[
     include_str!("../../pg/0001_initial.sql"),
     include_str!("../../pg/0002_stories.sql"),
+    include_str!("../../pg/0003_ingest_links_by_the_writer.sql"),
 ];
 
 /// The latest schema version this code knows.
