@@ -30,10 +30,7 @@ pub fn run(cfg: &Config, args: &RunArgs, verbose: bool) -> Result<ExitCode> {
     };
     let opened = std::time::Instant::now();
     let store = super::open_write(cfg)?;
-    tracing::debug!(
-        seconds = opened.elapsed().as_secs_f64(),
-        "store opened"
-    );
+    tracing::debug!(seconds = opened.elapsed().as_secs_f64(), "store opened");
     let opts = RunOptions {
         all: args.all,
         feeds: args.feeds.clone(),

@@ -738,7 +738,8 @@ impl Writer<'_> {
         let mut ids: Vec<i64> = if n == 0 {
             Vec::new()
         } else {
-            self.rows(tx,
+            self.rows(
+                tx,
                 "SELECT nextval('items_id_seq') FROM generate_series(1, $1::bigint)",
                 &[&n],
             )?
