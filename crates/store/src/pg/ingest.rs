@@ -491,8 +491,18 @@ impl Writer<'_> {
             Target::New(i) => ids[i],
         };
         self.refresh(tx, &plan, &resolve)?;
-        for (target, feed_id, item) in &plan.take_over {
-            take_over_item(tx, resolve(*target), *feed_id, item)?;
+        // Every transaction updates the items it shares with others in id order, so
+        // that writers taking over the same stories wait for each other instead of
+        // deadlocking (the sort is stable: of two take-overs of one item in a batch,
+        // the later, the lower feed, still comes last).
+        let mut take_over: Vec<(i64, i64, &Item)> = plan
+            .take_over
+            .iter()
+            .map(|(t, feed_id, item)| (resolve(*t), *feed_id, *item))
+            .collect();
+        take_over.sort_by_key(|t| t.0);
+        for (id, feed_id, item) in take_over {
+            take_over_item(tx, id, feed_id, item)?;
         }
         let new_sightings = self.write_sightings(tx, &plan, &resolve)?;
         self.write_links(tx, &plan, &resolve)?;
@@ -890,6 +900,9 @@ impl Writer<'_> {
         for (t, item) in &plan.refresh {
             last.insert(resolve(*t), item);
         }
+        // In id order, as every update of shared items (see `write`).
+        let mut last: Vec<(i64, &Item)> = last.into_iter().collect();
+        last.sort_unstable_by_key(|r| r.0);
         let mut ids = Vec::with_capacity(last.len());
         let mut titles = Vec::new();
         let mut summaries = Vec::new();
@@ -1187,7 +1200,7 @@ pub(super) fn reindex(tx: &mut impl postgres::GenericClient, ids: &[i64]) -> Res
         return Ok(());
     }
     let rows = tx.query(
-        "SELECT id, title, summary FROM items WHERE id = ANY($1)",
+        "SELECT id, title, summary FROM items WHERE id = ANY($1) ORDER BY id",
         &[&ids],
     )?;
     let ids: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
