@@ -374,6 +374,10 @@ fn refuses_like_the_contract(env: &Env) {
     }
     assert_eq!(s.get("/topics/nope").status, 404);
     assert_eq!(s.get("/static/app-0.css").status, 404);
+    // What browsers ask for unbidden is answered, empty, not logged as missing.
+    let icon = s.get("/favicon.ico");
+    assert_eq!((icon.status, icon.body.as_str()), (204, ""));
+    assert_eq!(icon.header("cache-control"), Some("public, max-age=86400"));
     for method in ["POST", "PUT", "DELETE", "PATCH"] {
         let r = s.ask(method, "/api/v1/items", &[("Content-Length", "0")]);
         assert_eq!(r.status, 405, "{method}");

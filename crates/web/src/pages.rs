@@ -8,7 +8,7 @@ use crate::params::{self, Params};
 use crate::{AppState, atom, chart, diff};
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use chrono::Utc;
 use dossier_store::{FeedRow, ReadStore, Source, Version, VersionSummary};
@@ -560,6 +560,19 @@ pub async fn stylesheet(Path(file): Path<String>) -> Response {
         HeaderValue::from_static("public, max-age=31536000, immutable"),
     );
     res
+}
+
+/// Browsers ask for `/favicon.ico` whatever a page's `<link rel="icon">` says (the pages
+/// name an empty icon): an empty answer, cached for a day, instead of a 404 in the log.
+pub async fn favicon() -> Response {
+    (
+        StatusCode::NO_CONTENT,
+        [(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=86400"),
+        )],
+    )
+        .into_response()
 }
 
 #[cfg(test)]

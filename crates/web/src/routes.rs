@@ -55,6 +55,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("/topics/{slug}/sources/{n}", "source page"),
     ("/topics/{slug}/diff/{range}", "diff page"),
     ("/static/{file}", "the stylesheet"),
+    ("/favicon.ico", "no icon (browsers ask for one unbidden)"),
 ];
 
 fn handler(path: &str) -> MethodRouter<AppState> {
@@ -79,6 +80,7 @@ fn handler(path: &str) -> MethodRouter<AppState> {
         "/topics/{slug}/sources/{n}" => get(pages::source),
         "/topics/{slug}/diff/{range}" => get(pages::diff),
         "/static/{file}" => get(pages::stylesheet),
+        "/favicon.ico" => get(pages::favicon),
         other => unreachable!("route {other} has no handler"),
     }
 }
