@@ -1,8 +1,7 @@
 //! The passes around a run's fetches: before them, re-matching recent items when a
 //! topic's rules changed; after them, marking the run's new items that repeat an earlier
-//! one. The rules are the
-//! normalizer's (`topics::attach`, `neardup::find_duplicates`); this reads what they need
-//! from the store and records what they decide.
+//! one. The rules are the normalizer's (`topics::attach`, `neardup::find_duplicates`);
+//! this reads what they need from the store and records what they decide.
 
 use crate::Error;
 use chrono::{DateTime, Duration, Utc};
